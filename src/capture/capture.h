@@ -1,0 +1,76 @@
+/*
+ * capture.h — reading capture files: pcap (µs and ns) and pcapng (several
+ * interfaces, each with its own link type and timestamp resolution).
+ *
+ * The reader is our own rather than libpcap's because libpcap refuses pcapng
+ * files whose interfaces have different link types, hides the byte offset of a
+ * cut-off record, and drops Decryption Secrets Blocks, all of which an auditor
+ * needs. Live capture (capture_live.c) does use libpcap.
+ */
+#ifndef PA_CAPTURE_H
+#define PA_CAPTURE_H
+
+#include "privaudit.h"
+
+/* One packet record as stored in the file. */
+struct capture_record {
+	int64_t ts_us;         /* µs since the epoch (converted from the file's resolution) */
+	uint32_t caplen;       /* bytes at data */
+	uint32_t wirelen;      /* original length */
+	int linktype;          /* LINKTYPE_* of this record's interface */
+	uint32_t interface_id; /* pcapng interface index; 0 for pcap */
+	const uint8_t *data;   /* valid until the next capture_file_next() */
+	uint64_t offset;       /* byte offset of the record in its file */
+};
+
+enum capture_status {
+	CAPTURE_RECORD,    /* *rec filled */
+	CAPTURE_EOF,       /* clean end of file */
+	CAPTURE_TRUNCATED, /* the last record is cut off; err says at which byte offset. Treat as EOF + warning. */
+	CAPTURE_ERROR,     /* the file is damaged beyond this point; err says where. Treat as EOF + error. */
+};
+
+/* pcapng Decryption Secrets Block (type 0x0000000A): secrets_type is e.g.
+ * 0x544c534b ("TLSK", NSS key log text). Called while reading, in file order. */
+typedef void (*capture_secrets_fn)(void *ctx, uint32_t secrets_type,
+				   const uint8_t *data, size_t len);
+
+struct capture_file;
+
+/* NULL with err set ("FILE: not a pcap or pcapng file", "FILE: No such file or directory"). */
+struct capture_file *capture_file_open(const char *path, struct pa_error *err);
+enum capture_status capture_file_next(struct capture_file *cf, struct capture_record *rec,
+				      struct pa_error *err);
+void capture_file_on_secrets(struct capture_file *cf, capture_secrets_fn fn, void *ctx);
+const char *capture_file_path(const struct capture_file *cf);
+const char *capture_file_format(const struct capture_file *cf); /* "pcap", "pcap-ns", "pcapng" */
+void capture_file_close(struct capture_file *cf);
+
+/*
+ * The list of input files: arguments that name directories are expanded to
+ * the capture files they hold (non-recursive, names sorted). All files are then
+ * ordered by the timestamp of their first record (ties: by name), so that
+ * ring-buffer folders and split captures read as one timeline.
+ * Returns false with err set when an argument cannot be read.
+ */
+struct capture_inputs {
+	char **paths;
+	size_t count;
+};
+bool capture_inputs_collect(struct capture_inputs *in, char *const *args, size_t nargs,
+			    struct pa_error *err);
+void capture_inputs_free(struct capture_inputs *in);
+
+/* LINKTYPE_* values we decode (www.tcpdump.org/linktypes.html). */
+enum {
+	PA_LINKTYPE_NULL = 0,
+	PA_LINKTYPE_ETHERNET = 1,
+	PA_LINKTYPE_RAW = 101,
+	PA_LINKTYPE_LOOP = 108,
+	PA_LINKTYPE_LINUX_SLL = 113,
+	PA_LINKTYPE_IPV4 = 228,
+	PA_LINKTYPE_IPV6 = 229,
+	PA_LINKTYPE_LINUX_SLL2 = 276,
+};
+
+#endif

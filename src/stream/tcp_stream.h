@@ -1,0 +1,44 @@
+/*
+ * tcp_stream.h — TCP reassembly for one direction of a flow: bytes are
+ * delivered once, in sequence order; retransmissions and overlaps are not
+ * delivered twice; out-of-order segments wait in a bounded buffer; a hole that
+ * cannot be filled is skipped and reported as a gap.
+ */
+#ifndef PA_TCP_STREAM_H
+#define PA_TCP_STREAM_H
+
+#include "privaudit.h"
+
+/* data != NULL: len in-order bytes starting at stream offset `offset`, carried
+ * by packet `packet` (timestamp ts_us).
+ * data == NULL: a gap of len bytes at `offset` that will never be seen. */
+typedef void (*tcp_stream_fn)(void *ctx, const uint8_t *data, size_t len, uint64_t offset,
+			      uint64_t packet, int64_t ts_us);
+
+struct tcp_stream_stats {
+	uint64_t delivered;      /* bytes handed to the callback */
+	uint64_t gap;            /* bytes skipped (never captured) */
+	uint64_t retransmitted;  /* bytes seen again with the same content */
+	uint64_t overlap_differs;/* bytes seen again with different content (first copy wins) */
+	uint64_t ooo_dropped;    /* out-of-order bytes dropped: buffer full */
+};
+
+struct tcp_stream;
+
+/* max_buffered: cap on out-of-order bytes held (0 = 256 KiB). */
+struct tcp_stream *tcp_stream_new(size_t max_buffered);
+void tcp_stream_free(struct tcp_stream *s);
+
+/* The SYN (or SYN/ACK) of this direction: sets the initial sequence number.
+ * Without it, the first data segment seen starts the stream (mid-flow pickup). */
+void tcp_stream_syn(struct tcp_stream *s, uint32_t seq);
+
+void tcp_stream_segment(struct tcp_stream *s, uint32_t seq, const uint8_t *data, size_t len,
+			uint64_t packet, int64_t ts_us, tcp_stream_fn fn, void *ctx);
+
+/* End of flow: deliver what is buffered past any holes (reporting the holes as gaps). */
+void tcp_stream_flush(struct tcp_stream *s, tcp_stream_fn fn, void *ctx);
+
+const struct tcp_stream_stats *tcp_stream_stats(const struct tcp_stream *s);
+
+#endif

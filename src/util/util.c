@@ -1,0 +1,146 @@
+/* util.c — allocation that never returns NULL, errors, addresses and times. */
+#include "privaudit.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+void pa_error_set(struct pa_error *err, const char *fmt, ...)
+{
+	if (!err)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+	va_end(ap);
+}
+
+/* Out of memory is the one failure the tool does not try to survive: exit 3
+ * (internal error) rather than limp on with a half-built record. */
+static void out_of_memory(size_t n)
+{
+	fprintf(stderr, "privaudit: out of memory allocating %zu bytes\n", n);
+	exit(PA_EXIT_INTERNAL);
+}
+
+void *pa_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		out_of_memory(n);
+	return p;
+}
+
+void *pa_xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (!p)
+		out_of_memory(n * size);
+	return p;
+}
+
+void *pa_xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+	if (!q)
+		out_of_memory(n);
+	return q;
+}
+
+char *pa_xstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *d = pa_xmalloc(n);
+	memcpy(d, s, n);
+	return d;
+}
+
+const char *pa_addr_str(const struct pa_addr *a, char *buf, size_t len)
+{
+	if (a->family == 4)
+		inet_ntop(AF_INET, a->bytes, buf, (socklen_t)len);
+	else if (a->family == 6)
+		inet_ntop(AF_INET6, a->bytes, buf, (socklen_t)len);
+	else
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+bool pa_addr_parse(const char *s, struct pa_addr *out)
+{
+	memset(out, 0, sizeof *out);
+	if (inet_pton(AF_INET, s, out->bytes) == 1) {
+		out->family = 4;
+		return true;
+	}
+	if (inet_pton(AF_INET6, s, out->bytes) == 1) {
+		out->family = 6;
+		return true;
+	}
+	return false;
+}
+
+bool pa_addr_equal(const struct pa_addr *a, const struct pa_addr *b)
+{
+	size_t n = a->family == 4 ? 4 : 16;
+	return a->family == b->family && memcmp(a->bytes, b->bytes, n) == 0;
+}
+
+static bool v4_private(const uint8_t *b)
+{
+	return b[0] == 10 || b[0] == 127 || b[0] == 0 ||
+	       (b[0] == 172 && (b[1] & 0xf0) == 16) ||
+	       (b[0] == 192 && b[1] == 168) ||
+	       (b[0] == 100 && (b[1] & 0xc0) == 64) || /* CGNAT 100.64/10 */
+	       (b[0] == 169 && b[1] == 254) ||         /* link-local */
+	       (b[0] == 192 && b[1] == 0 && b[2] == 0) || /* IETF protocol assignments */
+	       (b[0] == 198 && (b[1] & 0xfe) == 18) || /* benchmarking 198.18/15 */
+	       (b[0] == 192 && b[1] == 0 && b[2] == 2) ||      /* TEST-NET-1 */
+	       (b[0] == 198 && b[1] == 51 && b[2] == 100) ||   /* TEST-NET-2 */
+	       (b[0] == 203 && b[1] == 0 && b[2] == 113) ||    /* TEST-NET-3 */
+	       b[0] >= 224;                            /* multicast, reserved, broadcast */
+}
+
+bool pa_addr_is_private(const struct pa_addr *a)
+{
+	const uint8_t *b = a->bytes;
+	if (a->family == 4)
+		return v4_private(b);
+	if (a->family != 6)
+		return false;
+	static const uint8_t zero[16];
+	if (memcmp(b, zero, 15) == 0 && (b[15] == 0 || b[15] == 1)) /* :: and ::1 */
+		return true;
+	if ((b[0] & 0xfe) == 0xfc)                 /* ULA fc00::/7 */
+		return true;
+	if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) /* link-local fe80::/10 */
+		return true;
+	if (b[0] == 0xff)                          /* multicast */
+		return true;
+	if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) /* documentation */
+		return true;
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	if (memcmp(b, mapped, 12) == 0)            /* IPv4-mapped */
+		return v4_private(b + 12);
+	return false;
+}
+
+const char *pa_time_str(int64_t ts_us, char *buf, size_t len)
+{
+	time_t sec = (time_t)(ts_us / 1000000);
+	long usec = (long)(ts_us % 1000000);
+	if (usec < 0) {
+		usec += 1000000;
+		sec -= 1;
+	}
+	struct tm tm;
+	gmtime_r(&sec, &tm);
+	char base[24];
+	strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%06ldZ", base, usec);
+	return buf;
+}
