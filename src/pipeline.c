@@ -1,0 +1,337 @@
+/*
+ * pipeline.c — one audit. audit_packet() is the whole per-packet path, in
+ * order, on one screen: decode → flow → classify → dns → (app → detect);
+ * flow_ended() is the whole per-flow path: classify result → recipient →
+ * geo → flows.jsonl → summary.
+ */
+#include "pipeline.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "app/dns.h"
+#include "classify/classify.h"
+#include "decode/decode.h"
+#include "flow/device.h"
+#include "geo/geo.h"
+#include "report/flows_out.h"
+#include "report/summary.h"
+#include "util/diag.h"
+
+struct audit {
+	struct audit_config cfg;
+	struct decoder *decoder;
+	struct flow_table *flows;
+	struct classifier *classifier;
+	struct dns_map *dns;
+	struct geo *geo;
+	struct device_addrs device;
+	struct flows_out *flows_out;
+	struct summary *summary;
+
+	struct audit_totals totals;
+	struct input_file_info *files;
+	size_t file_count;
+	struct input_file_info *current; /* file being read */
+	uint64_t packet_number;
+	int64_t next_expire_us;
+	bool input_failed;               /* some input could not be read or analysed */
+};
+
+/* ---- per flow ------------------------------------------------------------- */
+
+static const struct pa_addr *remote_addr(const struct flow *f)
+{
+	return f->device_side == DEVICE_SIDE_DST ? &f->src : &f->dst;
+}
+
+static void flow_started(struct audit *a, struct flow *f, const struct pa_packet *pkt,
+			 enum pa_dir dir)
+{
+	f->device_side = (int8_t)device_side_of(&a->device, f, pkt, dir);
+	const struct pa_addr *remote = remote_addr(f);
+	const char *name = dns_map_lookup(a->dns, remote, pkt->ts_us);
+	if (name)
+		f->dns_name = pa_xstrdup(name);
+	f->geo = geo_lookup(a->geo, remote);
+}
+
+/* Recipient hostname: SNI, else HTTP Host, else the DNS answer seen before
+ * the flow started. */
+static const char *recipient_hostname(const struct flow *f, const struct classify_result *cls,
+				      enum hostname_source *src)
+{
+	if (cls->sni[0]) {
+		*src = HOSTNAME_SNI;
+		return cls->sni;
+	}
+	if (cls->http_host[0]) {
+		*src = HOSTNAME_HTTP;
+		return cls->http_host;
+	}
+	if (f->dns_name) {
+		*src = HOSTNAME_DNS;
+		return f->dns_name;
+	}
+	*src = HOSTNAME_NONE;
+	return "";
+}
+
+static void flow_ended(void *ctx, struct flow *f, enum flow_end_reason why)
+{
+	struct audit *a = ctx;
+	struct classify_result cls;
+	classify_finish(a->classifier, &f->classify, &cls);
+
+	struct flow_record rec = {.flow = f, .why = why, .cls = &cls, .geo = f->geo};
+	rec.hostname = recipient_hostname(f, &cls, &rec.hostname_source);
+	if (a->flows_out)
+		flows_out_write(a->flows_out, &rec);
+	summary_add_flow(a->summary, &rec);
+}
+
+/* ---- per packet ----------------------------------------------------------- */
+
+static bool is_dns_port(uint16_t port)
+{
+	return port == 53 || port == 5353 || port == 5355;
+}
+
+/* DNS answers feed the IP → name map. Over TCP, a message is taken when one
+ * segment carries it whole (the usual case for answers). */
+static void dns_packet(struct audit *a, const struct pa_packet *pkt)
+{
+	if (!is_dns_port(pkt->sport) || !pkt->payload_len)
+		return;
+	const uint8_t *msg = pkt->payload;
+	size_t len = pkt->payload_len;
+	if (pkt->l4_proto == IPPROTO_TCP) {
+		if (len < 2 || (size_t)(msg[0] << 8 | msg[1]) != len - 2)
+			return;
+		msg += 2;
+		len -= 2;
+	} else if (pkt->l4_proto != IPPROTO_UDP) {
+		return;
+	}
+	dns_map_add_response(a->dns, msg, len, pkt->ts_us);
+}
+
+static void note_decode_problem(struct audit *a, const struct capture_record *rec,
+				enum decode_problem why)
+{
+	if (why != DP_UNSUPPORTED_LINKTYPE)
+		return;
+	a->totals.unsupported_link++;
+	struct input_file_info *in = a->current;
+	if (in)
+		in->unsupported++;
+	if (in && !in->problem) {
+		char msg[160];
+		snprintf(msg, sizeof msg, "unsupported link type %d (interface %u); its packets are not analysed",
+			 rec->linktype, rec->interface_id);
+		in->problem = pa_xstrdup(msg);
+		if (!a->cfg.quiet)
+			fprintf(stderr, "privaudit: %s: %s\n", in->path, msg);
+	}
+}
+
+void audit_packet(struct audit *a, const struct capture_record *rec)
+{
+	struct pa_packet pkt;
+	enum decode_problem why = DP_NONE;
+
+	pkt.number = ++a->packet_number;
+	a->totals.packets++;
+	a->totals.bytes += rec->caplen;
+	if (!a->totals.ts_first)
+		a->totals.ts_first = rec->ts_us;
+	a->totals.ts_last = rec->ts_us;
+
+	switch (decode_packet(a->decoder, rec, &pkt, &why)) {
+	case DECODE_OK:
+		break;
+	case DECODE_INVALID:
+		note_decode_problem(a, rec, why);
+		return;
+	case DECODE_NOT_IP:
+	case DECODE_HELD:
+		return;
+	}
+
+	if (pkt.ts_us >= a->next_expire_us) {
+		flow_table_expire(a->flows, pkt.ts_us);
+		a->next_expire_us = pkt.ts_us + 1000000;
+	}
+
+	enum pa_dir dir;
+	bool created;
+	struct flow *f = flow_table_packet(a->flows, &pkt, &dir, &created);
+	if (created)
+		flow_started(a, f, &pkt, dir);
+
+	if (!f->classify_done)
+		f->classify_done = !classify_packet(a->classifier, &f->classify, &pkt, dir);
+
+	dns_packet(a, &pkt);
+}
+
+/* ---- files ---------------------------------------------------------------- */
+
+bool audit_file(struct audit *a, const char *path, struct pa_error *err)
+{
+	a->files = pa_xrealloc(a->files, (a->file_count + 1) * sizeof *a->files);
+	struct input_file_info *in = &a->files[a->file_count++];
+	memset(in, 0, sizeof *in);
+	in->path = pa_xstrdup(path);
+	a->current = in;
+
+	struct capture_file *cf = capture_file_open(path, err);
+	if (!cf) {
+		in->failed = true;
+		in->problem = pa_xstrdup(err->msg);
+		a->input_failed = true;
+		return false;
+	}
+	in->format = capture_file_format(cf);
+	in->first_packet = a->packet_number + 1;
+
+	struct capture_record rec;
+	struct pa_error ferr = {{0}};
+	enum capture_status st;
+	while ((st = capture_file_next(cf, &rec, &ferr)) == CAPTURE_RECORD) {
+		in->records++;
+		audit_packet(a, &rec);
+	}
+	in->last_packet = a->packet_number;
+	if (st == CAPTURE_TRUNCATED || st == CAPTURE_ERROR) {
+		free(in->problem);
+		in->problem = pa_xstrdup(ferr.msg);
+		if (!a->cfg.quiet)
+			fprintf(stderr, "privaudit: %s: %s\n",
+				st == CAPTURE_TRUNCATED ? "warning" : "error", ferr.msg);
+		if (st == CAPTURE_ERROR)
+			a->input_failed = true;
+	}
+	if (in->records && in->unsupported == in->records) {
+		in->failed = true; /* nothing in it could be analysed */
+		a->input_failed = true;
+	}
+	capture_file_close(cf);
+	a->current = NULL;
+	return true;
+}
+
+/* ---- life cycle ----------------------------------------------------------- */
+
+static bool make_out_dir(const char *dir, struct pa_error *err)
+{
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+		pa_error_set(err, "%s: cannot create output folder: %s", dir, strerror(errno));
+		return false;
+	}
+	struct stat st;
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		pa_error_set(err, "%s: not a folder", dir);
+		return false;
+	}
+	return true;
+}
+
+struct audit *audit_new(const struct audit_config *cfg, struct pa_error *err)
+{
+	struct audit *a = pa_xcalloc(1, sizeof *a);
+	a->cfg = *cfg;
+
+	if (cfg->device_file) {
+		struct pa_diag diag = {.out = stderr};
+		if (!device_addrs_load(cfg->device_file, &a->device, &diag)) {
+			pa_error_set(err, "%s: device profile has %zu error(s)", cfg->device_file,
+				     diag.errors);
+			goto fail;
+		}
+	}
+	a->geo = geo_open(cfg->geoip, cfg->geoip_count, err);
+	if (!a->geo)
+		goto fail;
+	a->classifier = classifier_new(err);
+	if (!a->classifier)
+		goto fail;
+	if (cfg->out_dir) {
+		if (!make_out_dir(cfg->out_dir, err))
+			goto fail;
+		a->flows_out = flows_out_open(cfg->out_dir, err);
+		if (!a->flows_out)
+			goto fail;
+	}
+	struct decode_config dc = {.frag_memory_max = cfg->frag_memory_max};
+	a->decoder = decoder_new(&dc);
+	a->dns = dns_map_new(1u << 16);
+	a->flows = flow_table_new(&cfg->flow, flow_ended, a);
+	a->summary = summary_new();
+	return a;
+fail:
+	audit_free(a);
+	return NULL;
+}
+
+int audit_finish(struct audit *a, FILE *out)
+{
+	flow_table_flush(a->flows);
+	struct summary_inputs si = {
+		.totals = &a->totals,
+		.files = a->files,
+		.file_count = a->file_count,
+		.decode = decoder_stats(a->decoder),
+		.flows = flow_table_stats(a->flows),
+		.geo = a->geo,
+		.dns_names = dns_map_size(a->dns),
+		.device_from_profile = a->device.from_profile,
+	};
+	if (out)
+		summary_print(a->summary, &si, out);
+	if (a->cfg.out_dir) {
+		struct pa_error err;
+		if (!summary_write_report(a->summary, &si, &a->cfg, a->cfg.out_dir, &err)) {
+			fprintf(stderr, "privaudit: %s\n", err.msg);
+			return PA_EXIT_INTERNAL;
+		}
+	}
+	if (a->flows_out) {
+		struct pa_error err;
+		if (!flows_out_close(a->flows_out, &err)) {
+			a->flows_out = NULL;
+			fprintf(stderr, "privaudit: %s\n", err.msg);
+			return PA_EXIT_INTERNAL;
+		}
+		a->flows_out = NULL;
+	}
+	return a->input_failed ? PA_EXIT_USAGE : PA_EXIT_CLEAN;
+}
+
+void audit_free(struct audit *a)
+{
+	if (!a)
+		return;
+	if (a->flows) {
+		flow_table_free(a->flows); /* ends remaining flows through flow_ended */
+		a->flows = NULL;
+	}
+	if (a->flows_out) {
+		struct pa_error err;
+		flows_out_close(a->flows_out, &err);
+	}
+	summary_free(a->summary);
+	dns_map_free(a->dns);
+	decoder_free(a->decoder);
+	classifier_free(a->classifier);
+	geo_close(a->geo);
+	for (size_t i = 0; i < a->file_count; i++) {
+		free(a->files[i].path);
+		free(a->files[i].problem);
+	}
+	free(a->files);
+	free(a);
+}

@@ -1,0 +1,63 @@
+/*
+ * pipeline.h — one audit: every stage's state, and the function that runs a
+ * packet through all of them in order (audit_packet in pipeline.c).
+ */
+#ifndef PA_PIPELINE_H
+#define PA_PIPELINE_H
+
+#include <stdio.h>
+
+#include "capture/capture.h"
+#include "flow/flow.h"
+#include "privaudit.h"
+
+#define AUDIT_MAX_GEOIP 8
+
+struct audit_config {
+	const char *out_dir;        /* NULL: no files, summary only */
+	const char *device_file;    /* signatures/devices/X.yaml */
+	const char *signatures_dir; /* signatures/ */
+	const char *policy_file;
+	const char *geoip[AUDIT_MAX_GEOIP];
+	size_t geoip_count;
+	bool quiet;
+	bool verbose;
+	bool show_values;
+	struct flow_config flow;
+	size_t frag_memory_max;
+	const char *command_line;   /* as typed, for the report */
+};
+
+/* What the audit read, per input file, for the summary and the report. */
+struct input_file_info {
+	char *path;
+	const char *format;
+	uint64_t records;
+	uint64_t unsupported;               /* records on interfaces whose link type is not decoded */
+	uint64_t first_packet, last_packet; /* packet numbers */
+	char *problem;                      /* truncation / damage / link type message, or NULL */
+	bool failed;                        /* could not be opened or analysed */
+};
+
+struct audit_totals {
+	uint64_t packets;         /* records read */
+	uint64_t bytes;           /* captured bytes */
+	uint64_t unsupported_link;
+	int64_t ts_first, ts_last;
+};
+
+struct audit;
+
+/* NULL with err set when a database, profile or output folder cannot be used. */
+struct audit *audit_new(const struct audit_config *cfg, struct pa_error *err);
+/* Reads one capture file through the pipeline; false when the file could
+ * not be read at all (err set). Warnings (cut-off record) are kept in the
+ * file's info and printed unless quiet. */
+bool audit_file(struct audit *a, const char *path, struct pa_error *err);
+/* Runs one record through the pipeline (used by audit_file and live capture). */
+void audit_packet(struct audit *a, const struct capture_record *rec);
+/* Ends all flows, writes the outputs; returns the exit code (enum pa_exit). */
+int audit_finish(struct audit *a, FILE *summary);
+void audit_free(struct audit *a);
+
+#endif

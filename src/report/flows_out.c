@@ -1,0 +1,160 @@
+/* flows_out.c — flows.jsonl writer. */
+#include "report/flows_out.h"
+
+#include <errno.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct flows_out {
+	FILE *f;
+	char *path;
+	char *tmp_path;
+	bool write_failed;
+	int write_errno;
+};
+
+static const char *device_side_name(int side)
+{
+	return side == DEVICE_SIDE_SRC ? "src" : side == DEVICE_SIDE_DST ? "dst" : "unknown";
+}
+
+static json_t *proto_json(uint8_t proto)
+{
+	if (proto == IPPROTO_TCP)
+		return json_string("tcp");
+	if (proto == IPPROTO_UDP)
+		return json_string("udp");
+	return json_integer(proto);
+}
+
+static json_t *ms_or_null(double ms)
+{
+	return ms < 0 ? json_null() : json_real(round(ms * 1000.0) / 1000.0);
+}
+
+static json_t *str_or_null(const char *s)
+{
+	return s && s[0] ? json_string(s) : json_null();
+}
+
+json_t *flow_record_json(const struct flow_record *r)
+{
+	const struct flow *f = r->flow;
+	char src[48], dst[48], t0[40], t1[40];
+	/* "up" is what the device sent; with the device side unknown, the initiator's. */
+	int up = f->device_side == DEVICE_SIDE_DST ? PA_DIR_FROM_DST : PA_DIR_FROM_SRC;
+	int down = 1 - up;
+	const struct classify_result *c = r->cls;
+	const struct geo_result *g = r->geo;
+
+	json_t *o = json_object();
+	json_object_set_new(o, "flow_id", json_integer((json_int_t)f->id));
+	json_object_set_new(o, "ts_start", json_string(pa_time_str(f->ts_first, t0, sizeof t0)));
+	json_object_set_new(o, "ts_end", json_string(pa_time_str(f->ts_last, t1, sizeof t1)));
+	json_object_set_new(o, "proto", proto_json(f->proto));
+	json_object_set_new(o, "src_ip", json_string(pa_addr_str(&f->src, src, sizeof src)));
+	json_object_set_new(o, "src_port", json_integer(f->sport));
+	json_object_set_new(o, "dst_ip", json_string(pa_addr_str(&f->dst, dst, sizeof dst)));
+	json_object_set_new(o, "dst_port", json_integer(f->dport));
+	if (f->vlan)
+		json_object_set_new(o, "vlan", json_integer(f->vlan));
+	json_object_set_new(o, "device_side", json_string(device_side_name(f->device_side)));
+	json_object_set_new(o, "packets_up", json_integer((json_int_t)f->packets[up]));
+	json_object_set_new(o, "bytes_up", json_integer((json_int_t)f->ip_bytes[up]));
+	json_object_set_new(o, "payload_up", json_integer((json_int_t)f->payload_bytes[up]));
+	json_object_set_new(o, "packets_down", json_integer((json_int_t)f->packets[down]));
+	json_object_set_new(o, "bytes_down", json_integer((json_int_t)f->ip_bytes[down]));
+	json_object_set_new(o, "payload_down", json_integer((json_int_t)f->payload_bytes[down]));
+	json_object_set_new(o, "first_packet", json_integer((json_int_t)f->first_packet));
+	json_object_set_new(o, "end_reason", json_string(flow_end_reason_name(r->why)));
+	json_object_set_new(o, "ndpi_proto", json_string(c->app_protocol));
+	json_object_set_new(o, "ndpi_category", json_string(c->category));
+	json_object_set_new(o, "ndpi_hostname", str_or_null(c->hostname));
+	json_object_set_new(o, "sni", str_or_null(c->sni));
+	json_object_set_new(o, "http_host", str_or_null(c->http_host));
+	json_object_set_new(o, "dns_name", str_or_null(f->dns_name));
+	json_object_set_new(o, "tls_version", str_or_null(c->tls_version));
+	json_object_set_new(o, "alpn", str_or_null(c->alpn));
+	json_object_set_new(o, "ja3_client", str_or_null(c->ja3_client));
+	json_object_set_new(o, "ja3_server", str_or_null(c->ja3_server));
+	json_t *risks = json_array();
+	if (c->risks[0]) {
+		char buf[sizeof c->risks];
+		memcpy(buf, c->risks, sizeof buf);
+		char *save = NULL;
+		for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+			json_array_append_new(risks, json_string(tok));
+	}
+	json_object_set_new(o, "ndpi_risks", risks);
+	json_object_set_new(o, "hostname", str_or_null(r->hostname));
+	json_object_set_new(o, "hostname_source", json_string(hostname_source_name(r->hostname_source)));
+	json_object_set_new(o, "country", g ? str_or_null(g->country) : json_null());
+	json_object_set_new(o, "jurisdiction", json_string(g ? g->jurisdiction : "unknown"));
+	if (g && g->conflict) {
+		json_t *ans = json_array();
+		for (size_t i = 0; i < g->answer_count; i++)
+			json_array_append_new(ans, str_or_null(g->answers[i]));
+		json_object_set_new(o, "country_conflict", ans);
+	}
+	json_object_set_new(o, "asn", g && g->asn ? json_integer(g->asn) : json_null());
+	json_object_set_new(o, "as_org", g ? str_or_null(g->as_org) : json_null());
+	/* Handshake timing at the capture point: SYN → SYN/ACK is the round trip
+	 * to the server, SYN/ACK → ACK the one to the client; rtt_ms their sum. */
+	double server = f->proto == IPPROTO_TCP ? flow_rtt_server_ms(f) : -1;
+	double client = f->proto == IPPROTO_TCP ? flow_rtt_client_ms(f) : -1;
+	json_object_set_new(o, "rtt_ms", ms_or_null(server >= 0 && client >= 0 ? server + client : -1));
+	json_object_set_new(o, "rtt_syn_synack_ms", ms_or_null(server));
+	json_object_set_new(o, "rtt_synack_ack_ms", ms_or_null(client));
+	return o;
+}
+
+struct flows_out *flows_out_open(const char *dir, struct pa_error *err)
+{
+	struct flows_out *o = pa_xcalloc(1, sizeof *o);
+	size_t n = strlen(dir) + 32;
+	o->path = pa_xmalloc(n);
+	o->tmp_path = pa_xmalloc(n);
+	snprintf(o->path, n, "%s/flows.jsonl", dir);
+	snprintf(o->tmp_path, n, "%s/.flows.jsonl.tmp", dir);
+	o->f = fopen(o->tmp_path, "w");
+	if (!o->f) {
+		pa_error_set(err, "%s: %s", o->tmp_path, strerror(errno));
+		free(o->path);
+		free(o->tmp_path);
+		free(o);
+		return NULL;
+	}
+	return o;
+}
+
+void flows_out_write(struct flows_out *o, const struct flow_record *r)
+{
+	json_t *j = flow_record_json(r);
+	if ((json_dumpf(j, o->f, JSON_COMPACT) != 0 || fputc('\n', o->f) == EOF) && !o->write_failed) {
+		o->write_failed = true;
+		o->write_errno = errno;
+	}
+	json_decref(j);
+}
+
+bool flows_out_close(struct flows_out *o, struct pa_error *err)
+{
+	bool ok = !o->write_failed;
+	if (fclose(o->f) != 0 && ok) {
+		ok = false;
+		o->write_errno = errno;
+	}
+	if (ok && rename(o->tmp_path, o->path) != 0) {
+		ok = false;
+		o->write_errno = errno;
+	}
+	if (!ok)
+		pa_error_set(err, "%s: not written completely: %s", o->path, strerror(o->write_errno));
+	free(o->path);
+	free(o->tmp_path);
+	free(o);
+	return ok;
+}

@@ -1,0 +1,39 @@
+/*
+ * summary.h — what an audit saw, aggregated per flow: upload per
+ * jurisdiction, recipients, decode problems; printed for a person at the end
+ * and written to report.json for tools.
+ */
+#ifndef PA_SUMMARY_H
+#define PA_SUMMARY_H
+
+#include <stdio.h>
+
+#include "decode/decode.h"
+#include "flow/flow.h"
+#include "geo/geo.h"
+#include "pipeline.h"
+#include "report/flows_out.h"
+
+struct summary_inputs {
+	const struct audit_totals *totals;
+	const struct input_file_info *files;
+	size_t file_count;
+	const struct decode_stats *decode;
+	const struct flow_stats *flows;
+	const struct geo *geo;
+	size_t dns_names;
+	bool device_from_profile;
+};
+
+struct summary;
+struct summary *summary_new(void);
+void summary_free(struct summary *s);
+void summary_add_flow(struct summary *s, const struct flow_record *r);
+void summary_print(const struct summary *s, const struct summary_inputs *in, FILE *out);
+/* DIR/report.json, through a temporary name. */
+bool summary_write_report(const struct summary *s, const struct summary_inputs *in,
+			  const struct audit_config *cfg, const char *dir, struct pa_error *err);
+/* The summary's machine-readable form (new reference), part of report.json. */
+json_t *summary_json(const struct summary *s, const struct summary_inputs *in);
+
+#endif
