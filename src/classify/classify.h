@@ -44,7 +44,12 @@ const char *classify_http_host(const struct classify_flow *state);
 void classify_finish(struct classifier *c, struct classify_flow **state,
 		     struct classify_result *out);
 
-/* Bytes of nDPI state per flow (for the memory accounting in the bench). */
+/* Bytes of nDPI state per flow (for the memory accounting in the bench):
+ * the wrapper's per-flow struct, which embeds nDPI's flow struct. */
 size_t classify_flow_state_size(void);
+
+/* nDPI's revision string (e.g. "4.2.0"), for the report's list of the
+ * versions of every engine and database used. */
+const char *classify_engine_version(void);
 
 #endif
