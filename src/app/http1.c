@@ -1,0 +1,395 @@
+/* http1.c — HTTP/1.x messages to fields, on libhttp-parser. */
+#include "app/http1.h"
+
+#include <http_parser.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "app/body.h"
+
+#define MAX_URL (64u * 1024)
+#define MAX_HEADER_VALUE (64u * 1024)
+#define MAX_HEADER_NAME 128
+#define METHOD_QUEUE 32 /* pipelined requests awaiting a response */
+
+struct side {
+	http_parser parser;
+	struct http1 *conn;
+	bool is_request;
+	bool broken; /* after a parse error: skip until a message start */
+
+	/* the message under way */
+	uint8_t *url;
+	size_t url_len;
+	char hname[MAX_HEADER_NAME];
+	size_t hname_len;
+	uint8_t *hval;
+	size_t hval_len;
+	bool have_header;
+	uint64_t url_packet, value_packet;
+	char content_type[128];
+	char content_encoding[64];
+	uint8_t *body;
+	size_t body_len, body_cap;
+	bool body_over;
+
+	/* the feed under way */
+	struct field_emitter *e;
+	uint64_t packet;
+	int64_t ts_us;
+};
+
+struct http1 {
+	struct side client, server;
+	size_t max_body;
+	char host[256];
+	uint8_t methods[METHOD_QUEUE]; /* enum http_method of requests not answered yet */
+	unsigned method_head, method_count;
+	struct http1_stats stats;
+};
+
+static const http_parser_settings *settings(void);
+
+static void side_init(struct side *s, struct http1 *h, bool is_request)
+{
+	http_parser_init(&s->parser, is_request ? HTTP_REQUEST : HTTP_RESPONSE);
+	s->parser.data = s;
+	s->conn = h;
+	s->is_request = is_request;
+}
+
+struct http1 *http1_new(size_t max_body)
+{
+	struct http1 *h = pa_xcalloc(1, sizeof *h);
+	h->max_body = max_body ? max_body : (1u << 20);
+	side_init(&h->client, h, true);
+	side_init(&h->server, h, false);
+	return h;
+}
+
+static void reset_message(struct side *s)
+{
+	free(s->url);
+	free(s->hval);
+	free(s->body);
+	s->url = s->hval = s->body = NULL;
+	s->url_len = s->hval_len = s->hname_len = s->body_len = s->body_cap = 0;
+	s->have_header = s->body_over = false;
+	s->content_type[0] = s->content_encoding[0] = '\0';
+}
+
+void http1_free(struct http1 *h)
+{
+	if (!h)
+		return;
+	reset_message(&h->client);
+	reset_message(&h->server);
+	free(h);
+}
+
+/* ---- emitting ------------------------------------------------------------- */
+
+static void emit(struct side *s, uint64_t packet, const char *name, const uint8_t *v, size_t len)
+{
+	struct field_emitter *e = s->e;
+	uint64_t saved_packet = e->ref.packet;
+	e->ref.packet = packet;
+	fields_emit(e, name, v, len);
+	e->ref.packet = saved_packet;
+}
+
+static void emit_request_line(struct side *s)
+{
+	const char *method = http_method_str((enum http_method)s->parser.method);
+	emit(s, s->url_packet, "http.method", (const uint8_t *)method, strlen(method));
+	const uint8_t *q = memchr(s->url, '?', s->url_len);
+	size_t path_len = q ? (size_t)(q - s->url) : s->url_len;
+	uint8_t *path = pa_xmalloc(path_len + 1);
+	size_t n = fields_url_decode(s->url, path_len, path, false);
+	emit(s, s->url_packet, "http.path", path, n);
+	free(path);
+	if (q) {
+		uint64_t saved = s->e->ref.packet;
+		s->e->ref.packet = s->url_packet;
+		fields_emit_params(s->e, "http.query", q + 1, s->url_len - path_len - 1);
+		s->e->ref.packet = saved;
+	}
+}
+
+static void copy_header_text(char *dst, size_t cap, const uint8_t *v, size_t len)
+{
+	size_t n = len < cap - 1 ? len : cap - 1;
+	memcpy(dst, v, n);
+	dst[n] = '\0';
+}
+
+static void finish_header(struct side *s)
+{
+	if (!s->have_header)
+		return;
+	s->have_header = false;
+	s->hname[s->hname_len] = '\0';
+	char name[FIELD_NAME_MAX];
+	snprintf(name, sizeof name, "%s:%s", s->is_request ? "http.header" : "http.response.header",
+		 s->hname);
+	emit(s, s->value_packet, name, s->hval ? s->hval : (const uint8_t *)"", s->hval_len);
+
+	if (!strcasecmp(s->hname, "Content-Type"))
+		copy_header_text(s->content_type, sizeof s->content_type, s->hval, s->hval_len);
+	else if (!strcasecmp(s->hname, "Content-Encoding"))
+		copy_header_text(s->content_encoding, sizeof s->content_encoding, s->hval, s->hval_len);
+	else if (s->is_request && !strcasecmp(s->hname, "Host"))
+		copy_header_text(s->conn->host, sizeof s->conn->host, s->hval, s->hval_len);
+	else if (s->is_request && !strcasecmp(s->hname, "Cookie")) {
+		uint64_t saved = s->e->ref.packet;
+		s->e->ref.packet = s->value_packet;
+		fields_emit_cookies(s->e, "http.cookie", s->hval, s->hval_len);
+		s->e->ref.packet = saved;
+	}
+	s->hname_len = 0;
+	s->hval_len = 0;
+}
+
+static void emit_body(struct side *s)
+{
+	if (!s->body_len)
+		return;
+	struct http1 *h = s->conn;
+	if (s->body_over)
+		h->stats.body_truncated++;
+	uint8_t *dec;
+	size_t dec_len;
+	enum body_status st = body_decode(s->content_encoding[0] ? s->content_encoding : NULL,
+					  s->body, s->body_len, h->max_body, &dec, &dec_len);
+	if (st == BODY_TRUNCATED)
+		h->stats.body_truncated++;
+	else if (st == BODY_CORRUPT || st == BODY_UNSUPPORTED)
+		h->stats.body_undecoded++;
+	uint64_t saved = s->e->ref.packet;
+	s->e->ref.packet = s->packet;
+	fields_emit_body(s->e, s->is_request ? "http.body" : "http.response.body",
+			 s->content_type[0] ? s->content_type : NULL, dec, dec_len);
+	s->e->ref.packet = saved;
+	free(dec);
+}
+
+/* ---- parser callbacks ----------------------------------------------------- */
+
+static int append(uint8_t **buf, size_t *len, size_t max, const char *at, size_t n)
+{
+	if (*len >= max)
+		return 0;
+	if (n > max - *len)
+		n = max - *len;
+	*buf = pa_xrealloc(*buf, *len + n + 1);
+	memcpy(*buf + *len, at, n);
+	*len += n;
+	return 0;
+}
+
+static int on_message_begin(http_parser *p)
+{
+	struct side *s = p->data;
+	reset_message(s);
+	return 0;
+}
+
+static int on_url(http_parser *p, const char *at, size_t n)
+{
+	struct side *s = p->data;
+	s->url_packet = s->packet;
+	return append(&s->url, &s->url_len, MAX_URL, at, n);
+}
+
+static int on_header_field(http_parser *p, const char *at, size_t n)
+{
+	struct side *s = p->data;
+	if (s->have_header)
+		finish_header(s);
+	size_t room = MAX_HEADER_NAME - 1 - s->hname_len;
+	if (n > room)
+		n = room;
+	memcpy(s->hname + s->hname_len, at, n);
+	s->hname_len += n;
+	return 0;
+}
+
+static int on_header_value(http_parser *p, const char *at, size_t n)
+{
+	struct side *s = p->data;
+	s->have_header = true;
+	s->value_packet = s->packet;
+	return append(&s->hval, &s->hval_len, MAX_HEADER_VALUE, at, n);
+}
+
+static int on_headers_complete(http_parser *p)
+{
+	struct side *s = p->data;
+	struct http1 *h = s->conn;
+	finish_header(s);
+	if (s->is_request) {
+		emit_request_line(s);
+		if (h->method_count < METHOD_QUEUE) {
+			h->methods[(h->method_head + h->method_count) % METHOD_QUEUE] = (uint8_t)p->method;
+			h->method_count++;
+		}
+		return 0;
+	}
+	/* A response to HEAD has headers only, whatever Content-Length says. */
+	bool head = h->method_count && h->methods[h->method_head] == HTTP_HEAD;
+	return head ? 1 : 0;
+}
+
+static int on_body(http_parser *p, const char *at, size_t n)
+{
+	struct side *s = p->data;
+	size_t max = s->conn->max_body;
+	if (s->body_len + n > max) {
+		s->body_over = true;
+		n = max - s->body_len;
+	}
+	if (!n)
+		return 0;
+	if (s->body_len + n > s->body_cap) {
+		size_t cap = s->body_cap ? s->body_cap * 2 : 4096;
+		while (cap < s->body_len + n)
+			cap *= 2;
+		s->body = pa_xrealloc(s->body, cap);
+		s->body_cap = cap;
+	}
+	memcpy(s->body + s->body_len, at, n);
+	s->body_len += n;
+	return 0;
+}
+
+static int on_message_complete(http_parser *p)
+{
+	struct side *s = p->data;
+	struct http1 *h = s->conn;
+	emit_body(s);
+	if (s->is_request) {
+		h->stats.requests++;
+	} else {
+		h->stats.responses++;
+		/* 1xx responses do not answer the request */
+		if (p->status_code >= 200 && h->method_count) {
+			h->method_head = (h->method_head + 1) % METHOD_QUEUE;
+			h->method_count--;
+		}
+	}
+	reset_message(s);
+	return 0;
+}
+
+static const http_parser_settings *settings(void)
+{
+	static const http_parser_settings st = {
+		.on_message_begin = on_message_begin,
+		.on_url = on_url,
+		.on_header_field = on_header_field,
+		.on_header_value = on_header_value,
+		.on_headers_complete = on_headers_complete,
+		.on_body = on_body,
+		.on_message_complete = on_message_complete,
+	};
+	return &st;
+}
+
+/* ---- feeding -------------------------------------------------------------- */
+
+bool http1_looks_like_request(const uint8_t *d, size_t len)
+{
+	static const char *const methods[] = {"GET ", "POST ", "PUT ", "HEAD ", "DELETE ", "OPTIONS ",
+					      "PATCH ", "CONNECT ", "TRACE "};
+	for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
+		size_t n = strlen(methods[i]);
+		if (len >= n && !memcmp(d, methods[i], n))
+			return true;
+	}
+	return false;
+}
+
+static bool looks_like_response(const uint8_t *d, size_t len)
+{
+	return len >= 7 && !memcmp(d, "HTTP/1.", 7);
+}
+
+/* After an error, the stream is HTTP again where a message starts at a
+ * segment boundary; anything else is skipped and counted. */
+static size_t resync(struct side *s, const uint8_t *d, size_t len)
+{
+	bool start = s->is_request ? http1_looks_like_request(d, len) : looks_like_response(d, len);
+	if (!start)
+		return len;
+	reset_message(s);
+	http_parser_init(&s->parser, s->is_request ? HTTP_REQUEST : HTTP_RESPONSE);
+	s->parser.data = s;
+	s->broken = false;
+	return 0;
+}
+
+void http1_feed(struct http1 *h, bool from_client, const uint8_t *data, size_t len,
+		uint64_t packet, int64_t ts_us, struct field_emitter *e)
+{
+	struct side *s = from_client ? &h->client : &h->server;
+	s->e = e;
+	s->packet = packet;
+	s->ts_us = ts_us;
+	e->ref.packet = packet;
+	e->ref.ts_us = ts_us;
+	if (s->broken) {
+		size_t skip = resync(s, data, len);
+		h->stats.bytes_skipped += skip;
+		if (skip == len)
+			return;
+	}
+	size_t n = http_parser_execute(&s->parser, settings(), (const char *)data, len);
+	if (s->parser.upgrade) {
+		/* CONNECT or Upgrade (WebSocket): what follows is not HTTP/1. */
+		s->broken = true;
+		h->stats.bytes_skipped += len - n;
+		return;
+	}
+	if (HTTP_PARSER_ERRNO(&s->parser) != HPE_OK) {
+		h->stats.parse_errors++;
+		h->stats.bytes_skipped += len - n;
+		s->broken = true;
+	}
+}
+
+void http1_gap(struct http1 *h, bool from_client, size_t len)
+{
+	struct side *s = from_client ? &h->client : &h->server;
+	h->stats.bytes_skipped += len;
+	if (!s->broken) {
+		reset_message(s);
+		s->broken = true;
+	}
+}
+
+void http1_finish(struct http1 *h, struct field_emitter *client, struct field_emitter *server)
+{
+	struct side *sides[2] = {&h->client, &h->server};
+	struct field_emitter *es[2] = {client, server};
+	for (int i = 0; i < 2; i++) {
+		struct side *s = sides[i];
+		if (s->broken || !es[i])
+			continue;
+		s->e = es[i];
+		/* Tell the parser the connection closed: a body delimited by the
+		 * close completes; an unfinished message is an error we ignore. */
+		http_parser_execute(&s->parser, settings(), NULL, 0);
+	}
+}
+
+const char *http1_host(const struct http1 *h)
+{
+	return h->host;
+}
+
+const struct http1_stats *http1_stats(const struct http1 *h)
+{
+	return &h->stats;
+}
