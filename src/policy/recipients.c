@@ -1,0 +1,357 @@
+/*
+ * recipients.c — the recipient catalogue: loading (with file:line problems)
+ * and the per-flow hostname lookup.
+ *
+ * Every domain pattern is a key in one open-addressing hash table. A key
+ * holds two slots: the entry matching the name itself ("example.com") and
+ * the entry matching names under it ("example.com" or "*.example.com").
+ * A lookup walks the hostname's suffixes from the full name to the last
+ * label; the first hit is the most specific pattern.
+ */
+#include "policy/recipients.h"
+
+#include <ctype.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/policy.h"
+#include "privaudit.h"
+#include "util/yaml_doc.h"
+
+#define HOSTNAME_MAX 253
+
+struct slot {
+	char *key;          /* lower-case domain without "*." ; NULL = empty */
+	int32_t self;       /* entry index matching the name itself, -1 none */
+	int32_t under;      /* entry index matching names under it, -1 none */
+	unsigned self_line, under_line;
+};
+
+struct recipients {
+	char *path;
+	struct recipient *items;
+	size_t count;
+	struct slot *slots;
+	size_t slot_mask;   /* slot count - 1 (a power of two) */
+};
+
+static uint64_t hash_name(const char *s)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+static struct slot *slot_find(const struct recipients *r, const char *key, bool insert)
+{
+	if (!r->slots)
+		return NULL;
+	for (size_t i = hash_name(key) & r->slot_mask;; i = (i + 1) & r->slot_mask) {
+		struct slot *s = &r->slots[i];
+		if (!s->key) {
+			if (!insert)
+				return NULL;
+			s->key = pa_xstrdup(key);
+			return s;
+		}
+		if (!strcmp(s->key, key))
+			return s;
+	}
+}
+
+/* ---- lookup --------------------------------------------------------------- */
+
+const struct recipient *recipients_match(const struct recipients *r, const char *hostname)
+{
+	if (!r || !hostname || !r->slots)
+		return NULL;
+	char name[HOSTNAME_MAX + 1];
+	size_t len = 0;
+	for (const char *c = hostname; *c && *c != ':'; c++) {
+		if (len == HOSTNAME_MAX)
+			return NULL; /* not a DNS name: nobody's pattern */
+		name[len++] = (char)tolower((unsigned char)*c);
+	}
+	while (len && name[len - 1] == '.')
+		len--;
+	name[len] = '\0';
+	if (!len)
+		return NULL;
+
+	const struct slot *s = slot_find(r, name, false);
+	if (s && s->self >= 0)
+		return &r->items[s->self];
+	for (size_t i = 0; i < len; i++) {
+		if (name[i] != '.' || !name[i + 1])
+			continue;
+		s = slot_find(r, name + i + 1, false);
+		if (s && s->under >= 0)
+			return &r->items[s->under];
+	}
+	return NULL;
+}
+
+const struct recipient *recipients_find(const struct recipients *r, const char *id)
+{
+	for (size_t i = 0; r && id && i < r->count; i++)
+		if (!strcmp(r->items[i].id, id))
+			return &r->items[i];
+	return NULL;
+}
+
+size_t recipients_count(const struct recipients *r)
+{
+	return r ? r->count : 0;
+}
+
+const struct recipient *recipients_at(const struct recipients *r, size_t i)
+{
+	return r && i < r->count ? &r->items[i] : NULL;
+}
+
+size_t recipients_check_policy(const struct recipients *r, const struct policy *p,
+			       struct pa_diag *diag)
+{
+	size_t missing = 0;
+	for (size_t i = 0; r && p && i < p->party_count; i++) {
+		const struct policy_party *party = &p->parties[i];
+		for (size_t j = 0; j < party->recipients.count; j++) {
+			if (recipients_find(r, party->recipients.items[j]))
+				continue;
+			pa_diag_error(diag, p->path, party->line,
+				      "party '%s': recipient '%s' is not in the catalogue (%s)",
+				      party->id, party->recipients.items[j], r->path);
+			missing++;
+		}
+	}
+	return missing;
+}
+
+/* ---- loading -------------------------------------------------------------- */
+
+struct loader {
+	struct yaml_doc *y;
+	const char *path;
+	struct pa_diag *diag;
+	struct recipients *r;
+};
+
+#define ERR(ld, node, ...) pa_diag_error((ld)->diag, (ld)->path, yaml_node_line(node), __VA_ARGS__)
+
+static char *get_string(struct loader *ld, const yaml_node_t *map, const char *key, bool required)
+{
+	yaml_node_t *n = yaml_map_get(ld->y, map, key);
+	if (!n) {
+		if (required)
+			ERR(ld, map, "missing required '%s'", key);
+		return NULL;
+	}
+	const char *s = yaml_node_scalar(n);
+	if (!s || !*s) {
+		ERR(ld, n, "'%s' must be a non-empty single value", key);
+		return NULL;
+	}
+	return pa_xstrdup(s);
+}
+
+static void check_keys(struct loader *ld, const yaml_node_t *map)
+{
+	static const char *const allowed[] = {"id", "organisation", "sdk", "country", "purpose",
+					      "domains", "note", "source", NULL};
+	for (size_t i = 0; i < yaml_map_size(map); i++) {
+		yaml_node_t *key = yaml_map_at(ld->y, map, i, NULL);
+		const char *k = yaml_node_scalar(key);
+		bool known = false;
+		for (size_t j = 0; k && allowed[j]; j++)
+			if (!strcmp(allowed[j], k))
+				known = true;
+		if (!known)
+			ERR(ld, key, "recipient: unknown key '%s'", k ? k : "(not a word)");
+	}
+}
+
+static bool valid_id(const char *id)
+{
+	for (const char *c = id; *c; c++)
+		if (!(islower((unsigned char)*c) || isdigit((unsigned char)*c) || *c == '-'))
+			return false;
+	return *id != '\0';
+}
+
+static bool valid_country(const char *c)
+{
+	return strlen(c) == 2 && isupper((unsigned char)c[0]) && isupper((unsigned char)c[1]);
+}
+
+/* Registers one pattern for entry index idx; reports a domain given twice. */
+static void add_pattern(struct loader *ld, const yaml_node_t *node, const char *pattern, size_t idx)
+{
+	bool under_only = !strncmp(pattern, "*.", 2);
+	struct slot *s = slot_find(ld->r, under_only ? pattern + 2 : pattern, true);
+	unsigned line = yaml_node_line(node);
+	if (s->under >= 0 || (!under_only && s->self >= 0)) {
+		unsigned first = s->under >= 0 ? s->under_line : s->self_line;
+		int32_t owner = s->under >= 0 ? s->under : s->self;
+		ERR(ld, node, "domain '%s' already belongs to '%s' (line %u)", pattern,
+		    ld->r->items[owner].id ? ld->r->items[owner].id : "?", first);
+		return;
+	}
+	s->under = (int32_t)idx;
+	s->under_line = line;
+	if (!under_only) {
+		s->self = (int32_t)idx;
+		s->self_line = line;
+	}
+}
+
+static void load_domains(struct loader *ld, const yaml_node_t *map, struct recipient *rec, size_t idx)
+{
+	yaml_node_t *seq = yaml_map_get(ld->y, map, "domains");
+	if (!seq) {
+		ERR(ld, map, "missing required 'domains'");
+		return;
+	}
+	if (!yaml_node_is_seq(seq) || !yaml_seq_size(seq)) {
+		ERR(ld, seq, "'domains' must be a non-empty list of domain patterns");
+		return;
+	}
+	size_t n = yaml_seq_size(seq);
+	rec->domains = pa_xcalloc(n, sizeof *rec->domains);
+	for (size_t i = 0; i < n; i++) {
+		yaml_node_t *item = yaml_seq_at(ld->y, seq, i);
+		const char *d = yaml_node_scalar(item);
+		if (!policy_domain_pattern_valid(d)) {
+			ERR(ld, item, "'%s' is not a domain pattern (lower-case name, optional leading '*.')",
+			    d ? d : "(not a word)");
+			continue;
+		}
+		add_pattern(ld, item, d, idx);
+		rec->domains[rec->domain_count++] = pa_xstrdup(d);
+	}
+}
+
+static void load_entry(struct loader *ld, const yaml_node_t *map)
+{
+	struct recipients *r = ld->r;
+	size_t idx = r->count;
+	struct recipient *rec = &r->items[r->count++];
+	rec->line = yaml_node_line(map);
+	check_keys(ld, map);
+	rec->id = get_string(ld, map, "id", true);
+	rec->organisation = get_string(ld, map, "organisation", true);
+	rec->sdk = get_string(ld, map, "sdk", true);
+	rec->country = get_string(ld, map, "country", true);
+	rec->purpose = get_string(ld, map, "purpose", true);
+	rec->note = get_string(ld, map, "note", false);
+	rec->source = get_string(ld, map, "source", true);
+	if (rec->id && !valid_id(rec->id))
+		ERR(ld, yaml_map_get(ld->y, map, "id"),
+		    "id '%s': lower-case letters, digits and '-' only", rec->id);
+	for (size_t i = 0; rec->id && i < idx; i++)
+		if (r->items[i].id && !strcmp(r->items[i].id, rec->id))
+			ERR(ld, map, "duplicate recipient id '%s' (first at line %u)", rec->id,
+			    r->items[i].line);
+	if (rec->country && !valid_country(rec->country))
+		ERR(ld, yaml_map_get(ld->y, map, "country"),
+		    "country '%s' must be an ISO 3166 alpha-2 code (CN, US...)", rec->country);
+	if (rec->purpose && !policy_is_purpose(rec->purpose))
+		ERR(ld, yaml_map_get(ld->y, map, "purpose"),
+		    "unknown purpose '%s' (see signatures/recipients.yaml header)", rec->purpose);
+	load_domains(ld, map, rec, idx);
+}
+
+static size_t pattern_total(struct yaml_doc *y, const yaml_node_t *seq)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < yaml_seq_size(seq); i++)
+		total += yaml_seq_size(yaml_map_get(y, yaml_seq_at(y, seq, i), "domains"));
+	return total;
+}
+
+static struct recipients *load_doc(struct yaml_doc *y, const char *path, struct pa_diag *diag)
+{
+	size_t errors_before = diag->errors;
+	yaml_node_t *root = yaml_doc_root(y);
+	yaml_node_t *seq = yaml_map_get(y, root, "recipients");
+	if (!yaml_node_is_map(root) || yaml_map_size(root) != 1 || !yaml_node_is_seq(seq)) {
+		pa_diag_error(diag, path, root ? yaml_node_line(root) : 1,
+			      "a recipient catalogue is a mapping with one key, 'recipients:', holding a list");
+		return NULL;
+	}
+	struct recipients *r = pa_xcalloc(1, sizeof *r);
+	r->path = pa_xstrdup(path);
+	size_t n = yaml_seq_size(seq);
+	r->items = pa_xcalloc(n, sizeof *r->items);
+	size_t slots = 16;
+	while (slots < 2 * pattern_total(y, seq) + 1)
+		slots *= 2;
+	r->slots = pa_xcalloc(slots, sizeof *r->slots);
+	r->slot_mask = slots - 1;
+	for (size_t i = 0; i < slots; i++)
+		r->slots[i].self = r->slots[i].under = -1;
+
+	struct loader ld = {.y = y, .path = path, .diag = diag, .r = r};
+	for (size_t i = 0; i < n; i++) {
+		yaml_node_t *item = yaml_seq_at(y, seq, i);
+		if (!yaml_node_is_map(item)) {
+			ERR(&ld, item, "recipients: each entry must be a mapping");
+			continue;
+		}
+		load_entry(&ld, item);
+	}
+	if (diag->errors > errors_before) {
+		recipients_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+struct recipients *recipients_load(const char *path, struct pa_diag *diag)
+{
+	struct yaml_doc y;
+	if (!yaml_doc_load(&y, path, diag))
+		return NULL;
+	struct recipients *r = load_doc(&y, path, diag);
+	yaml_doc_free(&y);
+	return r;
+}
+
+struct recipients *recipients_load_buffer(const char *path, const unsigned char *buf, size_t len,
+					  struct pa_diag *diag)
+{
+	struct yaml_doc y;
+	if (!yaml_doc_load_buffer(&y, path, buf, len, diag))
+		return NULL;
+	struct recipients *r = load_doc(&y, path, diag);
+	yaml_doc_free(&y);
+	return r;
+}
+
+void recipients_free(struct recipients *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->count; i++) {
+		struct recipient *rec = &r->items[i];
+		free(rec->id);
+		free(rec->organisation);
+		free(rec->sdk);
+		free(rec->country);
+		free(rec->purpose);
+		free(rec->note);
+		free(rec->source);
+		for (size_t j = 0; j < rec->domain_count; j++)
+			free(rec->domains[j]);
+		free(rec->domains);
+	}
+	free(r->items);
+	for (size_t i = 0; r->slots && i <= r->slot_mask; i++)
+		free(r->slots[i].key);
+	free(r->slots);
+	free(r->path);
+	free(r);
+}

@@ -1,0 +1,55 @@
+/*
+ * recipients.h — the recipient catalogue (signatures/recipients.yaml): which
+ * organisation and SDK a hostname belongs to, the company's home country and
+ * the purpose of the service. Called once per flow with the flow's hostname
+ * (SNI > HTTP Host > DNS answer).
+ *
+ * Domain patterns: "example.com" matches the name and every name under it,
+ * "*.example.com" only names under it; the most specific (longest) pattern
+ * wins. Matching hashes each label-boundary suffix of the hostname, longest
+ * first: cost grows with the number of labels, not with the catalogue.
+ */
+#ifndef PA_RECIPIENTS_H
+#define PA_RECIPIENTS_H
+
+#include <stddef.h>
+
+#include "util/diag.h"
+
+struct policy;
+
+struct recipient {
+	char *id;           /* "xiaomi-push": what policies link to */
+	char *organisation; /* company behind the endpoint */
+	char *sdk;          /* SDK or service name */
+	char *country;      /* company's home country, ISO 3166 alpha-2 */
+	char *purpose;      /* push, analytics, ads, ... (policy_is_purpose) */
+	char *note;         /* what an auditor should know, or NULL */
+	char *source;       /* where the domains come from */
+	char **domains;
+	size_t domain_count;
+	unsigned line;      /* in the catalogue file */
+};
+
+struct recipients;
+
+/* NULL after reporting every problem as "file:line: message": unknown keys,
+ * missing fields, bad country/purpose/domain pattern, duplicate id or domain. */
+struct recipients *recipients_load(const char *path, struct pa_diag *diag);
+struct recipients *recipients_load_buffer(const char *path, const unsigned char *buf, size_t len,
+					  struct pa_diag *diag);
+void recipients_free(struct recipients *r);
+
+/* The entry whose pattern covers hostname most specifically, or NULL.
+ * Case-insensitive; a trailing dot and a ":port" suffix are ignored. */
+const struct recipient *recipients_match(const struct recipients *r, const char *hostname);
+const struct recipient *recipients_find(const struct recipients *r, const char *id);
+size_t recipients_count(const struct recipients *r);
+const struct recipient *recipients_at(const struct recipients *r, size_t i);
+
+/* Reports (as errors, at the policy's lines) every recipient id a policy
+ * links to that the catalogue does not hold; returns how many. */
+size_t recipients_check_policy(const struct recipients *r, const struct policy *p,
+			       struct pa_diag *diag);
+
+#endif

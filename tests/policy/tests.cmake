@@ -1,0 +1,15 @@
+# Policy quotes: every clause quote of policies/*.yaml occurs verbatim
+# (whitespace aside) in the policy text it models, ../shared/seeds/<source>.
+add_executable(policy-quote-check ${CMAKE_CURRENT_LIST_DIR}/quote_check.c)
+target_link_libraries(policy-quote-check PRIVATE privaudit_core)
+
+get_filename_component(PA_SEEDS_DIR ${CMAKE_SOURCE_DIR}/../shared/seeds ABSOLUTE)
+file(GLOB PA_POLICY_FILES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/policies/*.yaml)
+add_test(NAME policy-quotes
+  COMMAND policy-quote-check ${PA_SEEDS_DIR} ${PA_POLICY_FILES})
+set_tests_properties(policy-quotes PROPERTIES LABELS unit)
+
+# The check must be able to fail: a policy whose one quote is not in its source.
+add_test(NAME policy-quotes-detects-invented-quote
+  COMMAND policy-quote-check ${PA_SEEDS_DIR} ${CMAKE_CURRENT_LIST_DIR}/invented-quote.yaml)
+set_tests_properties(policy-quotes-detects-invented-quote PROPERTIES LABELS unit WILL_FAIL TRUE)
