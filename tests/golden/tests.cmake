@@ -1,0 +1,21 @@
+# Golden flow regression: privaudit's flows.jsonl for every capture of
+# ../shared/captures that has tests/golden/expected/<capture>.json must match
+# what tshark saw (5-tuple, packets/bytes/payload per direction, TLS SNI, DNS
+# names), documented differences aside. See docs/golden-tests.md.
+find_package(Python3 REQUIRED COMPONENTS Interpreter)
+
+add_test(NAME golden-flows
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/run
+          --privaudit $<TARGET_FILE:privaudit>
+          --captures ${PA_SHARED_DIR}/captures
+          --expected ${CMAKE_CURRENT_LIST_DIR}/expected
+          --work ${CMAKE_CURRENT_BINARY_DIR}/golden-out
+          -j 2)
+# Exit 77: the shared capture folder is absent on this machine.
+set_tests_properties(golden-flows PROPERTIES LABELS golden TIMEOUT 1800 SKIP_RETURN_CODE 77
+  ENVIRONMENT "ASAN_OPTIONS=detect_leaks=1;UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
+
+# The comparer itself: it has to catch each kind of difference.
+add_test(NAME golden-compare-selftest
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/test_compare.py)
+set_tests_properties(golden-compare-selftest PROPERTIES LABELS golden)
