@@ -13,13 +13,21 @@
 #include <sys/stat.h>
 
 #include "app/dns.h"
+#include "app/flow_app.h"
 #include "classify/classify.h"
 #include "decode/decode.h"
+#include "detect/detect.h"
 #include "flow/device.h"
 #include "geo/geo.h"
 #include "report/flows_out.h"
+#include "report/jsonl.h"
+#include "report/observations_out.h"
 #include "report/summary.h"
 #include "util/diag.h"
+
+#ifndef PA_DEFAULT_SIGNATURES
+#define PA_DEFAULT_SIGNATURES "signatures"
+#endif
 
 struct audit {
 	struct audit_config cfg;
@@ -29,8 +37,12 @@ struct audit {
 	struct dns_map *dns;
 	struct geo *geo;
 	struct device_addrs device;
-	struct flows_out *flows_out;
+	struct detect_engine *detect;
+	struct app_context app;
+	struct jsonl_out *flows_out;
+	struct jsonl_out *observations_out;
 	struct summary *summary;
+	uint64_t observations;
 
 	struct audit_totals totals;
 	struct input_file_info *files;
@@ -62,11 +74,15 @@ static void flow_started(struct audit *a, struct flow *f, const struct pa_packet
 /* Recipient hostname: SNI, else HTTP Host, else the DNS answer seen before
  * the flow started. */
 static const char *recipient_hostname(const struct flow *f, const struct classify_result *cls,
-				      enum hostname_source *src)
+				      const char *http_host, enum hostname_source *src)
 {
 	if (cls->sni[0]) {
 		*src = HOSTNAME_SNI;
 		return cls->sni;
+	}
+	if (http_host && http_host[0]) {
+		*src = HOSTNAME_HTTP;
+		return http_host;
 	}
 	if (cls->http_host[0]) {
 		*src = HOSTNAME_HTTP;
@@ -83,41 +99,50 @@ static const char *recipient_hostname(const struct flow *f, const struct classif
 static void flow_ended(void *ctx, struct flow *f, enum flow_end_reason why)
 {
 	struct audit *a = ctx;
+	struct flow_app_info app;
+	flow_app_end(&a->app, f, &app);
 	struct classify_result cls;
 	classify_finish(a->classifier, &f->classify, &cls);
 
-	struct flow_record rec = {.flow = f, .why = why, .cls = &cls, .geo = f->geo};
-	rec.hostname = recipient_hostname(f, &cls, &rec.hostname_source);
+	struct flow_record rec = {.flow = f, .why = why, .cls = &cls, .geo = f->geo, .app = &app};
+	rec.hostname = recipient_hostname(f, &cls, app.http_host, &rec.hostname_source);
 	if (a->flows_out)
-		flows_out_write(a->flows_out, &rec);
+		jsonl_write(a->flows_out, flow_record_json(&rec));
 	summary_add_flow(a->summary, &rec);
 }
 
+/* The recipient as far as the flow knows it when a datum is found. */
+static const char *hostname_so_far(const struct flow *f)
+{
+	const char *h = classify_sni(f->classify);
+	if (!h || !h[0])
+		h = flow_app_http_host(f);
+	if (!h || !h[0])
+		h = classify_http_host(f->classify);
+	if (!h || !h[0])
+		h = f->dns_name;
+	return h ? h : "";
+}
+
+static void on_observation(void *ctx, const struct flow *f, const struct pa_observation *obs)
+{
+	struct audit *a = ctx;
+	a->observations++;
+	if (!a->observations_out)
+		return;
+	char dst[48];
+	const struct pa_addr *remote = f->device_side == DEVICE_SIDE_DST ? &f->src : &f->dst;
+	struct observation_record r = {
+		.obs = obs,
+		.hostname = hostname_so_far(f),
+		.jurisdiction = f->geo ? f->geo->jurisdiction : "unknown",
+		.dst_ip = pa_addr_str(remote, dst, sizeof dst),
+		.dst_port = f->device_side == DEVICE_SIDE_DST ? f->sport : f->dport,
+	};
+	jsonl_write(a->observations_out, observation_record_json(&r, a->cfg.show_values));
+}
+
 /* ---- per packet ----------------------------------------------------------- */
-
-static bool is_dns_port(uint16_t port)
-{
-	return port == 53 || port == 5353 || port == 5355;
-}
-
-/* DNS answers feed the IP → name map. Over TCP, a message is taken when one
- * segment carries it whole (the usual case for answers). */
-static void dns_packet(struct audit *a, const struct pa_packet *pkt)
-{
-	if (!is_dns_port(pkt->sport) || !pkt->payload_len)
-		return;
-	const uint8_t *msg = pkt->payload;
-	size_t len = pkt->payload_len;
-	if (pkt->l4_proto == IPPROTO_TCP) {
-		if (len < 2 || (size_t)(msg[0] << 8 | msg[1]) != len - 2)
-			return;
-		msg += 2;
-		len -= 2;
-	} else if (pkt->l4_proto != IPPROTO_UDP) {
-		return;
-	}
-	dns_map_add_response(a->dns, msg, len, pkt->ts_us);
-}
 
 static void note_decode_problem(struct audit *a, const struct capture_record *rec,
 				enum decode_problem why)
@@ -175,7 +200,7 @@ void audit_packet(struct audit *a, const struct capture_record *rec)
 	if (!f->classify_done)
 		f->classify_done = !classify_packet(a->classifier, &f->classify, &pkt, dir);
 
-	dns_packet(a, &pkt);
+	flow_app_packet(&a->app, f, dir, &pkt);
 }
 
 /* ---- files ---------------------------------------------------------------- */
@@ -253,6 +278,21 @@ struct audit *audit_new(const struct audit_config *cfg, struct pa_error *err)
 			goto fail;
 		}
 	}
+	{
+		struct pa_diag diag = {.out = stderr};
+		const char *sigdir = cfg->signatures_dir ? cfg->signatures_dir : PA_DEFAULT_SIGNATURES;
+		a->detect = detect_engine_load(sigdir, cfg->device_file, &diag);
+		if (!a->detect) {
+			pa_error_set(err, "signatures (%s) or device profile: %zu error(s)", sigdir, diag.errors);
+			goto fail;
+		}
+		a->app.scratch = detect_scratch_alloc(a->detect);
+		if (!a->app.scratch) {
+			pa_error_set(err, "out of memory for the signature engine's scratch space");
+			goto fail;
+		}
+		a->app.detect = a->detect;
+	}
 	a->geo = geo_open(cfg->geoip, cfg->geoip_count, err);
 	if (!a->geo)
 		goto fail;
@@ -262,13 +302,19 @@ struct audit *audit_new(const struct audit_config *cfg, struct pa_error *err)
 	if (cfg->out_dir) {
 		if (!make_out_dir(cfg->out_dir, err))
 			goto fail;
-		a->flows_out = flows_out_open(cfg->out_dir, err);
+		a->flows_out = jsonl_open(cfg->out_dir, "flows.jsonl", false, err);
 		if (!a->flows_out)
+			goto fail;
+		a->observations_out = jsonl_open(cfg->out_dir, "observations.jsonl", false, err);
+		if (!a->observations_out)
 			goto fail;
 	}
 	struct decode_config dc = {.frag_memory_max = cfg->frag_memory_max};
 	a->decoder = decoder_new(&dc);
 	a->dns = dns_map_new(1u << 16);
+	a->app.dns = a->dns;
+	a->app.observation = on_observation;
+	a->app.ctx = a;
 	a->flows = flow_table_new(&cfg->flow, flow_ended, a);
 	a->summary = summary_new();
 	return a;
@@ -279,6 +325,7 @@ fail:
 
 int audit_finish(struct audit *a, FILE *out)
 {
+	int rc_write = 0;
 	flow_table_flush(a->flows);
 	struct summary_inputs si = {
 		.totals = &a->totals,
@@ -299,15 +346,17 @@ int audit_finish(struct audit *a, FILE *out)
 			return PA_EXIT_INTERNAL;
 		}
 	}
-	if (a->flows_out) {
+	struct jsonl_out **outs[] = {&a->flows_out, &a->observations_out};
+	for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {
 		struct pa_error err;
-		if (!flows_out_close(a->flows_out, &err)) {
-			a->flows_out = NULL;
+		if (*outs[i] && !jsonl_close(*outs[i], &err)) {
 			fprintf(stderr, "privaudit: %s\n", err.msg);
-			return PA_EXIT_INTERNAL;
+			rc_write = PA_EXIT_INTERNAL;
 		}
-		a->flows_out = NULL;
+		*outs[i] = NULL;
 	}
+	if (rc_write)
+		return rc_write;
 	return a->input_failed ? PA_EXIT_USAGE : PA_EXIT_CLEAN;
 }
 
@@ -319,10 +368,14 @@ void audit_free(struct audit *a)
 		flow_table_free(a->flows); /* ends remaining flows through flow_ended */
 		a->flows = NULL;
 	}
-	if (a->flows_out) {
+	struct jsonl_out *outs[] = {a->flows_out, a->observations_out};
+	for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {
 		struct pa_error err;
-		flows_out_close(a->flows_out, &err);
+		if (outs[i])
+			jsonl_close(outs[i], &err);
 	}
+	detect_scratch_free(a->app.scratch);
+	detect_engine_free(a->detect);
 	summary_free(a->summary);
 	dns_map_free(a->dns);
 	decoder_free(a->decoder);

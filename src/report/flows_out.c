@@ -1,20 +1,11 @@
-/* flows_out.c — flows.jsonl writer. */
+/* flows_out.c — the flows.jsonl record of a flow. */
 #include "report/flows_out.h"
 
-#include <errno.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct flows_out {
-	FILE *f;
-	char *path;
-	char *tmp_path;
-	bool write_failed;
-	int write_errno;
-};
 
 static const char *device_side_name(int side)
 {
@@ -101,6 +92,18 @@ json_t *flow_record_json(const struct flow_record *r)
 	}
 	json_object_set_new(o, "asn", g && g->asn ? json_integer(g->asn) : json_null());
 	json_object_set_new(o, "as_org", g ? str_or_null(g->as_org) : json_null());
+	const struct flow_app_info *app = r->app;
+	if (app) {
+		json_object_set_new(o, "app", json_string(app_kind_name(app->kind)));
+		int idx[2] = {up, down};
+		for (int i = 0; i < 2; i++) {
+			const struct app_bytes *b = &app->bytes[idx[i]];
+			json_object_set_new(o, i ? "inspected_down" : "inspected_up",
+				json_pack("{s:I, s:I, s:I, s:I}", "scanned", (json_int_t)b->scanned,
+					  "encrypted", (json_int_t)b->encrypted, "gap", (json_int_t)b->gap,
+					  "truncated", (json_int_t)b->truncated));
+		}
+	}
 	/* Handshake timing at the capture point: SYN → SYN/ACK is the round trip
 	 * to the server, SYN/ACK → ACK the one to the client; rtt_ms their sum. */
 	double server = f->proto == IPPROTO_TCP ? flow_rtt_server_ms(f) : -1;
@@ -109,52 +112,4 @@ json_t *flow_record_json(const struct flow_record *r)
 	json_object_set_new(o, "rtt_syn_synack_ms", ms_or_null(server));
 	json_object_set_new(o, "rtt_synack_ack_ms", ms_or_null(client));
 	return o;
-}
-
-struct flows_out *flows_out_open(const char *dir, struct pa_error *err)
-{
-	struct flows_out *o = pa_xcalloc(1, sizeof *o);
-	size_t n = strlen(dir) + 32;
-	o->path = pa_xmalloc(n);
-	o->tmp_path = pa_xmalloc(n);
-	snprintf(o->path, n, "%s/flows.jsonl", dir);
-	snprintf(o->tmp_path, n, "%s/.flows.jsonl.tmp", dir);
-	o->f = fopen(o->tmp_path, "w");
-	if (!o->f) {
-		pa_error_set(err, "%s: %s", o->tmp_path, strerror(errno));
-		free(o->path);
-		free(o->tmp_path);
-		free(o);
-		return NULL;
-	}
-	return o;
-}
-
-void flows_out_write(struct flows_out *o, const struct flow_record *r)
-{
-	json_t *j = flow_record_json(r);
-	if ((json_dumpf(j, o->f, JSON_COMPACT) != 0 || fputc('\n', o->f) == EOF) && !o->write_failed) {
-		o->write_failed = true;
-		o->write_errno = errno;
-	}
-	json_decref(j);
-}
-
-bool flows_out_close(struct flows_out *o, struct pa_error *err)
-{
-	bool ok = !o->write_failed;
-	if (fclose(o->f) != 0 && ok) {
-		ok = false;
-		o->write_errno = errno;
-	}
-	if (ok && rename(o->tmp_path, o->path) != 0) {
-		ok = false;
-		o->write_errno = errno;
-	}
-	if (!ok)
-		pa_error_set(err, "%s: not written completely: %s", o->path, strerror(o->write_errno));
-	free(o->path);
-	free(o->tmp_path);
-	free(o);
-	return ok;
 }

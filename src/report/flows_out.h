@@ -1,12 +1,13 @@
 /*
- * flows_out.h — flows.jsonl: one JSON object per flow, written when the flow
- * ends. Schema: docs/output.md.
+ * flows_out.h — the flows.jsonl record of a flow, made when the flow ends.
+ * Schema: docs/output.md.
  */
 #ifndef PA_FLOWS_OUT_H
 #define PA_FLOWS_OUT_H
 
 #include <jansson.h>
 
+#include "app/flow_app.h"
 #include "classify/classify.h"
 #include "flow/flow.h"
 #include "geo/geo.h"
@@ -19,16 +20,10 @@ struct flow_record {
 	const struct geo_result *geo;      /* the remote (non-device) endpoint's */
 	const char *hostname;              /* recipient hostname, "" when none */
 	enum hostname_source hostname_source;
+	const struct flow_app_info *app;   /* what the application layer saw and could not see */
 };
 
 /* The flow's JSON object (new reference). */
 json_t *flow_record_json(const struct flow_record *r);
-
-struct flows_out;
-/* Writes DIR/flows.jsonl (through a temporary name, renamed on close). */
-struct flows_out *flows_out_open(const char *dir, struct pa_error *err);
-void flows_out_write(struct flows_out *o, const struct flow_record *r);
-/* Flushes, checks for write errors, renames into place. Frees o. */
-bool flows_out_close(struct flows_out *o, struct pa_error *err);
 
 #endif

@@ -1,0 +1,320 @@
+/*
+ * flow_app.c — per-flow application layer: reassembly → decoder → detect.
+ *
+ * The decoder is chosen from the first bytes the initiator sends, whatever
+ * the port: an HTTP request line means HTTP/1, a TLS record header means TLS
+ * (ciphertext: counted as encrypted), port 53 means DNS over TCP, anything
+ * else is scanned raw as a stream.
+ */
+#include "app/flow_app.h"
+
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/dns.h"
+#include "app/fields.h"
+#include "app/http1.h"
+#include "detect/detect.h"
+#include "stream/tcp_stream.h"
+
+#define DNS_TCP_MAX 65537 /* one DNS message plus its length prefix */
+
+struct flow_app {
+	enum app_kind kind;
+	struct tcp_stream *stream[2];
+	struct http1 *http;
+	struct detect_stream *raw[2];
+	uint8_t *dns_buf[2]; /* DNS over TCP: bytes of the message under way */
+	size_t dns_len[2];
+	struct app_bytes bytes[2];
+};
+
+/* Context of one stream callback. */
+struct delivery {
+	struct app_context *ac;
+	struct flow *f;
+	enum pa_dir dir;
+};
+
+const char *app_kind_name(enum app_kind k)
+{
+	static const char *const names[] = {"none", "http", "tls", "dns", "raw"};
+	return (unsigned)k < 5 ? names[k] : "?";
+}
+
+static bool from_device(const struct flow *f, enum pa_dir dir)
+{
+	return dir == flow_device_dir(f);
+}
+
+/* ---- signature engine ----------------------------------------------------- */
+
+struct obs_ctx {
+	struct app_context *ac;
+	const struct flow *f;
+};
+
+static void on_observation(void *ctx, const struct pa_observation *obs)
+{
+	struct obs_ctx *oc = ctx;
+	struct pa_observation o = *obs;
+	o.flow_id = oc->f->id;
+	oc->ac->observation(oc->ac->ctx, oc->f, &o);
+}
+
+/* Field sink for decoders: every field goes through the signature engine. */
+static void on_field(void *ctx, const struct pa_field_ref *ref, const uint8_t *v, size_t len)
+{
+	struct delivery *d = ctx;
+	struct app_context *ac = d->ac;
+	d->f->app->bytes[ref->dir].scanned += len;
+	if (!ac->detect || !len)
+		return;
+	struct obs_ctx oc = {ac, d->f};
+	detect_scan_field(ac->detect, ac->scratch, ref, from_device(d->f, ref->dir), v, len,
+			  on_observation, &oc);
+}
+
+static struct field_emitter emitter_for(struct delivery *d, const char *protocol, enum pa_dir dir)
+{
+	struct field_emitter e = {.sink = on_field, .ctx = d};
+	e.ref.protocol = protocol;
+	e.ref.dir = dir;
+	return e;
+}
+
+static void raw_scan(struct delivery *d, const uint8_t *data, size_t len, uint64_t packet, int64_t ts)
+{
+	struct flow_app *app = d->f->app;
+	struct app_context *ac = d->ac;
+	app->bytes[d->dir].scanned += len;
+	if (!ac->detect)
+		return;
+	if (!app->raw[d->dir]) {
+		struct pa_field_ref ref = {.protocol = "raw-tcp", .field = "tcp.payload", .dir = d->dir};
+		app->raw[d->dir] = detect_stream_open(ac->detect, &ref, from_device(d->f, d->dir));
+		if (!app->raw[d->dir])
+			return;
+	}
+	struct obs_ctx oc = {ac, d->f};
+	detect_stream_scan(app->raw[d->dir], ac->scratch, data, len, packet, ts, on_observation, &oc);
+}
+
+/* ---- DNS ------------------------------------------------------------------ */
+
+struct dns_visit {
+	struct delivery *d;
+	uint64_t packet;
+	int64_t ts;
+	enum pa_dir dir;
+};
+
+static void on_question(void *ctx, const struct dns_question *q)
+{
+	struct dns_visit *v = ctx;
+	struct field_emitter e = emitter_for(v->d, "dns", v->dir);
+	e.ref.packet = v->packet;
+	e.ref.ts_us = v->ts;
+	fields_emit(&e, "dns.qname", (const uint8_t *)q->name, strlen(q->name));
+}
+
+static void dns_message(struct delivery *d, const uint8_t *msg, size_t len, uint64_t packet, int64_t ts)
+{
+	struct dns_visit v = {d, packet, ts, d->dir};
+	struct dns_visitor visitor = {.ctx = &v, .question = on_question};
+	struct dns_header_info hdr;
+	if (!dns_parse(msg, len, &hdr, &visitor))
+		d->f->app->bytes[d->dir].truncated += len;
+	else if (hdr.is_response && d->ac->dns)
+		dns_map_add_response(d->ac->dns, msg, len, ts);
+}
+
+/* DNS over TCP: 2-byte length, then the message; messages may span segments. */
+static void dns_tcp_bytes(struct delivery *d, const uint8_t *data, size_t len, uint64_t packet, int64_t ts)
+{
+	struct flow_app *app = d->f->app;
+	int dir = d->dir;
+	if (!app->dns_buf[dir])
+		app->dns_buf[dir] = pa_xmalloc(DNS_TCP_MAX);
+	while (len) {
+		size_t have = app->dns_len[dir];
+		size_t need = have < 2 ? 2 : 2 + (size_t)(app->dns_buf[dir][0] << 8 | app->dns_buf[dir][1]);
+		size_t take = need - have < len ? need - have : len;
+		memcpy(app->dns_buf[dir] + have, data, take);
+		app->dns_len[dir] += take;
+		data += take;
+		len -= take;
+		if (app->dns_len[dir] == need && need > 2) {
+			dns_message(d, app->dns_buf[dir] + 2, need - 2, packet, ts);
+			app->dns_len[dir] = 0;
+		}
+	}
+}
+
+/* ---- TCP ------------------------------------------------------------------ */
+
+static bool is_dns_port(uint16_t port)
+{
+	return port == 53 || port == 5353 || port == 5355;
+}
+
+static bool looks_like_tls(const uint8_t *d, size_t len)
+{
+	return len >= 3 && d[0] == 0x16 && d[1] == 0x03 && d[2] <= 0x04;
+}
+
+static enum app_kind choose_kind(const struct flow *f, const uint8_t *data, size_t len)
+{
+	if (http1_looks_like_request(data, len))
+		return APP_HTTP1;
+	if (looks_like_tls(data, len))
+		return APP_TLS;
+	if (is_dns_port(f->sport) || is_dns_port(f->dport))
+		return APP_DNS;
+	return APP_RAW;
+}
+
+static void on_stream_bytes(void *ctx, const uint8_t *data, size_t len, uint64_t offset,
+			    uint64_t packet, int64_t ts)
+{
+	struct delivery *d = ctx;
+	struct flow_app *app = d->f->app;
+	if (!data) { /* a hole that will never be filled */
+		app->bytes[d->dir].gap += len;
+		if (app->kind == APP_HTTP1)
+			http1_gap(app->http, d->dir == PA_DIR_FROM_SRC, len);
+		else if (app->raw[d->dir] && d->ac->detect) {
+			struct obs_ctx oc = {d->ac, d->f};
+			detect_stream_gap(app->raw[d->dir], d->ac->scratch, on_observation, &oc);
+		}
+		app->dns_len[d->dir] = 0;
+		return;
+	}
+	if (app->kind == APP_UNDECIDED) {
+		/* The initiator speaks first in the protocols we decode; a
+		 * responder speaking first (banners) makes the stream raw. */
+		app->kind = d->dir == PA_DIR_FROM_SRC ? choose_kind(d->f, data, len) : APP_RAW;
+		if (app->kind == APP_HTTP1)
+			app->http = http1_new(d->ac->max_body);
+	}
+	switch (app->kind) {
+	case APP_HTTP1: {
+		struct field_emitter e = emitter_for(d, "http", d->dir);
+		http1_feed(app->http, d->dir == PA_DIR_FROM_SRC, data, len, packet, ts, &e);
+		break;
+	}
+	case APP_TLS:
+		app->bytes[d->dir].encrypted += len;
+		break;
+	case APP_DNS:
+		dns_tcp_bytes(d, data, len, packet, ts);
+		break;
+	default:
+		raw_scan(d, data, len, packet, ts);
+		break;
+	}
+}
+
+static void tcp_packet(struct delivery *d, const struct pa_packet *pkt)
+{
+	struct flow_app *app = d->f->app;
+	int dir = d->dir;
+	if (!app->stream[dir]) {
+		if (!pkt->payload_len && !(pkt->tcp_flags & PA_TCP_SYN))
+			return;
+		app->stream[dir] = tcp_stream_new(0);
+	}
+	if (pkt->tcp_flags & PA_TCP_SYN) {
+		tcp_stream_syn(app->stream[dir], pkt->tcp_seq);
+		return;
+	}
+	if (pkt->payload_wire_len > pkt->payload_len)
+		app->bytes[dir].truncated += pkt->payload_wire_len - pkt->payload_len;
+	if (pkt->payload_len)
+		tcp_stream_segment(app->stream[dir], pkt->tcp_seq, pkt->payload, pkt->payload_len,
+				   pkt->number, pkt->ts_us, on_stream_bytes, d);
+}
+
+/* ---- UDP ------------------------------------------------------------------ */
+
+static void udp_packet(struct delivery *d, const struct pa_packet *pkt)
+{
+	struct flow_app *app = d->f->app;
+	if (pkt->payload_wire_len > pkt->payload_len)
+		app->bytes[d->dir].truncated += pkt->payload_wire_len - pkt->payload_len;
+	if (!pkt->payload_len)
+		return;
+	if (is_dns_port(pkt->sport) || is_dns_port(pkt->dport)) {
+		app->kind = APP_DNS;
+		app->bytes[d->dir].scanned += pkt->payload_len;
+		dns_message(d, pkt->payload, pkt->payload_len, pkt->number, pkt->ts_us);
+		return;
+	}
+	if (app->kind == APP_UNDECIDED)
+		app->kind = APP_RAW;
+	struct field_emitter e = emitter_for(d, "raw-udp", d->dir);
+	e.ref.packet = pkt->number;
+	e.ref.ts_us = pkt->ts_us;
+	struct pa_field_ref ref = e.ref;
+	ref.field = "udp.payload";
+	on_field(d, &ref, pkt->payload, pkt->payload_len);
+}
+
+void flow_app_packet(struct app_context *ac, struct flow *f, enum pa_dir dir,
+		     const struct pa_packet *pkt)
+{
+	if (pkt->l4_proto != IPPROTO_TCP && pkt->l4_proto != IPPROTO_UDP)
+		return;
+	if (!f->app)
+		f->app = pa_xcalloc(1, sizeof *f->app);
+	struct delivery d = {ac, f, dir};
+	if (pkt->l4_proto == IPPROTO_TCP)
+		tcp_packet(&d, pkt);
+	else
+		udp_packet(&d, pkt);
+}
+
+const char *flow_app_http_host(const struct flow *f)
+{
+	if (!f->app || !f->app->http)
+		return NULL;
+	const char *h = http1_host(f->app->http);
+	return h[0] ? h : NULL;
+}
+
+void flow_app_end(struct app_context *ac, struct flow *f, struct flow_app_info *info)
+{
+	memset(info, 0, sizeof *info);
+	struct flow_app *app = f->app;
+	if (!app)
+		return;
+	for (int dir = 0; dir < 2; dir++) {
+		struct delivery d = {ac, f, (enum pa_dir)dir};
+		if (app->stream[dir])
+			tcp_stream_flush(app->stream[dir], on_stream_bytes, &d);
+	}
+	if (app->http) {
+		struct delivery dc = {ac, f, PA_DIR_FROM_SRC}, ds = {ac, f, PA_DIR_FROM_DST};
+		struct field_emitter ec = emitter_for(&dc, "http", PA_DIR_FROM_SRC);
+		struct field_emitter es = emitter_for(&ds, "http", PA_DIR_FROM_DST);
+		http1_finish(app->http, &ec, &es);
+		const struct http1_stats *hs = http1_stats(app->http);
+		app->bytes[PA_DIR_FROM_SRC].truncated += hs->bytes_skipped;
+	}
+	for (int dir = 0; dir < 2; dir++) {
+		if (app->raw[dir]) {
+			struct obs_ctx oc = {ac, f};
+			detect_stream_close(app->raw[dir], ac->scratch, on_observation, &oc);
+		}
+		tcp_stream_free(app->stream[dir]);
+		free(app->dns_buf[dir]);
+	}
+	info->kind = app->kind;
+	memcpy(info->bytes, app->bytes, sizeof info->bytes);
+	if (app->http)
+		snprintf(info->http_host, sizeof info->http_host, "%s", http1_host(app->http));
+	http1_free(app->http);
+	free(app);
+	f->app = NULL;
+}

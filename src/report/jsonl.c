@@ -1,0 +1,73 @@
+/* jsonl.c — JSON Lines output files. */
+#include "report/jsonl.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct jsonl_out {
+	FILE *f;
+	char *path, *tmp_path;
+	bool flush_each;
+	bool write_failed;
+	int write_errno;
+	uint64_t lines;
+};
+
+struct jsonl_out *jsonl_open(const char *dir, const char *name, bool flush_each, struct pa_error *err)
+{
+	struct jsonl_out *o = pa_xcalloc(1, sizeof *o);
+	size_t n = strlen(dir) + strlen(name) + 16;
+	o->path = pa_xmalloc(n);
+	o->tmp_path = pa_xmalloc(n);
+	snprintf(o->path, n, "%s/%s", dir, name);
+	snprintf(o->tmp_path, n, flush_each ? "%s/%s" : "%s/.%s.tmp", dir, name);
+	o->flush_each = flush_each;
+	o->f = fopen(o->tmp_path, "w");
+	if (!o->f) {
+		pa_error_set(err, "%s: %s", o->tmp_path, strerror(errno));
+		free(o->path);
+		free(o->tmp_path);
+		free(o);
+		return NULL;
+	}
+	return o;
+}
+
+void jsonl_write(struct jsonl_out *o, json_t *j)
+{
+	bool ok = json_dumpf(j, o->f, JSON_COMPACT) == 0 && fputc('\n', o->f) != EOF;
+	if (ok && o->flush_each)
+		ok = fflush(o->f) == 0;
+	if (!ok && !o->write_failed) {
+		o->write_failed = true;
+		o->write_errno = errno;
+	}
+	json_decref(j);
+	o->lines++;
+}
+
+uint64_t jsonl_lines(const struct jsonl_out *o)
+{
+	return o->lines;
+}
+
+bool jsonl_close(struct jsonl_out *o, struct pa_error *err)
+{
+	bool ok = !o->write_failed;
+	if (fclose(o->f) != 0 && ok) {
+		ok = false;
+		o->write_errno = errno;
+	}
+	if (ok && !o->flush_each && rename(o->tmp_path, o->path) != 0) {
+		ok = false;
+		o->write_errno = errno;
+	}
+	if (!ok)
+		pa_error_set(err, "%s: not written completely: %s", o->path, strerror(o->write_errno));
+	free(o->path);
+	free(o->tmp_path);
+	free(o);
+	return ok;
+}

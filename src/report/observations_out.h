@@ -1,0 +1,23 @@
+/*
+ * observations_out.h — the observations.jsonl record of one datum found in a
+ * flow field. Values are masked unless --show-values.
+ */
+#ifndef PA_OBSERVATIONS_OUT_H
+#define PA_OBSERVATIONS_OUT_H
+
+#include <jansson.h>
+
+#include "privaudit.h"
+
+/* An observation with what the flow knew about its recipient at the time. */
+struct observation_record {
+	const struct pa_observation *obs;
+	const char *hostname;     /* "" when none yet */
+	const char *jurisdiction;
+	const char *dst_ip;
+	uint16_t dst_port;
+};
+
+json_t *observation_record_json(const struct observation_record *r, bool show_values);
+
+#endif
