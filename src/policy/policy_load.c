@@ -40,7 +40,9 @@ static const char *const data_types[] = {
  *                Android ID, IDFA, OpenUDID, SIM卡IMSI" under it, and names the
  *                MAC address separately, so MAC is not a member;
  *  phone_state — 读取电话状态: what READ_PHONE_STATE hands an app;
- *  location    — 位置: "GPS位置以及能够提供相关信息的Wi-Fi接入点、蓝牙和基站";
+ *  geo         — 位置信息 as both policies define it: coordinates and what
+ *                locates a phone ("GPS位置以及能够提供相关信息的Wi-Fi接入点、
+ *                蓝牙和基站"); not called "location", which is one type;
  *  wifi        — WiFi地址 / WI-FI地址信息: the phone's Wi-Fi MAC and the AP it sees.
  */
 struct type_group {
@@ -51,7 +53,7 @@ static const struct type_group type_groups[] = {
 	{"device_id", {"imei", "meid", "imsi", "serial", "android_id", "oaid", "gaid",
 		       "idfa", "idfv", "openudid", NULL}},
 	{"phone_state", {"imei", "meid", "imsi", "iccid", "serial", "phone", NULL}},
-	{"location", {"location", "cell_id", "bssid", "ssid", NULL}},
+	{"geo", {"location", "cell_id", "bssid", "ssid", NULL}},
 	{"wifi", {"wifi_mac", "bssid", "ssid", NULL}},
 };
 
