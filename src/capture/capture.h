@@ -39,6 +39,10 @@ struct capture_file;
 
 /* NULL with err set ("FILE: not a pcap or pcapng file", "FILE: No such file or directory"). */
 struct capture_file *capture_file_open(const char *path, struct pa_error *err);
+/* The same over a capture held in memory (tests, fuzzing): buf must outlive
+ * the reader; name is used in messages. */
+struct capture_file *capture_file_open_memory(const uint8_t *buf, size_t len, const char *name,
+					      struct pa_error *err);
 enum capture_status capture_file_next(struct capture_file *cf, struct capture_record *rec,
 				      struct pa_error *err);
 void capture_file_on_secrets(struct capture_file *cf, capture_secrets_fn fn, void *ctx);

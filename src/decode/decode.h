@@ -27,6 +27,7 @@ enum decode_problem {
 	DP_FRAGMENT_OVERLAP,     /* "fragment-overlap": conflicting overlapping fragments */
 	DP_FRAGMENT_TOO_LARGE,   /* "fragment-too-large": reassembled size > 65535 */
 	DP_FRAGMENT_EVICTED,     /* "fragment-evicted": incomplete datagram dropped (memory cap or timeout) */
+	DP_BAD_IPV6_HEADER,      /* "bad-ipv6-header": version is not 6 */
 	DP_MAX
 };
 const char *decode_problem_name(enum decode_problem p);
@@ -37,6 +38,10 @@ enum decode_status {
 	DECODE_HELD,     /* an IP fragment was stored; no packet yet */
 	DECODE_INVALID,  /* malformed: *problem says why */
 };
+/* *problem is DP_NONE except with DECODE_INVALID, and with DECODE_HELD or
+ * DECODE_OK when the fragment just added overlapped earlier ones with other
+ * bytes (DP_FRAGMENT_OVERLAP: the first copy was kept). Every problem is
+ * counted once in decode_stats.problems. */
 
 struct decode_config {
 	size_t frag_memory_max;   /* bytes held for incomplete datagrams; 0 = 4 MiB */
