@@ -521,7 +521,7 @@ static void check_domain_owners(struct loader *ld, const yaml_node_t *node,
 		for (size_t i = 0; i < p->party_count; i++)
 			if (&p->parties[i].domains != domains && words_have(&p->parties[i].domains, dom))
 				ERR(ld, node, "%s: domain '%s' already belongs to party '%s'", owner,
-				    dom, p->parties[i].id);
+				    dom, p->parties[i].id ? p->parties[i].id : "(no id)");
 	}
 }
 
@@ -558,7 +558,7 @@ static void load_parties(struct loader *ld, const yaml_node_t *promises, const c
 			  &party.data_types);
 		get_refs(ld, item, true, &party.clauses);
 		for (size_t j = 0; party.id && j < p->party_count; j++)
-			if (!strcmp(p->parties[j].id, party.id))
+			if (p->parties[j].id && !strcmp(p->parties[j].id, party.id))
 				ERR(ld, item, "duplicate party id '%s' (first at line %u)", party.id,
 				    p->parties[j].line);
 		p->parties = pa_xrealloc(p->parties, (p->party_count + 1) * sizeof *p->parties);
