@@ -158,6 +158,9 @@ bool policy_party_may_receive(const struct policy *p, const struct policy_party 
 /* First party: is this type among the declared data types? NULL when not. */
 const struct policy_data_type *policy_declared_type(const struct policy *p, const char *type);
 
+/* Is s one of the words of w (exact match)? */
+bool policy_words_have(const struct policy_words *w, const char *s);
+
 /* Shared vocabulary (policies/README.md): also what observations are typed as. */
 bool policy_is_data_type(const char *word);
 bool policy_is_purpose(const char *word);

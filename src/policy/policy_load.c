@@ -101,45 +101,6 @@ const char *policy_party_kind_name(enum policy_party_kind kind)
 	return "unknown";
 }
 
-/* ---- domain patterns ------------------------------------------------------ */
-
-bool policy_domain_pattern_valid(const char *pattern)
-{
-	if (!pattern)
-		return false;
-	if (!strncmp(pattern, "*.", 2))
-		pattern += 2;
-	size_t len = strlen(pattern);
-	if (!len || len > 253 || pattern[0] == '.' || pattern[len - 1] == '.')
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = pattern[i];
-		if (c == '.' && pattern[i + 1] == '.')
-			return false;
-		if (!(islower((unsigned char)c) || isdigit((unsigned char)c) || c == '-' || c == '.'))
-			return false;
-	}
-	return true;
-}
-
-size_t policy_domain_match(const char *pattern, const char *hostname)
-{
-	if (!pattern || !hostname)
-		return 0;
-	bool subdomains_only = !strncmp(pattern, "*.", 2);
-	const char *base = subdomains_only ? pattern + 2 : pattern;
-	size_t bl = strlen(base), hl = strlen(hostname);
-	if (hl && hostname[hl - 1] == '.')
-		hl--;
-	if (!bl || hl < bl)
-		return 0;
-	if (hl == bl)
-		return !subdomains_only && !strncasecmp(hostname, base, bl) ? bl : 0;
-	if (hostname[hl - bl - 1] != '.' || strncasecmp(hostname + hl - bl, base, bl))
-		return 0;
-	return bl;
-}
-
 /* ---- loader state and generic readers ------------------------------------- */
 
 struct loader {
@@ -229,9 +190,9 @@ static void words_add(struct policy_words *w, const char *s)
 	w->items[w->count++] = pa_xstrdup(s);
 }
 
-static bool words_have(const struct policy_words *w, const char *s)
+bool policy_words_have(const struct policy_words *w, const char *s)
 {
-	for (size_t i = 0; i < w->count; i++)
+	for (size_t i = 0; w && s && i < w->count; i++)
 		if (!strcmp(w->items[i], s))
 			return true;
 	return false;
@@ -279,7 +240,7 @@ static void get_words(struct loader *ld, const yaml_node_t *map, const char *key
 		}
 		if (check && !check(ld, item, w, out))
 			continue;
-		if (!words_have(out, w))
+		if (!policy_words_have(out, w))
 			words_add(out, w);
 	}
 }
@@ -304,7 +265,7 @@ static bool check_data_type(struct loader *ld, const yaml_node_t *item, const ch
 	const struct type_group *g = type_group(word);
 	if (g) {
 		for (size_t i = 0; g->members[i]; i++)
-			if (!words_have(out, g->members[i]))
+			if (!policy_words_have(out, g->members[i]))
 				words_add(out, g->members[i]);
 		return false;
 	}
@@ -516,10 +477,10 @@ static void check_domain_owners(struct loader *ld, const yaml_node_t *node,
 	struct policy *p = ld->p;
 	for (size_t d = 0; d < domains->count; d++) {
 		const char *dom = domains->items[d];
-		if (domains != &p->first_party_domains && words_have(&p->first_party_domains, dom))
+		if (domains != &p->first_party_domains && policy_words_have(&p->first_party_domains, dom))
 			ERR(ld, node, "%s: domain '%s' is already a first-party domain", owner, dom);
 		for (size_t i = 0; i < p->party_count; i++)
-			if (&p->parties[i].domains != domains && words_have(&p->parties[i].domains, dom))
+			if (&p->parties[i].domains != domains && policy_words_have(&p->parties[i].domains, dom))
 				ERR(ld, node, "%s: domain '%s' already belongs to party '%s'", owner,
 				    dom, p->parties[i].id ? p->parties[i].id : "(no id)");
 	}
@@ -731,78 +692,4 @@ void policy_free(struct policy *p)
 	free(p->source);
 	free(p->path);
 	free(p);
-}
-
-/* ---- lookups -------------------------------------------------------------- */
-
-const struct policy_clause *policy_clause(const struct policy *p, const char *id)
-{
-	for (size_t i = 0; p && id && i < p->clause_count; i++)
-		if (!strcmp(p->clauses[i].id, id))
-			return &p->clauses[i];
-	return NULL;
-}
-
-static size_t best_match(const struct policy_words *domains, const char *hostname)
-{
-	size_t best = 0;
-	for (size_t i = 0; i < domains->count; i++) {
-		size_t m = policy_domain_match(domains->items[i], hostname);
-		if (m > best)
-			best = m;
-	}
-	return best;
-}
-
-/* Policies list a handful of domains: a scan is cheaper than a table here;
- * per-flow attribution goes through recipients_match first. */
-bool policy_is_first_party(const struct policy *p, const char *hostname)
-{
-	return p && hostname && best_match(&p->first_party_domains, hostname) > 0;
-}
-
-const struct policy_party *policy_party_for_host(const struct policy *p, const char *hostname)
-{
-	const struct policy_party *best = NULL;
-	size_t best_len = 0;
-	for (size_t i = 0; p && hostname && i < p->party_count; i++) {
-		size_t m = best_match(&p->parties[i].domains, hostname);
-		if (m > best_len) {
-			best_len = m;
-			best = &p->parties[i];
-		}
-	}
-	return best;
-}
-
-const struct policy_party *policy_party_for_recipient(const struct policy *p, const char *recipient_id)
-{
-	for (size_t i = 0; p && recipient_id && i < p->party_count; i++)
-		if (words_have(&p->parties[i].recipients, recipient_id))
-			return &p->parties[i];
-	return NULL;
-}
-
-bool policy_party_declares(const struct policy_party *party, const char *type)
-{
-	return party && type && party->kind != POLICY_PARTY_MENTIONED &&
-	       words_have(&party->data_types, type);
-}
-
-const struct policy_data_type *policy_declared_type(const struct policy *p, const char *type)
-{
-	for (size_t i = 0; p && type && i < p->data_type_count; i++)
-		if (!strcmp(p->data_types[i].type, type))
-			return &p->data_types[i];
-	return NULL;
-}
-
-bool policy_party_may_receive(const struct policy *p, const struct policy_party *party,
-			      const char *type)
-{
-	if (!party || !type || party->kind == POLICY_PARTY_MENTIONED)
-		return false;
-	if (party->kind == POLICY_PARTY_PROCESSOR && !party->data_types.count)
-		return policy_declared_type(p, type) != NULL;
-	return words_have(&party->data_types, type);
 }

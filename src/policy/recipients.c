@@ -12,6 +12,7 @@
 
 #include <ctype.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -354,4 +355,41 @@ void recipients_free(struct recipients *r)
 	free(r->slots);
 	free(r->path);
 	free(r);
+}
+
+/* ---- privaudit check ------------------------------------------------------ */
+
+enum policy_file_kind policy_file_kind(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return POLICY_FILE_OTHER;
+	char line[512];
+	enum policy_file_kind kind = POLICY_FILE_OTHER;
+	while (kind == POLICY_FILE_OTHER && fgets(line, sizeof line, f)) {
+		if (!strncmp(line, "policy:", 7))
+			kind = POLICY_FILE_POLICY;
+		else if (!strncmp(line, "recipients:", 11))
+			kind = POLICY_FILE_RECIPIENTS;
+	}
+	fclose(f);
+	return kind;
+}
+
+bool policy_check_file(const char *path, const char *catalogue, struct pa_diag *diag)
+{
+	size_t errors_before = diag->errors;
+	if (policy_file_kind(path) == POLICY_FILE_RECIPIENTS) {
+		struct recipients *r = recipients_load(path, diag);
+		recipients_free(r);
+		return r != NULL;
+	}
+	struct policy *p = policy_load(path, diag);
+	if (p && catalogue) {
+		struct recipients *r = recipients_load(catalogue, diag);
+		recipients_check_policy(r, p, diag);
+		recipients_free(r);
+	}
+	policy_free(p);
+	return p && diag->errors == errors_before;
 }

@@ -12,6 +12,7 @@
 #ifndef PA_RECIPIENTS_H
 #define PA_RECIPIENTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "util/diag.h"
@@ -51,5 +52,18 @@ const struct recipient *recipients_at(const struct recipients *r, size_t i);
  * links to that the catalogue does not hold; returns how many. */
 size_t recipients_check_policy(const struct recipients *r, const struct policy *p,
 			       struct pa_diag *diag);
+
+/* What `privaudit check` calls for a file this module owns. */
+enum policy_file_kind {
+	POLICY_FILE_OTHER,      /* not a policy nor a catalogue: someone else's file */
+	POLICY_FILE_POLICY,     /* top-level key "policy:" */
+	POLICY_FILE_RECIPIENTS, /* top-level key "recipients:" */
+};
+/* Sniffs the top-level keys (without a full parse). */
+enum policy_file_kind policy_file_kind(const char *path);
+/* Loads path as its kind and reports every problem; a policy is also checked
+ * against the catalogue when catalogue is not NULL (its recipient ids must
+ * exist there). true when the file is usable. */
+bool policy_check_file(const char *path, const char *catalogue, struct pa_diag *diag);
 
 #endif

@@ -246,6 +246,23 @@ static void test_bad_catalogue_reports_every_error_at_its_line(void **state)
 	assert_int_equal(quiet.errors, 4);
 }
 
+static void test_check_entry_point(void **state)
+{
+	struct pa_diag diag = {0};
+	assert_int_equal(policy_file_kind(CATALOGUE), POLICY_FILE_RECIPIENTS);
+	assert_int_equal(policy_file_kind(PA_SOURCE_DIR "/policies/lanxin.yaml"), POLICY_FILE_POLICY);
+	assert_int_equal(policy_file_kind(PA_SOURCE_DIR "/CMakeLists.txt"), POLICY_FILE_OTHER);
+	assert_true(policy_check_file(CATALOGUE, NULL, &diag));
+	assert_true(policy_check_file(PA_SOURCE_DIR "/policies/lanxin.yaml", CATALOGUE, &diag));
+	assert_true(policy_check_file(PA_SOURCE_DIR "/policies/lanhu.yaml", CATALOGUE, &diag));
+	assert_int_equal(diag.errors, 0);
+	/* The quote-check fixture is a valid policy; its invented quote is the
+	 * quote check's business, not the loader's. */
+	assert_true(policy_check_file(PA_SOURCE_DIR "/tests/policy/invented-quote.yaml", CATALOGUE, &diag));
+	assert_false(policy_check_file(PA_SOURCE_DIR "/CMakeLists.txt", NULL, &diag));
+	assert_true(diag.errors > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -255,6 +272,7 @@ int main(void)
 		cmocka_unit_test(test_policy_linking_unknown_recipient),
 		cmocka_unit_test(test_wildcard_semantics),
 		cmocka_unit_test(test_bad_catalogue_reports_every_error_at_its_line),
+		cmocka_unit_test(test_check_entry_point),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
