@@ -416,14 +416,17 @@ static enum capture_status pcapng_next(struct capture_file *cf, struct capture_r
 				       struct pa_error *err)
 {
 	for (;;) {
-		if (!window_fill(cf, 12)) {
+		if (!window_fill(cf, 8)) {
 			if (available(cf) == 0)
 				return clean_end(cf, err);
-			return cut_off(cf, 12, err);
+			return cut_off(cf, 12, err); /* the smallest block */
 		}
 		const uint8_t *b = cf->data + cf->pos;
 		uint32_t type = host32(b);
 		if (type == PCAPNG_SHB) { /* a new section may switch byte order */
+			if (!window_fill(cf, 28))
+				return cut_off(cf, 28, err);
+			b = cf->data + cf->pos;
 			uint32_t bom = host32(b + 8);
 			if (bom != PCAPNG_BOM && bom != __builtin_bswap32(PCAPNG_BOM))
 				return damaged(cf, err, "bad section byte-order magic", bom);
