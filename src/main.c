@@ -11,7 +11,14 @@
 
 #include "capture/capture.h"
 #include "cli.h"
+#include "detect/detect.h"
 #include "pipeline.h"
+#include "policy/recipients.h"
+#include "util/diag.h"
+
+#ifndef PA_DEFAULT_SIGNATURES
+#define PA_DEFAULT_SIGNATURES "signatures"
+#endif
 
 static void usage(FILE *out)
 {
@@ -68,6 +75,39 @@ static int cmd_audit(int argc, char **argv)
 	return rc;
 }
 
+/*
+ * check: every file is validated as what its top-level keys say it is
+ * (policy, recipient catalogue, signature file, device profile); every
+ * problem is printed as file:line: message; exit 2 when any file has one.
+ */
+static int cmd_check(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: privaudit check FILE...\n");
+		return PA_EXIT_USAGE;
+	}
+	char catalogue[4096];
+	snprintf(catalogue, sizeof catalogue, "%s/recipients.yaml", PA_DEFAULT_SIGNATURES);
+	size_t good = 0, bad = 0;
+	for (int i = 1; i < argc; i++) {
+		struct pa_diag diag = {.out = stderr};
+		bool ok;
+		if (policy_file_kind(argv[i]) != POLICY_FILE_OTHER)
+			ok = policy_check_file(argv[i], access(catalogue, R_OK) == 0 ? catalogue : NULL, &diag);
+		else
+			ok = detect_check_file(argv[i], &diag);
+		ok = ok && diag.errors == 0;
+		if (ok)
+			good++;
+		else
+			bad++;
+		printf("%s: %s (%zu error(s), %zu warning(s))\n", argv[i], ok ? "ok" : "BAD", diag.errors,
+		       diag.warnings);
+	}
+	printf("%zu good, %zu bad\n", good, bad);
+	return bad ? PA_EXIT_USAGE : PA_EXIT_CLEAN;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -85,6 +125,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "audit"))
 		return cmd_audit(argc - 1, argv + 1);
+	if (!strcmp(cmd, "check"))
+		return cmd_check(argc - 1, argv + 1);
 	fprintf(stderr, "privaudit: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return PA_EXIT_USAGE;
