@@ -55,7 +55,10 @@ void capture_file_close(struct capture_file *cf);
  * the capture files they hold (non-recursive, names sorted). All files are then
  * ordered by the timestamp of their first record (ties: by name), so that
  * ring-buffer folders and split captures read as one timeline.
- * Returns false with err set when an argument cannot be read.
+ * Only files starting with a pcap/pcapng magic number are taken from a
+ * directory; files without any record sort last.
+ * Returns false with err set when an argument cannot be read ("PATH: No such
+ * file or directory") or a directory holds no capture file.
  */
 struct capture_inputs {
 	char **paths;

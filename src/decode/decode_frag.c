@@ -116,7 +116,10 @@ static void evict(struct frag_table *t, struct frag_datagram *g, struct decode_s
 
 void frag_expire(struct frag_table *t, int64_t now_us, struct decode_stats *stats)
 {
-	while (t->oldest && now_us - t->oldest->first_ts > t->timeout_us)
+	/* Timestamps come from files and may be anything: no signed overflow. */
+	int64_t age;
+	while (t->oldest && !__builtin_sub_overflow(now_us, t->oldest->first_ts, &age) &&
+	       age > t->timeout_us)
 		evict(t, t->oldest, stats);
 }
 
