@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <getopt.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -9,35 +10,51 @@
 enum opt_id {
 	OPT_POLICY = 256, OPT_DEVICE, OPT_SIGNATURES, OPT_GEOIP, OPT_OUT, OPT_QUIET, OPT_VERBOSE,
 	OPT_SHOW_VALUES, OPT_TCP_TIMEOUT, OPT_UDP_TIMEOUT, OPT_MAX_FLOWS, OPT_FRAG_MEMORY,
+	OPT_CONSENT_AT, OPT_INTERFACE, OPT_BPF, OPT_SNAPLEN, OPT_BUFFER, OPT_NO_PROMISC, OPT_RING_MB,
+	OPT_RING_SECONDS, OPT_RING_FILES, OPT_USER,
 };
 
 struct cli_option {
 	const char *name;
-	const char *arg; /* NULL: a flag */
+	const char *arg;  /* NULL: a flag */
 	enum opt_id id;
+	unsigned cmds;    /* enum cli_command bits */
 	const char *help;
 };
 
+#define BOTH (CLI_AUDIT | CLI_LIVE)
 static const struct cli_option options[] = {
-	{"policy", "FILE", OPT_POLICY, "privacy policy model (policies/*.yaml)"},
-	{"device", "FILE", OPT_DEVICE, "test phone profile (signatures/devices/*.yaml): its IP/MAC and real identifier values"},
-	{"signatures", "DIR", OPT_SIGNATURES, "signature folder (default: signatures/ of the source tree)"},
-	{"geoip", "FILE", OPT_GEOIP, "MaxMind-format database; repeatable (default: data/geoip/ from tools/fetch-geoip)"},
-	{"out", "DIR", OPT_OUT, "write flows.jsonl, report.json, ... into DIR"},
-	{"quiet", NULL, OPT_QUIET, "no summary on stdout"},
-	{"verbose", NULL, OPT_VERBOSE, "more detail on stderr"},
-	{"show-values", NULL, OPT_SHOW_VALUES, "print identifier values unmasked"},
-	{"tcp-timeout", "SEC", OPT_TCP_TIMEOUT, "idle timeout of TCP flows (default 300)"},
-	{"udp-timeout", "SEC", OPT_UDP_TIMEOUT, "idle timeout of UDP and other flows (default 60)"},
-	{"max-flows", "N", OPT_MAX_FLOWS, "flows held at once before the oldest is evicted (default 1000000)"},
-	{"frag-memory", "BYTES", OPT_FRAG_MEMORY, "memory for incomplete IP fragments (default 4194304)"},
+	{"interface", "IFACE", OPT_INTERFACE, CLI_LIVE, "capture on IFACE (the mirror port); also -i"},
+	{"bpf", "FILTER", OPT_BPF, CLI_LIVE, "capture filter (pcap-filter syntax)"},
+	{"snaplen", "BYTES", OPT_SNAPLEN, CLI_LIVE, "bytes kept per packet (default 262144: whole packets)"},
+	{"buffer-mb", "MB", OPT_BUFFER, CLI_LIVE, "kernel capture buffer (default 64)"},
+	{"no-promisc", NULL, OPT_NO_PROMISC, CLI_LIVE, "do not put the interface in promiscuous mode"},
+	{"ring-mb", "MB", OPT_RING_MB, CLI_LIVE, "rotate evidence capture files at this size (default 100)"},
+	{"ring-seconds", "SEC", OPT_RING_SECONDS, CLI_LIVE, "and/or at this age (default: size only)"},
+	{"ring-files", "N", OPT_RING_FILES, CLI_LIVE, "keep at most N evidence files (default: all)"},
+	{"user", "USER", OPT_USER, CLI_LIVE, "drop privileges to USER after opening the interface (default nobody)"},
+	{"policy", "FILE", OPT_POLICY, BOTH, "privacy policy model (policies/*.yaml)"},
+	{"device", "FILE", OPT_DEVICE, BOTH, "test phone profile (signatures/devices/*.yaml): its IP/MAC and real identifier values"},
+	{"signatures", "DIR", OPT_SIGNATURES, BOTH, "signature folder (default: signatures/ of the source tree)"},
+	{"geoip", "FILE", OPT_GEOIP, BOTH, "MaxMind-format database; repeatable (default: data/geoip/ from tools/fetch-geoip)"},
+	{"consent-at", "TIME", OPT_CONSENT_AT, BOTH, "moment consent was given (ISO 8601 or Unix seconds)"},
+	{"out", "DIR", OPT_OUT, BOTH, "write flows.jsonl, observations.jsonl, report.json, ... into DIR"},
+	{"quiet", NULL, OPT_QUIET, BOTH, "no summary or status line; also -q"},
+	{"verbose", NULL, OPT_VERBOSE, BOTH, "more detail on stderr; also -v"},
+	{"show-values", NULL, OPT_SHOW_VALUES, BOTH, "print identifier values unmasked"},
+	{"tcp-timeout", "SEC", OPT_TCP_TIMEOUT, BOTH, "idle timeout of TCP flows (default 300)"},
+	{"udp-timeout", "SEC", OPT_UDP_TIMEOUT, BOTH, "idle timeout of UDP and other flows (default 60)"},
+	{"max-flows", "N", OPT_MAX_FLOWS, BOTH, "flows held at once before the oldest is evicted (default 1000000)"},
+	{"frag-memory", "BYTES", OPT_FRAG_MEMORY, BOTH, "memory for incomplete IP fragments (default 4194304)"},
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
-void cli_options_help(FILE *out)
+void cli_options_help(FILE *out, enum cli_command cmd)
 {
-	fprintf(out, "options:\n");
+	fprintf(out, "options of %s:\n", cmd == CLI_LIVE ? "live" : "audit");
 	for (size_t i = 0; i < N_OPTIONS; i++) {
+		if (!(options[i].cmds & cmd))
+			continue;
 		char left[40];
 		snprintf(left, sizeof left, "--%s%s%s", options[i].name, options[i].arg ? " " : "",
 			 options[i].arg ? options[i].arg : "");
@@ -72,25 +89,107 @@ static char *join_args(int argc, char **argv)
 	return s;
 }
 
-bool cli_parse(struct cli_options *o, int argc, char **argv, int *first_arg, struct pa_error *err)
+bool cli_parse_time(const char *s, int64_t *ts_us)
+{
+	char *end;
+	double secs = strtod(s, &end);
+	if (*s && !*end) {
+		*ts_us = (int64_t)(secs * 1e6);
+		return secs > 0;
+	}
+	struct tm tm;
+	memset(&tm, 0, sizeof tm);
+	const char *rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!rest)
+		rest = strptime(s, "%Y-%m-%d %H:%M:%S", &tm);
+	if (!rest)
+		return false;
+	double frac = 0;
+	if (*rest == '.') {
+		frac = strtod(rest, &end);
+		rest = end;
+	}
+	long offset = 0; /* seconds east of UTC */
+	if (*rest == 'Z') {
+		rest++;
+	} else if (*rest == '+' || *rest == '-') {
+		int hh, mm;
+		if (sscanf(rest + 1, "%2d:%2d", &hh, &mm) != 2)
+			return false;
+		offset = (hh * 3600L + mm * 60L) * (*rest == '+' ? 1 : -1);
+		rest += 6;
+	}
+	if (*rest)
+		return false;
+	time_t t = timegm(&tm);
+	*ts_us = ((int64_t)t - offset) * 1000000 + (int64_t)(frac * 1e6);
+	return true;
+}
+
+bool cli_parse(struct cli_options *o, enum cli_command cmd, int argc, char **argv, int *first_arg,
+	       struct pa_error *err)
 {
 	memset(o, 0, sizeof *o);
+	o->live.snaplen = 262144;
+	o->live.buffer_mb = 64;
+	o->live.promisc = true;
+	o->live.ring_mb = 100;
 	o->command_line = join_args(argc, argv);
 	o->audit.command_line = o->command_line;
 
 	struct option longopts[N_OPTIONS + 2];
+	size_t n = 0;
 	for (size_t i = 0; i < N_OPTIONS; i++)
-		longopts[i] = (struct option){options[i].name, options[i].arg ? required_argument : no_argument,
-					      NULL, options[i].id};
-	longopts[N_OPTIONS] = (struct option){"help", no_argument, NULL, 'h'};
-	longopts[N_OPTIONS + 1] = (struct option){0};
+		if (options[i].cmds & cmd)
+			longopts[n++] = (struct option){options[i].name,
+							options[i].arg ? required_argument : no_argument,
+							NULL, options[i].id};
+	longopts[n++] = (struct option){"help", no_argument, NULL, 'h'};
+	longopts[n] = (struct option){0};
 
 	optind = 1;
 	opterr = 0;
 	int c;
 	double v;
-	while ((c = getopt_long(argc, argv, "+qvh", longopts, NULL)) != -1) {
+	const char *shortopts = cmd == CLI_LIVE ? "+qvhi:" : "+qvh";
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		switch (c) {
+		case 'i':
+		case OPT_INTERFACE: o->live.interface = optarg; break;
+		case OPT_BPF: o->live.bpf = optarg; break;
+		case OPT_SNAPLEN:
+			if (!parse_number("snaplen", optarg, 64, 262144, &v, err))
+				return false;
+			o->live.snaplen = (int)v;
+			break;
+		case OPT_BUFFER:
+			if (!parse_number("buffer-mb", optarg, 1, 4096, &v, err))
+				return false;
+			o->live.buffer_mb = (int)v;
+			break;
+		case OPT_NO_PROMISC: o->live.promisc = false; break;
+		case OPT_RING_MB:
+			if (!parse_number("ring-mb", optarg, 1, 1e6, &v, err))
+				return false;
+			o->live.ring_mb = v;
+			break;
+		case OPT_RING_SECONDS:
+			if (!parse_number("ring-seconds", optarg, 1, 1e7, &v, err))
+				return false;
+			o->live.ring_seconds = v;
+			break;
+		case OPT_RING_FILES:
+			if (!parse_number("ring-files", optarg, 1, 1e6, &v, err))
+				return false;
+			o->live.ring_files = (unsigned)v;
+			break;
+		case OPT_USER: o->live.user = optarg; break;
+		case OPT_CONSENT_AT:
+			if (!cli_parse_time(optarg, &o->audit.consent_at_us)) {
+				pa_error_set(err, "--consent-at: '%s' is not a time (ISO 8601, e.g. 2026-11-23T14:05:00+08:00, or Unix seconds)", optarg);
+				return false;
+			}
+			break;
 		case OPT_POLICY: o->audit.policy_file = optarg; break;
 		case OPT_DEVICE: o->audit.device_file = optarg; break;
 		case OPT_SIGNATURES: o->audit.signatures_dir = optarg; break;
@@ -128,7 +227,7 @@ bool cli_parse(struct cli_options *o, int argc, char **argv, int *first_arg, str
 			o->audit.frag_memory_max = (size_t)v;
 			break;
 		case 'h':
-			cli_options_help(stdout);
+			cli_options_help(stdout, cmd);
 			exit(PA_EXIT_CLEAN);
 		case ':':
 			pa_error_set(err, "option %s needs an argument", argv[optind - 1]);

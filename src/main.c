@@ -12,6 +12,7 @@
 #include "capture/capture.h"
 #include "cli.h"
 #include "detect/detect.h"
+#include "live.h"
 #include "pipeline.h"
 #include "policy/recipients.h"
 #include "util/diag.h"
@@ -24,10 +25,13 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: privaudit audit [OPTIONS] CAPTURE...   offline: pcap/pcapng files or folders\n"
+		"       privaudit live -i IFACE [OPTIONS]      on a mirror port, until SIGINT/SIGTERM\n"
 		"       privaudit check FILE...                validate policy/device/signature files\n"
 		"       privaudit --version\n"
 		"\n");
-	cli_options_help(out);
+	cli_options_help(out, CLI_AUDIT);
+	fprintf(out, "\n");
+	cli_options_help(out, CLI_LIVE);
 	fprintf(out, "\nexit: 0 no violation found, 1 violations found, 2 bad usage or bad input, 3 internal error\n");
 }
 
@@ -36,7 +40,7 @@ static int cmd_audit(int argc, char **argv)
 	struct cli_options o;
 	int first_arg;
 	struct pa_error err = {{0}};
-	if (!cli_parse(&o, argc, argv, &first_arg, &err)) {
+	if (!cli_parse(&o, CLI_AUDIT, argc, argv, &first_arg, &err)) {
 		fprintf(stderr, "privaudit audit: %s\n", err.msg);
 		fprintf(stderr, "try 'privaudit --help'\n");
 		return PA_EXIT_USAGE;
@@ -71,6 +75,26 @@ static int cmd_audit(int argc, char **argv)
 	int rc = audit_finish(a, o.audit.quiet ? NULL : stdout);
 	audit_free(a);
 	capture_inputs_free(&inputs);
+	cli_options_free(&o);
+	return rc;
+}
+
+static int cmd_live(int argc, char **argv)
+{
+	struct cli_options o;
+	int first_arg;
+	struct pa_error err = {{0}};
+	if (!cli_parse(&o, CLI_LIVE, argc, argv, &first_arg, &err)) {
+		fprintf(stderr, "privaudit live: %s\n", err.msg);
+		fprintf(stderr, "try 'privaudit --help'\n");
+		return PA_EXIT_USAGE;
+	}
+	if (first_arg < argc) {
+		fprintf(stderr, "privaudit live: unexpected argument '%s'\n", argv[first_arg]);
+		cli_options_free(&o);
+		return PA_EXIT_USAGE;
+	}
+	int rc = live_run(&o.live, &o.audit);
 	cli_options_free(&o);
 	return rc;
 }
@@ -125,6 +149,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "audit"))
 		return cmd_audit(argc - 1, argv + 1);
+	if (!strcmp(cmd, "live"))
+		return cmd_live(argc - 1, argv + 1);
 	if (!strcmp(cmd, "check"))
 		return cmd_check(argc - 1, argv + 1);
 	fprintf(stderr, "privaudit: unknown command '%s'\n", cmd);

@@ -50,6 +50,8 @@ struct audit {
 	struct input_file_info *current; /* file being read */
 	uint64_t packet_number;
 	int64_t next_expire_us;
+	int64_t consent_at_us;           /* 0 = not given */
+	struct capture_loss loss;
 	bool input_failed;               /* some input could not be read or analysed */
 };
 
@@ -163,6 +165,40 @@ static void note_decode_problem(struct audit *a, const struct capture_record *re
 	}
 }
 
+static bool is_consent_marker(const struct pa_packet *pkt)
+{
+	size_t n = sizeof PA_CONSENT_MARKER - 1;
+	return pkt->l4_proto == IPPROTO_UDP && pkt->payload_len >= n &&
+	       memcmp(pkt->payload, PA_CONSENT_MARKER, n) == 0;
+}
+
+void audit_consent(struct audit *a, int64_t ts_us)
+{
+	/* The first consent counts: data before it was sent without consent. */
+	if (!a->consent_at_us)
+		a->consent_at_us = ts_us;
+}
+
+void audit_tick(struct audit *a, int64_t now_us)
+{
+	flow_table_expire(a->flows, now_us);
+}
+
+void audit_set_capture_loss(struct audit *a, const struct capture_loss *loss)
+{
+	a->loss = *loss;
+}
+
+void audit_progress(const struct audit *a, struct audit_progress *p)
+{
+	p->packets = a->totals.packets;
+	p->bytes = a->totals.bytes;
+	p->active_flows = flow_table_stats(a->flows)->active;
+	p->observations = a->observations;
+	p->findings = 0;
+	p->consent_at_us = a->consent_at_us;
+}
+
 void audit_packet(struct audit *a, const struct capture_record *rec)
 {
 	struct pa_packet pkt;
@@ -189,6 +225,11 @@ void audit_packet(struct audit *a, const struct capture_record *rec)
 	if (pkt.ts_us >= a->next_expire_us) {
 		flow_table_expire(a->flows, pkt.ts_us);
 		a->next_expire_us = pkt.ts_us + 1000000;
+	}
+
+	if (is_consent_marker(&pkt)) {
+		audit_consent(a, pkt.ts_us);
+		return;
 	}
 
 	enum pa_dir dir;
@@ -269,6 +310,7 @@ struct audit *audit_new(const struct audit_config *cfg, struct pa_error *err)
 {
 	struct audit *a = pa_xcalloc(1, sizeof *a);
 	a->cfg = *cfg;
+	a->consent_at_us = cfg->consent_at_us;
 
 	if (cfg->device_file) {
 		struct pa_diag diag = {.out = stderr};
@@ -302,10 +344,10 @@ struct audit *audit_new(const struct audit_config *cfg, struct pa_error *err)
 	if (cfg->out_dir) {
 		if (!make_out_dir(cfg->out_dir, err))
 			goto fail;
-		a->flows_out = jsonl_open(cfg->out_dir, "flows.jsonl", false, err);
+		a->flows_out = jsonl_open(cfg->out_dir, "flows.jsonl", cfg->live, err);
 		if (!a->flows_out)
 			goto fail;
-		a->observations_out = jsonl_open(cfg->out_dir, "observations.jsonl", false, err);
+		a->observations_out = jsonl_open(cfg->out_dir, "observations.jsonl", cfg->live, err);
 		if (!a->observations_out)
 			goto fail;
 	}
@@ -336,6 +378,9 @@ int audit_finish(struct audit *a, FILE *out)
 		.geo = a->geo,
 		.dns_names = dns_map_size(a->dns),
 		.device_from_profile = a->device.from_profile,
+		.loss = &a->loss,
+		.consent_at_us = a->consent_at_us,
+		.observations = a->observations,
 	};
 	if (out)
 		summary_print(a->summary, &si, out);

@@ -26,6 +26,25 @@ struct audit_config {
 	struct flow_config flow;
 	size_t frag_memory_max;
 	const char *command_line;   /* as typed, for the report */
+	bool live;                  /* outputs flushed line by line, as things happen */
+	int64_t consent_at_us;      /* --consent-at; 0 = none */
+};
+
+/* What the capture point itself lost (live: pcap_stats). */
+struct capture_loss {
+	bool known;
+	uint64_t received, kernel_drops, interface_drops;
+	uint64_t evidence_lost;  /* packets the evidence ring could not write */
+	char evidence_error[256];
+};
+
+/* Counters for a live status line. */
+struct audit_progress {
+	uint64_t packets, bytes;
+	uint64_t active_flows;
+	uint64_t observations;
+	uint64_t findings;
+	int64_t consent_at_us;
 };
 
 /* What the audit read, per input file, for the summary and the report. */
@@ -56,6 +75,17 @@ struct audit *audit_new(const struct audit_config *cfg, struct pa_error *err);
 bool audit_file(struct audit *a, const char *path, struct pa_error *err);
 /* Runs one record through the pipeline (used by audit_file and live capture). */
 void audit_packet(struct audit *a, const struct capture_record *rec);
+/* Live: end flows idle at wall-clock now_us even when no packet arrives. */
+void audit_tick(struct audit *a, int64_t now_us);
+/* The moment the user gave consent (marker packet, signal, keyboard). */
+void audit_consent(struct audit *a, int64_t ts_us);
+void audit_set_capture_loss(struct audit *a, const struct capture_loss *loss);
+void audit_progress(const struct audit *a, struct audit_progress *p);
+
+/* A UDP datagram whose payload starts with this marks the consent moment in
+ * a capture (docs/findings.md); live mode writes one into its evidence. */
+#define PA_CONSENT_MARKER "PRIVAUDIT-CONSENT"
+
 /* Ends all flows, writes the outputs; returns the exit code (enum pa_exit). */
 int audit_finish(struct audit *a, FILE *summary);
 void audit_free(struct audit *a);

@@ -168,10 +168,12 @@ const struct ring_stats *ring_stats(const struct ring *r)
 	return &r->stats;
 }
 
-void ring_close(struct ring *r)
+void ring_close(struct ring *r, struct ring_stats *final)
 {
 	if (!r)
 		return;
 	close_current(r);
+	if (final)
+		*final = r->stats;
 	free(r);
 }

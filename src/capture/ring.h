@@ -36,7 +36,8 @@ void ring_flush(struct ring *r);
 /* Close the current file now (SIGHUP); the next packet opens a new one. */
 void ring_rotate(struct ring *r);
 const struct ring_stats *ring_stats(const struct ring *r);
-/* Closes (hashing the last file) and frees. */
-void ring_close(struct ring *r);
+/* Closes (hashing the last file) and frees; *final (if not NULL) gets the
+ * statistics including the last file's closing. */
+void ring_close(struct ring *r, struct ring_stats *final);
 
 #endif

@@ -173,6 +173,13 @@ void summary_print(const struct summary *s, const struct summary_inputs *in, FIL
 		(unsigned long long)fs->ended[FLOW_END_END_OF_INPUT]);
 	if (!in->device_from_profile)
 		fprintf(out, "Device side: guessed (private-address endpoint); give --device for certainty\n");
+	fprintf(out, "Observations: %llu\n", (unsigned long long)in->observations);
+	if (in->loss && in->loss->known && (in->loss->kernel_drops || in->loss->interface_drops))
+		fprintf(out, "INCOMPLETE: the capture lost %llu packets in the kernel and %llu at the interface\n",
+			(unsigned long long)in->loss->kernel_drops, (unsigned long long)in->loss->interface_drops);
+	if (in->loss && in->loss->evidence_lost)
+		fprintf(out, "Evidence capture lost %llu packets: %s\n", (unsigned long long)in->loss->evidence_lost,
+			in->loss->evidence_error);
 
 	size_t n;
 	json_t **v = sorted_entries(s->jurisdictions, &n);
@@ -260,6 +267,19 @@ json_t *summary_json(const struct summary *s, const struct summary_inputs *in)
 	}
 	json_object_set_new(o, "geoip", dbs);
 	json_object_set_new(o, "device_side", json_string(in->device_from_profile ? "profile" : "guessed"));
+	json_object_set_new(o, "observations", json_integer((json_int_t)in->observations));
+	char ct[40];
+	json_object_set_new(o, "consent_at", in->consent_at_us ? json_string(pa_time_str(in->consent_at_us, ct, sizeof ct)) : json_null());
+	const struct capture_loss *l = in->loss;
+	if (l && l->known) {
+		/* Kernel drops make the audit incomplete: say so, never hide it. */
+		json_object_set_new(o, "capture", json_pack("{s:I, s:I, s:I, s:I, s:s?, s:b}",
+			"received", (json_int_t)l->received, "kernel_drops", (json_int_t)l->kernel_drops,
+			"interface_drops", (json_int_t)l->interface_drops,
+			"evidence_packets_lost", (json_int_t)l->evidence_lost,
+			"evidence_error", l->evidence_error[0] ? l->evidence_error : NULL,
+			"complete", !(l->kernel_drops || l->interface_drops || l->evidence_lost)));
+	}
 	return o;
 }
 

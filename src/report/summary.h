@@ -23,6 +23,9 @@ struct summary_inputs {
 	const struct geo *geo;
 	size_t dns_names;
 	bool device_from_profile;
+	const struct capture_loss *loss;
+	int64_t consent_at_us;
+	uint64_t observations;
 };
 
 struct summary;
