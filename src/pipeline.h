@@ -35,7 +35,7 @@ struct capture_loss {
 	bool known;
 	uint64_t received, kernel_drops, interface_drops;
 	uint64_t evidence_lost;  /* packets the evidence ring could not write */
-	char evidence_error[256];
+	char evidence_error[sizeof(struct pa_error)];
 };
 
 /* Counters for a live status line. */

@@ -23,7 +23,7 @@ struct ring_stats {
 	uint64_t packets_lost;  /* could not be written (disk full, unwritable folder) */
 	unsigned files_closed;
 	unsigned files_deleted; /* by max_files */
-	char last_error[256];   /* "" when none */
+	char last_error[sizeof(struct pa_error)];   /* "" when none */
 };
 
 struct ring;
