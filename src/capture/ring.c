@@ -26,7 +26,9 @@ struct ring {
 
 static void note_error(struct ring *r, const char *fmt, const char *what, int err)
 {
-	snprintf(r->stats.last_error, sizeof r->stats.last_error, fmt, what, strerror(err));
+	char shown[384]; /* a very long path is shortened in the message, never overflows it */
+	snprintf(shown, sizeof shown, "%s", what);
+	snprintf(r->stats.last_error, sizeof r->stats.last_error, fmt, shown, strerror(err));
 	fprintf(stderr, "privaudit: %s\n", r->stats.last_error);
 }
 
