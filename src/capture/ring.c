@@ -27,7 +27,9 @@ struct ring {
 static void note_error(struct ring *r, const char *fmt, const char *what, int err)
 {
 	char shown[384]; /* a very long path is shortened in the message, never overflows it */
-	snprintf(shown, sizeof shown, "%s", what);
+	size_t n = strnlen(what, sizeof shown - 1);
+	memcpy(shown, what, n);
+	shown[n] = '\0';
 	snprintf(r->stats.last_error, sizeof r->stats.last_error, fmt, shown, strerror(err));
 	fprintf(stderr, "privaudit: %s\n", r->stats.last_error);
 }
