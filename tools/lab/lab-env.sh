@@ -1,0 +1,315 @@
+# tools/lab/lab-env.sh — build and tear down the namespace lab (sourced, bash).
+#
+#   phone ──veth── router ──veth── net ("the internet": DNS, nginx, TCP/UDP)
+#                    │
+#                    └─ mirror of the phone link (tc clsact, ingress+egress)
+#                       ──veth (SPAN)── monitor (captures, never answers)
+#
+# Every name carries a per-run id (pa<id>-phone, ...), so runs can overlap and
+# teardown removes exactly what this run created. Callers do:
+#   . tools/lab/lab-env.sh; lab_init RUNDIR; trap lab_down EXIT; lab_up; lab_servers_start
+# docs/lab.md describes the topology and the address plan.
+
+LAB_TOOLS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+LAB_PHONE_MAC=8c:be:be:4a:21:07
+LAB_DNS4=39.156.66.53
+LAB_DNS6=240e:1::53
+
+lab_log() { [ -n "${LAB_QUIET:-}" ] || echo "lab: $*" >&2; }
+lab_die() { echo "lab: error: $*" >&2; exit 1; }
+
+# Is this a machine where the lab can run at all? (root, ip netns, veth)
+lab_supported() {
+	[ "$(id -u)" -eq 0 ] || return 1
+	command -v ip >/dev/null || return 1
+	local probe="pa-probe-$$"
+	ip netns add "$probe" 2>/dev/null || return 1
+	ip netns exec "$probe" ip link add a type veth peer name b 2>/dev/null
+	local rc=$?
+	ip netns del "$probe" 2>/dev/null
+	return $rc
+}
+
+# lab_init RUNDIR: choose this run's names; RUNDIR holds configs, pids, logs.
+lab_init() {
+	LAB_RUN=$1
+	mkdir -p "$LAB_RUN"
+	LAB_RUN=$(cd "$LAB_RUN" && pwd)
+	LAB_ID=${LAB_ID:-$(printf '%x%04x' $$ $((RANDOM)))}
+	NS_PHONE=pa$LAB_ID-phone
+	NS_ROUTER=pa$LAB_ID-rt
+	NS_NET=pa$LAB_ID-net
+	NS_MON=pa$LAB_ID-mon
+	LAB_NAMESPACES="$NS_PHONE $NS_ROUTER $NS_NET $NS_MON"
+	: >"$LAB_RUN/pids"
+	export LAB_RUN LAB_ID NS_PHONE NS_ROUTER NS_NET NS_MON
+}
+
+# Run a command inside one of the lab namespaces.
+lab_in() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+# Start a background process inside a namespace and remember its pid for teardown.
+lab_spawn() {
+	local ns=$1 log=$2; shift 2
+	ip netns exec "$ns" "$@" >"$log" 2>&1 &
+	echo $! >>"$LAB_RUN/pids"
+	LAB_LAST_PID=$!
+}
+
+# Wire-sized packets on a veth, as on a real mirror port: no segmentation
+# offloads and checksums computed in software so captures hold valid checksums.
+lab_no_offload() {
+	lab_in "$1" ethtool -K "$2" tso off gso off gro off tx off rx off >/dev/null 2>&1 || true
+}
+
+# Quiet IPv6 on a link: no router solicitations, no DAD, so a capture holds
+# only the traffic a scenario makes (plus neighbour discovery it triggers).
+lab_quiet_ipv6() {
+	local ns=$1 dev=$2
+	lab_in "$ns" sysctl -qw net.ipv6.conf."$dev".accept_ra=0 \
+		net.ipv6.conf."$dev".router_solicitations=0 \
+		net.ipv6.conf."$dev".dad_transmits=0 \
+		net.ipv6.conf."$dev".mldv1_unsolicited_report_interval=10 \
+		net.ipv6.conf."$dev".mldv2_unsolicited_report_interval=10 >/dev/null
+}
+
+lab_up() {
+	local ns
+	for ns in $LAB_NAMESPACES; do
+		ip netns add "$ns" || lab_die "cannot create namespace $ns"
+		lab_in "$ns" ip link set lo up
+		lab_in "$ns" sysctl -qw net.ipv6.conf.default.accept_ra=0 \
+			net.ipv6.conf.default.router_solicitations=0 \
+			net.ipv6.conf.default.dad_transmits=0 >/dev/null
+	done
+	# The phone sees only the lab DNS server (ip netns exec bind-mounts this).
+	mkdir -p "/etc/netns/$NS_PHONE"
+	printf 'nameserver %s\nnameserver %s\n' "$LAB_DNS4" "$LAB_DNS6" >"/etc/netns/$NS_PHONE/resolv.conf"
+
+	# Links are created directly inside their namespaces: no names in the root one.
+	ip link add ph0 netns "$NS_PHONE" address "$LAB_PHONE_MAC" type veth \
+		peer name rt-ph netns "$NS_ROUTER" address 02:66:00:00:00:01
+	ip link add net0 netns "$NS_NET" address 02:66:01:00:00:02 type veth \
+		peer name rt-net netns "$NS_ROUTER" address 02:66:01:00:00:01
+	ip link add span1 netns "$NS_MON" type veth peer name span0 netns "$NS_ROUTER"
+
+	lab_in "$NS_MON" sysctl -qw net.ipv6.conf.span1.disable_ipv6=1
+	lab_in "$NS_ROUTER" sysctl -qw net.ipv6.conf.span0.disable_ipv6=1
+	for pair in "$NS_PHONE ph0" "$NS_ROUTER rt-ph" "$NS_ROUTER rt-net" "$NS_NET net0" \
+		"$NS_ROUTER span0" "$NS_MON span1"; do
+		set -- $pair
+		lab_no_offload "$1" "$2"
+		[ "$2" = span0 ] || [ "$2" = span1 ] || lab_quiet_ipv6 "$1" "$2"
+	done
+
+	# phone: 10.66.0.2/24, fd66::2/64, default route via the router
+	lab_in "$NS_PHONE" ip addr add 10.66.0.2/24 dev ph0
+	lab_in "$NS_PHONE" ip -6 addr add fd66::2/64 dev ph0 nodad
+	# router: forwards between the phone link and the "internet"
+	lab_in "$NS_ROUTER" ip addr add 10.66.0.1/24 dev rt-ph
+	lab_in "$NS_ROUTER" ip -6 addr add fd66::1/64 dev rt-ph nodad
+	lab_in "$NS_ROUTER" ip addr add 10.66.1.1/30 dev rt-net
+	lab_in "$NS_ROUTER" ip -6 addr add fd66:1::1/64 dev rt-net nodad
+	lab_in "$NS_ROUTER" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+	# net: the server side of every catalogue host
+	lab_in "$NS_NET" ip addr add 10.66.1.2/30 dev net0
+	lab_in "$NS_NET" ip -6 addr add fd66:1::2/64 dev net0 nodad
+	lab_add_server_addresses
+
+	lab_in "$NS_MON" ip link set span1 up
+	lab_in "$NS_ROUTER" ip link set span0 arp off up
+	lab_in "$NS_ROUTER" ip link set rt-net up
+	lab_in "$NS_NET" ip link set net0 up
+	lab_in "$NS_ROUTER" ip link set rt-ph up
+	lab_in "$NS_PHONE" ip link set ph0 up
+
+	lab_in "$NS_PHONE" ip route add default via 10.66.0.1
+	lab_in "$NS_PHONE" ip -6 route add default via fd66::1
+	# Inside the lab the router's default route points into the net namespace,
+	# which has none: a packet to an address nobody holds dies there.
+	lab_in "$NS_ROUTER" ip route add default via 10.66.1.2
+	lab_in "$NS_ROUTER" ip -6 route add default via fd66:1::2
+	lab_in "$NS_NET" ip route add 10.66.0.0/16 via 10.66.1.1
+	lab_in "$NS_NET" ip -6 route add fd66::/64 via fd66:1::1
+
+	# The mirror: both directions of the phone's link, copied to the SPAN veth.
+	lab_in "$NS_ROUTER" tc qdisc add dev rt-ph clsact
+	lab_in "$NS_ROUTER" tc filter add dev rt-ph ingress protocol all u32 match u32 0 0 \
+		action mirred egress mirror dev span0
+	lab_in "$NS_ROUTER" tc filter add dev rt-ph egress protocol all u32 match u32 0 0 \
+		action mirred egress mirror dev span0
+	# Multicast listener reports follow a link coming up; let them pass before
+	# any capture starts so both taps begin on a quiet link.
+	sleep 0.3
+	lab_log "namespaces up: $LAB_NAMESPACES"
+}
+
+# Every address of the catalogue, the DNS server and a spare per prefix go on net0.
+lab_add_server_addresses() {
+	local host v4 v6 rest
+	{
+		echo "$LAB_DNS4 $LAB_DNS6"
+		grep -v '^#' "$LAB_TOOLS/catalogue.tsv" | awk 'NF >= 4 { print $2, $3 }'
+	} | sort -u | while read -r v4 v6; do
+		lab_in "$NS_NET" ip addr add "$v4/32" dev net0 2>/dev/null || true
+		[ "$v6" = - ] || lab_in "$NS_NET" ip -6 addr add "$v6/128" dev net0 nodad 2>/dev/null || true
+	done
+}
+
+# Lab CA and one server certificate naming every catalogue host.
+lab_make_certs() {
+	local d=$LAB_RUN/tls san
+	mkdir -p "$d"
+	san=$(grep -v '^#' "$LAB_TOOLS/catalogue.tsv" | awk 'NF >= 4 { printf "DNS:%s,", $1 }')
+	san="${san}IP:39.156.66.10"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+		-subj "/CN=privaudit lab CA" -keyout "$d/ca.key" -out "$d/ca.pem" 2>/dev/null
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-subj "/CN=lab server" -keyout "$d/server.key" -out "$d/server.csr" 2>/dev/null
+	printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' "$san" >"$d/ext.cnf"
+	openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
+		-days 30 -extfile "$d/ext.cnf" -out "$d/server.pem" 2>/dev/null
+	[ -s "$d/server.pem" ] || lab_die "could not make the lab certificates"
+}
+
+lab_write_dnsmasq_conf() {
+	local conf=$LAB_RUN/dnsmasq.conf host v4 v6 rest
+	{
+		echo "no-resolv"; echo "no-hosts"; echo "no-poll"; echo "bind-interfaces"
+		echo "listen-address=$LAB_DNS4"; echo "listen-address=$LAB_DNS6"
+		echo "user=root"; echo "pid-file=$LAB_RUN/dnsmasq.pid"
+		echo "log-queries"; echo "log-facility=$LAB_RUN/dnsmasq.log"
+		# Names outside the catalogue get NXDOMAIN instead of REFUSED.
+		echo "local=/#/"
+		grep -v '^#' "$LAB_TOOLS/catalogue.tsv" | while read -r host v4 v6 rest; do
+			[ -n "$rest" ] || continue
+			case $host in
+			'*.'*) echo "address=/${host#\*.}/$v4"
+			       [ "$v6" = - ] || echo "address=/${host#\*.}/$v6" ;;
+			*) if [ "$v6" = - ]; then echo "host-record=$host,$v4"
+			   else echo "host-record=$host,$v4,$v6"; fi ;;
+			esac
+		done
+	} >"$conf"
+}
+
+lab_write_nginx_conf() {
+	local conf=$LAB_RUN/nginx.conf tmp=$LAB_RUN/nginx-tmp
+	mkdir -p "$tmp"
+	cat >"$conf" <<EOF
+daemon off;
+user root;
+worker_processes 1;
+pid $LAB_RUN/nginx.pid;
+error_log $LAB_RUN/nginx-error.log warn;
+events { worker_connections 512; }
+http {
+	access_log $LAB_RUN/nginx-access.log;
+	client_body_temp_path $tmp/body;
+	proxy_temp_path $tmp/proxy;
+	fastcgi_temp_path $tmp/fastcgi;
+	uwsgi_temp_path $tmp/uwsgi;
+	scgi_temp_path $tmp/scgi;
+	client_max_body_size 512m;
+	default_type application/json;
+	server {
+		listen 80 default_server;
+		listen [::]:80 default_server;
+		listen 443 ssl http2 default_server;
+		listen [::]:443 ssl http2 default_server;
+		ssl_certificate $LAB_RUN/tls/server.pem;
+		ssl_certificate_key $LAB_RUN/tls/server.key;
+		ssl_protocols TLSv1.2 TLSv1.3;
+		location /download/ { alias $LAB_RUN/www/; }
+		location / { return 200 '{"code":0,"result":"ok"}\n'; }
+	}
+}
+EOF
+}
+
+# Wait until COUNT listening sockets matching a pattern exist in namespace NS.
+lab_wait_listen() {
+	local ns=$1 pattern=$2 i
+	for i in $(seq 1 100); do
+		lab_in "$ns" ss -lntu 2>/dev/null | grep -q -- "$pattern" && return 0
+		sleep 0.05
+	done
+	lab_die "server on $pattern did not start in $ns (logs in $LAB_RUN)"
+}
+
+lab_servers_start() {
+	lab_make_certs
+	lab_write_dnsmasq_conf
+	lab_write_nginx_conf
+	mkdir -p "$LAB_RUN/www"
+	lab_spawn "$NS_NET" "$LAB_RUN/dnsmasq.out" dnsmasq -k -C "$LAB_RUN/dnsmasq.conf"
+	lab_spawn "$NS_NET" "$LAB_RUN/nginx.out" nginx -p "$LAB_RUN" -e "$LAB_RUN/nginx-error.log" \
+		-c "$LAB_RUN/nginx.conf"
+	lab_spawn "$NS_NET" "$LAB_RUN/servers.log" python3 "$LAB_TOOLS/lab-servers.py" \
+		"$LAB_TOOLS/catalogue.tsv"
+	lab_wait_listen "$NS_NET" "$LAB_DNS4:53"
+	lab_wait_listen "$NS_NET" ":443"
+	lab_wait_listen "$NS_NET" ":5222"
+	lab_log "servers up (dnsmasq, nginx, tcp/udp services) in $NS_NET"
+}
+
+# lab_capture_start NS IFACE FILE: dumpcap writing pcapng; returns once it captures.
+lab_capture_start() {
+	local ns=$1 dev=$2 file=$3 log=$3.log i
+	lab_spawn "$ns" "$log" dumpcap -q -i "$dev" -s 0 -w "$file"
+	for i in $(seq 1 100); do
+		grep -q "Capturing on" "$log" 2>/dev/null && [ -s "$file" ] && return 0
+		kill -0 "$LAB_LAST_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	cat "$log" >&2
+	lab_die "capture on $ns/$dev did not start"
+}
+
+# Stop every capture we started (SIGINT lets dumpcap flush its last block).
+lab_capture_stop_all() {
+	local pid cmd
+	while read -r pid; do
+		[ -n "$pid" ] && [ -d /proc/$pid ] || continue
+		cmd=$(tr '\0' ' ' </proc/$pid/cmdline 2>/dev/null)
+		case $cmd in *dumpcap*) kill -INT "$pid" 2>/dev/null ;; esac
+	done <"$LAB_RUN/pids"
+	while read -r pid; do
+		[ -n "$pid" ] && [ -d /proc/$pid ] || continue
+		cmd=$(tr '\0' ' ' </proc/$pid/cmdline 2>/dev/null)
+		case $cmd in *dumpcap*) wait "$pid" 2>/dev/null || true ;; esac
+	done <"$LAB_RUN/pids"
+}
+
+# Teardown: safe to call twice and after a partial setup.
+lab_down() {
+	local rc=$? pid ns i
+	[ -n "${LAB_RUN:-}" ] || return $rc
+	if [ -f "$LAB_RUN/pids" ]; then
+		lab_capture_stop_all
+		while read -r pid; do
+			[ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+		done <"$LAB_RUN/pids"
+		for i in $(seq 1 40); do
+			local alive=0
+			while read -r pid; do
+				[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && alive=1
+			done <"$LAB_RUN/pids"
+			[ $alive = 0 ] && break
+			sleep 0.05
+		done
+		while read -r pid; do
+			[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null || true
+		done <"$LAB_RUN/pids"
+		: >"$LAB_RUN/pids"
+	fi
+	for ns in ${LAB_NAMESPACES:-}; do
+		# Anything still running inside our own namespaces was started by this run.
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+		ip netns del "$ns" 2>/dev/null || true
+		rm -rf "/etc/netns/$ns"
+	done
+	rmdir /etc/netns 2>/dev/null || true
+	LAB_NAMESPACES=
+	return $rc
+}
