@@ -1,0 +1,386 @@
+#!/usr/bin/env python3
+"""The lab phone: runs a scenario's steps inside the phone namespace.
+
+usage: phone-driver.py SCENARIO.yaml DEVICE.yaml CATALOGUE.tsv CA.pem KEYLOG TRUTH_RAW
+
+Real sockets, real TLS (Python's OpenSSL; curl for HTTP/2), real DNS queries
+to the lab resolver. Every planted value is appended to TRUTH_RAW (JSON Lines)
+with the bytes that carried it, so tools/lab/truth.py can find its packet in the
+monitor capture afterwards. Step kinds are documented in docs/lab.md.
+"""
+import datetime
+import json
+import os
+import random
+import socket
+import ssl
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import plant  # noqa: E402
+
+DNS_SERVER = "39.156.66.53"
+USER_AGENT = "Dalvik/2.1.0 (Linux; U; Android 12; LAB-PHONE Build/SKQ1.220303.001)"
+IO_TIMEOUT = 5.0
+
+
+def now_iso(ts):
+	return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class Driver:
+	def __init__(self, scenario, values, catalogue, ca, keylog, truth):
+		self.scenario = scenario
+		self.values = values
+		self.catalogue = catalogue
+		self.ca = ca
+		self.keylog = keylog
+		self.truth = truth
+		self.resolved = {}     # (host, family) -> address
+		self.contacted = {}    # host -> set of addresses
+		self.rng = random.Random(0x1ab)
+
+	def emit(self, record):
+		self.truth.write(json.dumps(record, ensure_ascii=False) + "\n")
+		self.truth.flush()
+
+	def datum(self, p, field, protocol, host, dst, dport, sport, transport, wire, step):
+		self.emit({"record": "datum", "type": p.type, "value": p.value, "encoding": p.encoding,
+			   "text": p.text, "field": field, "protocol": protocol, "hostname": host,
+			   "dst_ip": dst, "dst_port": dport, "src_port": sport, "transport": transport,
+			   "wire_hex": wire.hex(), "step": step, "ts": time.time()})
+
+	# --- DNS -----------------------------------------------------------------
+	def dns_query(self, name, qtype, step):
+		"""One query to the lab resolver; the addresses answered (A or AAAA)."""
+		qid = self.rng.randrange(65536)
+		labels = name.encode().split(b".")
+		qname = b"".join(struct.pack("B", len(l)) + l for l in labels if l) + b"\0"
+		if any(len(l) > 63 for l in labels):
+			raise ValueError("DNS label longer than 63 bytes in %r" % name)
+		query = struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 0) + qname + struct.pack("!HH", qtype, 1)
+		s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+		s.settimeout(IO_TIMEOUT)
+		s.connect((DNS_SERVER, 53))
+		s.send(query)
+		sport = s.getsockname()[1]
+		reply = s.recv(4096)
+		s.close()
+		return self.parse_answers(reply, qid, qtype), sport, query
+
+	@staticmethod
+	def parse_answers(msg, qid, qtype):
+		if len(msg) < 12 or struct.unpack_from("!H", msg, 0)[0] != qid:
+			return []
+		qd, an = struct.unpack_from("!HH", msg, 4)
+		off = 12
+
+		def skip_name(o):
+			while o < len(msg):
+				n = msg[o]
+				if n == 0:
+					return o + 1
+				if n & 0xC0 == 0xC0:
+					return o + 2
+				o += 1 + n
+			return len(msg)
+		for _ in range(qd):
+			off = skip_name(off) + 4
+		out = []
+		for _ in range(an):
+			off = skip_name(off)
+			if off + 10 > len(msg):
+				break
+			rtype, _cls, _ttl, rdlen = struct.unpack_from("!HHIH", msg, off)
+			off += 10
+			rdata = msg[off:off + rdlen]
+			off += rdlen
+			if rtype == 1 and rdlen == 4:
+				out.append(socket.inet_ntop(socket.AF_INET, rdata))
+			elif rtype == 28 and rdlen == 16:
+				out.append(socket.inet_ntop(socket.AF_INET6, rdata))
+		return out
+
+	def resolve(self, host, ipv6=False):
+		key = (host, ipv6)
+		if key not in self.resolved:
+			addrs, _, _ = self.dns_query(host, 28 if ipv6 else 1, None)
+			if not addrs:
+				raise RuntimeError("lab DNS has no %s record for %s" % ("AAAA" if ipv6 else "A", host))
+			self.resolved[key] = addrs[0]
+		addr = self.resolved[key]
+		self.contacted.setdefault(host, set()).add(addr)
+		return addr
+
+	def step_dns(self, spec, step):
+		if isinstance(spec, str):
+			spec = {"name": spec}
+		name, planted = plant.expand(spec["name"], self.values)
+		qtype = 28 if spec.get("type", "A").upper() == "AAAA" else 1
+		addrs, sport, query = self.dns_query(name, qtype, step)
+		for p in planted:
+			self.datum(p, "dns.qname", "dns", name, DNS_SERVER, 53, sport, "udp", p.text.encode(), step)
+		if addrs:
+			self.resolved.setdefault((name, qtype == 28), addrs[0])
+
+	# --- HTTP/1.1 over TCP or TLS ---------------------------------------------
+	def build_http(self, spec, host):
+		"""Request bytes plus [(Planted, field, wire bytes)]."""
+		plants = []
+		method = spec.get("method", "GET" if not any(k in spec for k in ("form", "json", "body")) else "POST")
+		path, pl = plant.expand(spec.get("path", "/"), self.values)
+		plants += [(p, "http.path", p.text.encode()) for p in pl]
+		query = []
+		for key, tmpl in (spec.get("query") or {}).items():
+			text, pl = plant.expand(str(tmpl), self.values)
+			query.append("%s=%s" % (key, text))
+			plants += [(p, "http.query:" + key, p.text.encode()) for p in pl]
+		if query:
+			path += ("&" if "?" in path else "?") + "&".join(query)
+		headers = [("Host", host), ("User-Agent", USER_AGENT), ("Accept", "*/*")]
+		for name, tmpl in (spec.get("headers") or {}).items():
+			text, pl = plant.expand(str(tmpl), self.values)
+			headers = [h for h in headers if h[0].lower() != name.lower()] + [(name, text)]
+			plants += [(p, "http.header:" + name, p.text.encode()) for p in pl]
+		cookies = []
+		for name, tmpl in (spec.get("cookies") or {}).items():
+			text, pl = plant.expand(str(tmpl), self.values)
+			cookies.append("%s=%s" % (name, text))
+			plants += [(p, "http.header:Cookie", p.text.encode()) for p in pl]
+		if cookies:
+			headers.append(("Cookie", "; ".join(cookies)))
+		body, ctype, body_plants = self.build_body(spec)
+		gz = bool(spec.get("gzip"))
+		if gz and body:
+			body = plant.gzip_bytes(body)
+			headers.append(("Content-Encoding", "gzip"))
+		if ctype:
+			headers.append(("Content-Type", ctype))
+		for p, field in body_plants:
+			if gz:
+				p.encoding = "gzip+" + p.encoding
+			# A gzip body holds no plain copy: its last byte ends the value.
+			plants.append((p, field, body if gz else p.text.encode()))
+		if body or method in ("POST", "PUT"):
+			headers.append(("Content-Length", str(len(body))))
+		return method, path, headers, body, plants
+
+	def build_body(self, spec):
+		plants = []
+		if "form" in spec:
+			parts = []
+			for key, tmpl in spec["form"].items():
+				text, pl = plant.expand(str(tmpl), self.values)
+				parts.append("%s=%s" % (key, text))
+				plants += [(p, "http.body.form:" + key) for p in pl]
+			return "&".join(parts).encode(), "application/x-www-form-urlencoded", plants
+		if "json" in spec:
+			doc = self.expand_json(spec["json"], "", plants)
+			return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode(), \
+				"application/json; charset=utf-8", plants
+		if "body" in spec:
+			text, pl = plant.expand(str(spec["body"]), self.values)
+			plants += [(p, "http.body") for p in pl]
+			return text.encode(), spec.get("content_type", "application/octet-stream"), plants
+		if "random_bytes" in spec:
+			return os.urandom(int(spec["random_bytes"])), "application/octet-stream", plants
+		return b"", None, plants
+
+	def expand_json(self, node, path, plants):
+		if isinstance(node, dict):
+			return {k: self.expand_json(v, path + ("." if path else "") + str(k), plants)
+				for k, v in node.items()}
+		if isinstance(node, list):
+			return [self.expand_json(v, "%s[%d]" % (path, i), plants) for i, v in enumerate(node)]
+		if isinstance(node, str):
+			text, pl = plant.expand(node, self.values)
+			plants += [(p, "http.body.json:" + path) for p in pl]
+			if len(pl) == 1 and pl[0].numeric and text == pl[0].text:
+				return float(text)
+			return text
+		return node
+
+	def connect(self, host, port, spec):
+		ipv6 = bool(spec.get("ipv6"))
+		dst = spec.get("ip") or self.resolve(host, ipv6)
+		self.contacted.setdefault(host, set()).add(dst)
+		fam = socket.AF_INET6 if ":" in dst else socket.AF_INET
+		s = socket.create_connection((dst, port), timeout=IO_TIMEOUT) if fam == socket.AF_INET else \
+			socket.create_connection((dst, port, 0, 0), timeout=IO_TIMEOUT)
+		return s, dst
+
+	def tls_context(self, version, alpn):
+		ctx = ssl.create_default_context(cafile=self.ca)
+		ctx.keylog_filename = self.keylog
+		v = {"1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}[str(version)]
+		ctx.minimum_version = ctx.maximum_version = v
+		ctx.set_alpn_protocols([alpn])
+		return ctx
+
+	def step_http(self, spec, step, scheme):
+		host = spec["host"]
+		tls = scheme == "https"
+		if tls and spec.get("http2"):
+			return self.step_http2(spec, step)
+		port = int(spec.get("port", 443 if tls else 80))
+		method, path, headers, body, plants = self.build_http(spec, host)
+		head = "%s %s HTTP/1.1\r\n" % (method, path)
+		head += "".join("%s: %s\r\n" % h for h in headers) + "Connection: close\r\n\r\n"
+		raw, dst = self.connect(host, port, spec)
+		sport = raw.getsockname()[1]
+		sock = self.tls_context(spec.get("tls", "1.3"), "http/1.1").wrap_socket(raw, server_hostname=host) \
+			if tls else raw
+		sock.sendall(head.encode() + body)
+		status = self.read_response(sock)
+		sock.close()
+		proto = "https" if tls else "http"
+		for p, field, wire in plants:
+			self.datum(p, field, proto, host, dst, port, sport, "tcp", wire, step)
+		return status
+
+	@staticmethod
+	def read_response(sock):
+		data = b""
+		try:
+			while True:
+				chunk = sock.recv(65536)
+				if not chunk:
+					break
+				data += chunk
+		except (ssl.SSLError, ConnectionError, socket.timeout):
+			pass
+		line = data.split(b"\r\n", 1)[0].decode(errors="replace")
+		if " 200 " not in line + " ":
+			raise RuntimeError("unexpected HTTP response %r" % line)
+		return line
+
+	def step_http2(self, spec, step):
+		"""HTTP/2 over TLS via curl (ALPN h2), keys to the same key log."""
+		host = spec["host"]
+		port = int(spec.get("port", 443))
+		method, path, headers, body, plants = self.build_http(spec, host)
+		dst = spec.get("ip") or self.resolve(host, bool(spec.get("ipv6")))
+		self.contacted.setdefault(host, set()).add(dst)
+		addr = "[%s]" % dst if ":" in dst else dst
+		cmd = ["curl", "-sS", "--http2", "--cacert", self.ca, "-X", method, "-o", "/dev/null",
+		       "-w", "%{local_port} %{http_version} %{http_code}", "--max-time", str(IO_TIMEOUT),
+		       "--resolve", "%s:%d:%s" % (host, port, addr),
+		       "--tlsv" + str(spec.get("tls", "1.3")), "--tls-max", str(spec.get("tls", "1.3"))]
+		for name, val in headers:
+			if name.lower() not in ("host", "content-length"):
+				cmd += ["-H", "%s: %s" % (name, val)]
+		tmp = None
+		if body:
+			tmp = tempfile.NamedTemporaryFile(delete=False)
+			tmp.write(body)
+			tmp.close()
+			cmd += ["--data-binary", "@" + tmp.name]
+		cmd.append("https://%s:%d%s" % (host, port, path))
+		env = dict(os.environ, SSLKEYLOGFILE=self.keylog)
+		out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=IO_TIMEOUT + 5)
+		if tmp:
+			os.unlink(tmp.name)
+		fields = out.stdout.split()
+		if out.returncode != 0 or len(fields) != 3 or fields[1] != "2" or fields[2] != "200":
+			raise RuntimeError("curl HTTP/2 to %s failed: %s %s" % (host, out.stdout, out.stderr))
+		for p, field, wire in plants:
+			self.datum(p, field, "https", host, dst, port, int(fields[0]), "tcp", wire, step)
+
+	# --- plain TCP / UDP ------------------------------------------------------
+	def step_raw(self, spec, step, transport):
+		host = spec["host"]
+		port = int(spec["port"])
+		text, planted = plant.expand(str(spec["payload"]), self.values)
+		data = text.encode()
+		if transport == "tcp":
+			sock, dst = self.connect(host, port, spec)
+			sock.sendall(data)
+			sock.recv(100)
+			sock.shutdown(socket.SHUT_WR)
+			while sock.recv(100):
+				pass
+		else:
+			dst = spec.get("ip") or self.resolve(host, bool(spec.get("ipv6")))
+			fam = socket.AF_INET6 if ":" in dst else socket.AF_INET
+			sock = socket.socket(fam, socket.SOCK_DGRAM)
+			sock.settimeout(IO_TIMEOUT)
+			sock.connect((dst, port))
+			sock.send(data)
+			sock.recv(100)
+		sport = sock.getsockname()[1]
+		sock.close()
+		for p in planted:
+			self.datum(p, transport + ".payload", "raw-" + transport, host, dst, port, sport, transport,
+				   p.text.encode(), step)
+
+	# --- scenario -------------------------------------------------------------
+	def run(self):
+		sc = self.scenario
+		self.emit({"record": "scenario", "name": sc["name"], "app": sc.get("app"),
+			   "description": sc.get("description", "").strip(), "clean": bool(sc.get("clean")),
+			   "device": "signatures/devices/lab-phone.yaml", "started": now_iso(time.time())})
+		repeat = int(sc.get("repeat", 1))
+		for _ in range(repeat):
+			for i, step in enumerate(sc["steps"], 1):
+				self.run_step(step, i)
+		for host in sorted(self.contacted):
+			info = self.catalogue.get(host) or self.catalogue_wildcard(host)
+			for addr in sorted(self.contacted[host]):
+				self.emit({"record": "destination", "host": host, "ip": addr,
+					   "country": info[2] if info else None, "owner": info[3] if info else None})
+		self.emit({"record": "end", "finished": now_iso(time.time())})
+
+	def catalogue_wildcard(self, host):
+		for name, info in self.catalogue.items():
+			if name.startswith("*.") and host.endswith(name[1:]):
+				return info
+		return None
+
+	def run_step(self, step, index):
+		(kind, spec), = step.items()
+		if kind == "dns":
+			self.step_dns(spec, index)
+		elif kind in ("http", "https"):
+			self.step_http(spec, index, kind)
+		elif kind in ("tcp", "udp"):
+			self.step_raw(spec, index, kind)
+		elif kind == "consent":
+			t = time.time()
+			self.emit({"record": "consent", "time": now_iso(t), "step": index,
+				   "note": (spec or {}).get("note", "user tapped agree") if isinstance(spec, dict) else spec})
+		elif kind == "sleep":
+			time.sleep(float(spec))
+		else:
+			raise ValueError("step %d: unknown step kind %r" % (index, kind))
+
+
+def load_catalogue(path):
+	cat = {}
+	with open(path, encoding="utf-8") as f:
+		for line in f:
+			cols = line.split()
+			if len(cols) >= 5 and not line.startswith("#"):
+				cat[cols[0]] = (cols[1], cols[2], cols[3], cols[4])
+	return cat
+
+
+def main():
+	if len(sys.argv) != 7:
+		print(__doc__, file=sys.stderr)
+		return 2
+	import yaml
+	with open(sys.argv[1], encoding="utf-8") as f:
+		scenario = yaml.safe_load(f)
+	values = plant.load_device(sys.argv[2])
+	catalogue = load_catalogue(sys.argv[3])
+	with open(sys.argv[6], "w", encoding="utf-8") as truth:
+		Driver(scenario, values, catalogue, sys.argv[4], sys.argv[5], truth).run()
+	return 0
+
+
+if __name__ == "__main__":
+	sys.exit(main())

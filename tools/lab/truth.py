@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""truth.py TRUTH_RAW MONITOR.pcapng KEYLOG > NAME.truth.jsonl
+
+Turns the driver's raw record of planted values into the scenario's ground
+truth: for each datum, the 1-based number of the packet in the monitor capture
+that holds the value's last byte (docs/lab.md, "Ground truth").
+
+Cleartext TCP: the phone's byte stream of that connection is rebuilt and the
+value's bytes located in it. UDP: the datagram holding them. Inside TLS: tshark
+decrypts with the key log and the value is looked for in the decrypted,
+decompressed data of the connection's packets (HPACK-decoded headers for
+HTTP/2); the packet reported is the one that completed the TLS record.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import labpcap  # noqa: E402
+
+PHONE_ADDRS = ("10.66.0.2", "fd66::2")
+INTERNAL = ("wire_hex", "transport", "ts")
+
+
+class Locator:
+	def __init__(self, capture, keylog):
+		self.capture = capture
+		self.keylog = keylog
+		self.packets = labpcap.read_packets(capture)
+		self.streams = labpcap.streams(self.packets)
+		self.assembled = {}
+		self.cursor = {}
+		self.decrypted = None
+
+	def upstream(self, rec):
+		proto = 6 if rec["transport"] == "tcp" else 17
+		for src in PHONE_ADDRS:
+			key = (proto, src, rec["src_port"], rec["dst_ip"], rec["dst_port"])
+			if key in self.streams:
+				return key, self.streams[key]
+		return None, None
+
+	def locate(self, rec):
+		"""(packet number or None, note or None)."""
+		key, st = self.upstream(rec)
+		if st is None:
+			return None, "flow not in the capture"
+		wire = bytes.fromhex(rec["wire_hex"])
+		if rec["transport"] == "udp":
+			for number, payload in st.datagrams:
+				if wire in payload:
+					return number, None
+			return None, "value not found in the flow's datagrams"
+		if rec["protocol"] == "https":
+			return self.locate_tls(key, rec["text"].encode())
+		if key not in self.assembled:
+			self.assembled[key] = st.assemble()
+		data, owners = self.assembled[key]
+		# Values appear in the order the driver wrote them; a cursor keeps two
+		# identical values in one request apart. Gzip bodies share their bytes.
+		start = self.cursor.get(key, 0)
+		pos = data.find(wire, start)
+		if pos < 0:
+			pos = data.find(wire)
+		if pos < 0:
+			return None, "value not found in the connection's bytes"
+		end = pos + len(wire) - 1
+		self.cursor[key] = pos + len(wire)
+		return owners[end] or None, None if owners[end] else "bytes missing from the capture"
+
+	def locate_tls(self, key, text):
+		if self.decrypted is None:
+			self.decrypted = decrypted_by_frame(self.capture, self.keylog)
+		frames = self.flow_frames(key)
+		start = self.cursor.get(key, 0)
+		for number in sorted(frames):
+			if number < start:
+				continue
+			if text in self.decrypted.get(number, b""):
+				self.cursor[key] = number
+				return number, None
+		for number in sorted(frames):
+			if text in self.decrypted.get(number, b""):
+				return number, None
+		return None, "not found in the decrypted data (key log missing or tshark cannot decode)"
+
+	def flow_frames(self, key):
+		_proto, src, sport, dst, dport = key
+		out = set()
+		for p in self.packets:
+			l4 = labpcap.parse_l4(p.data)
+			if l4 and l4.src == src and l4.sport == sport and l4.dst == dst and l4.dport == dport:
+				out.add(p.number)
+		return out
+
+
+HEX_LINE = re.compile(r"^([0-9a-f]{4,})  ((?:[0-9a-f]{2} ?)+)")
+SOURCE_LINE = re.compile(r"^(.+) \((\d+) bytes\):$")
+
+
+def decrypted_by_frame(capture, keylog):
+	"""{frame number: bytes of every data source except the raw frame}, from
+	`tshark -x` with the key log (decrypted TLS, HTTP/2 headers, bodies)."""
+	cmd = ["tshark", "-n", "-r", capture, "-o", "tls.keylog_file:" + keylog, "-x", "-P",
+	       "-T", "text", "-o", "gui.column.format:\"No.\",\"%m\""]
+	try:
+		out = subprocess.run(cmd, capture_output=True, timeout=300).stdout.decode(errors="replace")
+	except (OSError, subprocess.TimeoutExpired):
+		return {}
+	result = {}
+	frame = None
+	source = None
+	for line in out.splitlines():
+		if line.strip().isdigit() and not HEX_LINE.match(line):
+			frame = int(line.strip())
+			source = "Frame"
+			continue
+		m = SOURCE_LINE.match(line)
+		if m:
+			source = m.group(1)
+			continue
+		m = HEX_LINE.match(line)
+		if m and frame is not None and source != "Frame":
+			result.setdefault(frame, bytearray()).extend(bytes.fromhex(m.group(2).replace(" ", "")))
+	return {k: bytes(v) for k, v in result.items()}
+
+
+def main():
+	if len(sys.argv) != 4:
+		print(__doc__, file=sys.stderr)
+		return 2
+	raw_path, capture, keylog = sys.argv[1:]
+	with open(raw_path, encoding="utf-8") as f:
+		records = [json.loads(line) for line in f if line.strip()]
+	loc = Locator(capture, keylog)
+	missing = 0
+	for rec in records:
+		if rec.get("record") == "datum":
+			rec["packet"], note = loc.locate(rec)
+			if note:
+				rec["packet_note"] = note
+				missing += 1
+			for k in INTERNAL:
+				rec.pop(k, None)
+		elif rec.get("record") == "scenario":
+			rec["capture"] = os.path.basename(capture)
+			rec["keylog"] = os.path.basename(keylog)
+		print(json.dumps(rec, ensure_ascii=False))
+	if missing:
+		print("truth.py: %d planted values have no packet number (see packet_note)" % missing, file=sys.stderr)
+	return 0
+
+
+if __name__ == "__main__":
+	sys.exit(main())
