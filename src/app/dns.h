@@ -17,6 +17,7 @@ enum dns_rr_type { DNS_A = 1, DNS_CNAME = 5, DNS_AAAA = 28 };
 struct dns_question {
 	char name[DNS_NAME_MAX]; /* lower-case, no trailing dot */
 	uint16_t qtype, qclass;
+	bool name_cut; /* presentation form longer than DNS_NAME_MAX - 1: cut */
 };
 
 struct dns_answer {
@@ -25,6 +26,7 @@ struct dns_answer {
 	uint32_t ttl;
 	struct pa_addr addr;           /* A / AAAA */
 	char target[DNS_NAME_MAX];     /* CNAME */
+	bool name_cut;                 /* name or target cut (see dns_question) */
 };
 
 /* Called by the parser; any may be NULL. */

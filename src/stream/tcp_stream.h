@@ -30,7 +30,9 @@ struct tcp_stream *tcp_stream_new(size_t max_buffered);
 void tcp_stream_free(struct tcp_stream *s);
 
 /* The SYN (or SYN/ACK) of this direction: sets the initial sequence number.
- * Without it, the first data segment seen starts the stream (mid-flow pickup). */
+ * Without it, the first data segment seen starts the stream (mid-flow pickup).
+ * Data carried by the SYN itself (TCP Fast Open) starts at seq + 1: pass that
+ * to tcp_stream_segment. */
 void tcp_stream_syn(struct tcp_stream *s, uint32_t seq);
 
 void tcp_stream_segment(struct tcp_stream *s, uint32_t seq, const uint8_t *data, size_t len,
@@ -40,5 +42,9 @@ void tcp_stream_segment(struct tcp_stream *s, uint32_t seq, const uint8_t *data,
 void tcp_stream_flush(struct tcp_stream *s, tcp_stream_fn fn, void *ctx);
 
 const struct tcp_stream_stats *tcp_stream_stats(const struct tcp_stream *s);
+/* Out-of-order bytes held right now (the per-direction memory beyond the struct). */
+size_t tcp_stream_buffered(const struct tcp_stream *s);
+/* Stream offset of the next byte to be delivered (= delivered + gap bytes). */
+uint64_t tcp_stream_offset(const struct tcp_stream *s);
 
 #endif
