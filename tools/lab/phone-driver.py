@@ -200,7 +200,10 @@ class Driver:
 			text, pl = plant.expand(node, self.values)
 			plants += [(p, "http.body.json:" + path) for p in pl]
 			if len(pl) == 1 and pl[0].numeric and text == pl[0].text:
-				return float(text)
+				# A coordinate travels as a JSON number: record the digits as sent.
+				num = float(text) if "." in text else int(text)
+				pl[0].text = json.dumps(num)
+				return num
 			return text
 		return node
 
@@ -208,10 +211,7 @@ class Driver:
 		ipv6 = bool(spec.get("ipv6"))
 		dst = spec.get("ip") or self.resolve(host, ipv6)
 		self.contacted.setdefault(host, set()).add(dst)
-		fam = socket.AF_INET6 if ":" in dst else socket.AF_INET
-		s = socket.create_connection((dst, port), timeout=IO_TIMEOUT) if fam == socket.AF_INET else \
-			socket.create_connection((dst, port, 0, 0), timeout=IO_TIMEOUT)
-		return s, dst
+		return socket.create_connection((dst, port), timeout=IO_TIMEOUT), dst
 
 	def tls_context(self, version, alpn):
 		ctx = ssl.create_default_context(cafile=self.ca)
@@ -352,10 +352,78 @@ class Driver:
 			t = time.time()
 			self.emit({"record": "consent", "time": now_iso(t), "step": index,
 				   "note": (spec or {}).get("note", "user tapped agree") if isinstance(spec, dict) else spec})
+		elif kind == "matrix":
+			for sub in matrix_steps(spec, self.values):
+				self.run_step(sub, index)
 		elif kind == "sleep":
 			time.sleep(float(spec))
 		else:
 			raise ValueError("step %d: unknown step kind %r" % (index, kind))
+
+
+def matrix_steps(spec, values):
+	"""Every device value in every encoding, in every field kind: the steps
+	of the signature engine's recall scenario (docs/lab.md)."""
+	types = spec.get("types") or [t for t in values if t != "location"]
+	encodings = spec.get("encodings") or list(plant.TEXT_ENCODINGS)
+	fields = spec.get("fields") or ["query", "header", "cookie", "form", "json", "gzip-json",
+					"https", "http2", "tcp", "udp", "dns"]
+	for enc in encodings:
+		chosen = {}
+		for t in types:
+			for i in range(len(values[t])):
+				ph = "{%s#%d:%s}" % (t, i, enc)
+				text, _ = plant.expand(ph, values)
+				raw, _ = plant.expand("{%s#%d}" % (t, i), values)
+				# An encoding that leaves the text unchanged plants nothing new.
+				if enc != "raw" and text == raw:
+					continue
+				chosen["%s%s" % (t, "_%d" % i if i else "")] = (ph, text)
+		if not chosen:
+			continue
+		kv = {k: ph for k, (ph, _) in chosen.items()}
+		host, shost = spec["http_host"], spec["https_host"]
+		if "query" in fields:
+			yield {"http": {"host": host, "path": "/q/" + enc, "query": kv}}
+		if "header" in fields:
+			yield {"http": {"host": host, "path": "/h/" + enc,
+					"headers": {"X-Lab-" + k.replace("_", "-"): v for k, v in kv.items()}}}
+		if "cookie" in fields:
+			yield {"http": {"host": host, "path": "/c/" + enc, "cookies": kv}}
+		if "form" in fields:
+			yield {"http": {"host": host, "path": "/f/" + enc, "form": kv}}
+		if "json" in fields:
+			yield {"http": {"host": host, "path": "/j/" + enc, "json": {"device": kv}}}
+		if "gzip-json" in fields:
+			yield {"http": {"host": host, "path": "/z/" + enc, "json": {"device": kv}, "gzip": True}}
+		if "https" in fields:
+			yield {"https": {"host": shost, "path": "/s/" + enc, "tls": "1.2", "query": kv}}
+		if "http2" in fields:
+			yield {"https": {"host": shost, "path": "/s2/" + enc, "http2": True, "json": {"device": kv}}}
+		if "tcp" in fields:
+			yield {"tcp": {"host": spec["tcp_host"], "port": 9000,
+				       "payload": "|".join("%s=%s" % kv_ for kv_ in kv.items())}}
+		if "udp" in fields:
+			yield {"udp": {"host": spec["udp_host"], "port": 9001,
+				       "payload": "|".join("%s=%s" % kv_ for kv_ in kv.items())}}
+		if "dns" in fields:
+			for k, (ph, text) in chosen.items():
+				if len(text) <= 63 and "." not in text and text.isascii():
+					yield {"dns": "%s.%s" % (ph, spec["dns_zone"])}
+	if spec.get("location", True):
+		fmts = plant.LOCATION_FORMATS
+		for fmt in fmts:
+			host = spec["http_host"]
+			yield {"http": {"host": host, "path": "/loc/" + fmt,
+					"query": {"loc": "{location:%s}" % fmt}}}
+			if fmt == "wgs84-lonlat":   # its parts are the wgs84 ones
+				yield {"http": {"host": host, "path": "/loc/" + fmt, "form": {"pos": "{location:%s}" % fmt}}}
+				continue
+			yield {"http": {"host": host, "path": "/loc/" + fmt,
+					"query": {"lat": "{location.lat:%s}" % fmt, "lng": "{location.lon:%s}" % fmt}}}
+			yield {"http": {"host": host, "path": "/loc/" + fmt, "json": {
+				"gps": {"latitude": "{location.lat:%s}" % fmt, "longitude": "{location.lon:%s}" % fmt}}}}
+			yield {"http": {"host": host, "path": "/loc/" + fmt, "form": {"pos": "{location:%s}" % fmt}}}
 
 
 def load_catalogue(path):
