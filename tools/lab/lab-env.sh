@@ -24,7 +24,7 @@ lab_supported() {
 	command -v ip >/dev/null || return 1
 	local probe="pa-probe-$$"
 	ip netns add "$probe" 2>/dev/null || return 1
-	ip netns exec "$probe" ip link add a type veth peer name b 2>/dev/null
+	ip netns exec "$probe" ip link add probe0 type veth peer name probe1 2>/dev/null
 	local rc=$?
 	ip netns del "$probe" 2>/dev/null
 	return $rc

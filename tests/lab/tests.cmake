@@ -1,0 +1,17 @@
+# Lab tests (label "lab"): real traffic in network namespaces (tools/lab,
+# docs/lab.md). They need root and ip netns; elsewhere they report SKIPPED
+# (exit 77), never passed. RUN_SERIAL: each run brings up its own namespaces
+# and servers; the 2-core machines run them one at a time.
+set(PA_LAB_TEST ${CMAKE_CURRENT_LIST_DIR}/lab-test.sh)
+set(PA_LAB_CASES setup-teardown dns)
+foreach(case ${PA_LAB_CASES})
+  add_test(NAME lab-${case} COMMAND ${PA_LAB_TEST} ${case})
+endforeach()
+foreach(scenario lanxin-leaky lanxin-clean lanhu-leaky lanhu-clean encodings smoke)
+  add_test(NAME lab-scenario-${scenario} COMMAND ${PA_LAB_TEST} scenario ${scenario})
+  list(APPEND PA_LAB_CASES scenario-${scenario})
+endforeach()
+foreach(case ${PA_LAB_CASES})
+  set_tests_properties(lab-${case} PROPERTIES LABELS lab SKIP_RETURN_CODE 77
+    TIMEOUT 120 RUN_SERIAL TRUE)
+endforeach()
