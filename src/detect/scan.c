@@ -1,0 +1,537 @@
+/*
+ * scan.c — running the compiled database over fields and flow streams, and
+ * turning Hyperscan's (id, from, to) reports into observations.
+ *
+ * A field scan is a short stream too (the field's key name, "=", then the
+ * value), on a Hyperscan stream kept in the scratch and reset after each
+ * field: one database, one code path, and key context for free.
+ *
+ * Pattern matches cover key context and boundary bytes; the value is cut back
+ * out by scanning the matched window with the value-only database (a second
+ * scratch, so it may run inside the match callback). The window's bytes come
+ * from the current chunk or the last DETECT_HISTORY bytes kept per stream.
+ *
+ * Device literals of one value overlap (hex of the IMEI without check digit
+ * is a prefix of hex of the IMEI; base64 of the national phone number sits in
+ * base64 of "+86..."): their matches wait in a small queue until the stream
+ * has moved past the longest literal, and a match inside a longer match of
+ * the same value is dropped, so each datum is reported once, in its most
+ * complete encoding.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect/detect_internal.h"
+
+#define PACKET_MAP 16
+#define PENDING_MAX 8
+#define WINDOW_MAX (DETECT_HISTORY)
+
+struct pending {
+	uint32_t literal;
+	uint64_t start, end; /* stream offsets of the literal's bytes */
+	uint64_t packet;
+	int64_t ts_us;
+};
+
+struct detect_stream {
+	const struct detect_engine *engine;
+	hs_stream_t *hs;
+	const char *protocol;
+	const char *field;
+	bool from_device;
+	uint64_t offset;      /* stream offset of the current chunk's first byte */
+	uint64_t value_floor; /* values ending at or before this are key prefix */
+	size_t history_len;
+	uint8_t history[DETECT_HISTORY]; /* the bytes just before `offset` */
+	struct {
+		uint64_t end; /* one past the chunk's last byte */
+		uint64_t packet;
+		int64_t ts_us;
+	} packets[PACKET_MAP];
+	unsigned packet_head, packet_count;
+	struct pending pending[PENDING_MAX];
+	size_t pending_count;
+};
+
+struct detect_scratch {
+	hs_scratch_t *hs;
+	hs_scratch_t *value_hs;
+	struct detect_stream field; /* the field scanner's stream */
+	size_t max_literal;
+};
+
+/* One scan call: what the callback needs besides the stream. */
+struct scan_call {
+	struct detect_stream *s;
+	struct detect_scratch *scratch;
+	const uint8_t *chunk;
+	size_t chunk_len;
+	detect_sink_fn sink;
+	void *ctx;
+	size_t reported;
+	/* value search inside a window */
+	unsigned want_id;
+	unsigned long long best_from, best_to;
+	bool best_found;
+};
+
+static size_t max_literal_len(const struct detect_engine *e)
+{
+	size_t m = 0;
+	for (size_t i = 0; i < e->literal_count; i++)
+		if (e->literals[i].len > m)
+			m = e->literals[i].len;
+	return m;
+}
+
+struct detect_scratch *detect_scratch_alloc(const struct detect_engine *e)
+{
+	struct detect_scratch *sc = calloc(1, sizeof *sc);
+	if (!sc)
+		return NULL;
+	if (hs_alloc_scratch(e->db, &sc->hs) != HS_SUCCESS ||
+	    (e->value_db && hs_alloc_scratch(e->value_db, &sc->value_hs) != HS_SUCCESS) ||
+	    hs_open_stream(e->db, 0, &sc->field.hs) != HS_SUCCESS) {
+		detect_scratch_free(sc);
+		return NULL;
+	}
+	sc->field.engine = e;
+	sc->max_literal = max_literal_len(e);
+	return sc;
+}
+
+void detect_scratch_free(struct detect_scratch *sc)
+{
+	if (!sc)
+		return;
+	if (sc->field.hs)
+		hs_close_stream(sc->field.hs, sc->hs, NULL, NULL);
+	hs_free_scratch(sc->hs);
+	hs_free_scratch(sc->value_hs);
+	free(sc);
+}
+
+/* Bytes [from, to) of the stream into out; false when no longer held. */
+static bool window_bytes(const struct scan_call *c, uint64_t from, uint64_t to, uint8_t *out)
+{
+	const struct detect_stream *s = c->s;
+	if (to - from > WINDOW_MAX || from + s->history_len < s->offset ||
+	    to > s->offset + c->chunk_len)
+		return false;
+	for (uint64_t o = from; o < to; o++)
+		*out++ = o >= s->offset ? c->chunk[o - s->offset]
+					: s->history[s->history_len - (s->offset - o)];
+	return true;
+}
+
+static int byte_at(const struct scan_call *c, uint64_t o)
+{
+	uint8_t b;
+	return window_bytes(c, o, o + 1, &b) ? b : -1;
+}
+
+/* The packet that carried stream offset o. */
+static void packet_of(const struct detect_stream *s, uint64_t o, uint64_t *packet, int64_t *ts)
+{
+	unsigned n = s->packet_count;
+	*packet = 0, *ts = 0;
+	for (unsigned i = 0; i < n; i++) {
+		unsigned at = (s->packet_head + PACKET_MAP - 1 - i) % PACKET_MAP;
+		*packet = s->packets[at].packet;
+		*ts = s->packets[at].ts_us;
+		unsigned prev = (at + PACKET_MAP - 1) % PACKET_MAP;
+		if (i + 1 == n || o >= s->packets[prev].end)
+			return; /* o is in this chunk (or older than the map: oldest known) */
+	}
+}
+
+static void emit(struct scan_call *c, const char *type, const char *source, const char *encoding,
+		 const char *value, size_t value_len, uint64_t value_end)
+{
+	struct pa_observation obs;
+	memset(&obs, 0, sizeof obs);
+	obs.type = type;
+	obs.source = source;
+	obs.encoding = encoding;
+	obs.protocol = c->s->protocol;
+	snprintf(obs.field, sizeof obs.field, "%s", c->s->field ? c->s->field : "");
+	packet_of(c->s, value_end ? value_end - 1 : 0, &obs.packet, &obs.ts_us);
+	obs.echo = !c->s->from_device;
+	if (value_len > DETECT_VALUE_MAX)
+		value_len = DETECT_VALUE_MAX;
+	memcpy(obs.value, value, value_len);
+	obs.value[value_len] = 0;
+	c->sink(c->ctx, &obs);
+	c->reported++;
+}
+
+/* ---- device literals -------------------------------------------------- */
+
+static void emit_literal(struct scan_call *c, const struct pending *p)
+{
+	const struct detect_engine *e = c->s->engine;
+	const struct detect_literal *l = &e->literals[p->literal];
+	const struct detect_ident *id = &e->device.idents[l->ident];
+	struct pa_observation obs;
+	memset(&obs, 0, sizeof obs);
+	obs.type = id->type;
+	obs.source = "device";
+	obs.encoding = l->encoding;
+	obs.protocol = c->s->protocol;
+	snprintf(obs.field, sizeof obs.field, "%s", c->s->field ? c->s->field : "");
+	obs.packet = p->packet;
+	obs.ts_us = p->ts_us;
+	obs.echo = !c->s->from_device;
+	snprintf(obs.value, sizeof obs.value, "%s", id->value);
+	c->sink(c->ctx, &obs);
+	c->reported++;
+}
+
+static void pending_drop(struct detect_stream *s, size_t i)
+{
+	memmove(&s->pending[i], &s->pending[i + 1], (s->pending_count - i - 1) * sizeof s->pending[0]);
+	s->pending_count--;
+}
+
+/* Emits the queued matches no later literal can still contain (all when final). */
+static void pending_flush(struct scan_call *c, bool final)
+{
+	struct detect_stream *s = c->s;
+	uint64_t seen = s->offset + c->chunk_len;
+	for (size_t i = 0; i < s->pending_count;) {
+		if (final || s->pending[i].end + c->scratch->max_literal <= seen) {
+			emit_literal(c, &s->pending[i]);
+			pending_drop(s, i);
+		} else {
+			i++;
+		}
+	}
+}
+
+static void on_literal(struct scan_call *c, uint32_t lit, unsigned long long to)
+{
+	struct detect_stream *s = c->s;
+	const struct detect_literal *l = &s->engine->literals[lit];
+	uint64_t end = to;
+	/* "(?:[^0-9]|$)" ended the match one byte late unless it hit the end. */
+	if (l->guard_digit_after) {
+		int b = byte_at(c, to - 1);
+		if (b < 0 || !isdigit(b))
+			end = to - 1;
+	}
+	if (end < l->len || end <= s->value_floor)
+		return;
+	uint64_t start = end - l->len;
+	const size_t ident = l->ident;
+	for (size_t i = 0; i < s->pending_count;) {
+		struct pending *p = &s->pending[i];
+		if (s->engine->literals[p->literal].ident == ident) {
+			if (p->start <= start && end <= p->end)
+				return; /* inside a longer encoding already queued */
+			if (start <= p->start && p->end <= end) {
+				pending_drop(s, i);
+				continue;
+			}
+		}
+		i++;
+	}
+	if (s->pending_count == PENDING_MAX) {
+		emit_literal(c, &s->pending[0]);
+		pending_drop(s, 0);
+	}
+	struct pending *p = &s->pending[s->pending_count++];
+	p->literal = lit;
+	p->start = start;
+	p->end = end;
+	packet_of(s, end - 1, &p->packet, &p->ts_us);
+}
+
+/* ---- pattern signatures --------------------------------------------------- */
+
+static int on_value(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
+		    void *ctx)
+{
+	struct scan_call *c = ctx;
+	if (id != c->want_id)
+		return 0;
+	unsigned long long len = to - from, best = c->best_to - c->best_from;
+	if (!c->best_found || len > best || (len == best && to > c->best_to)) {
+		c->best_from = from;
+		c->best_to = to;
+		c->best_found = true;
+	}
+	return 0;
+}
+
+static void normalize(const char *in, size_t len, char *out, size_t cap)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < len && o + 1 < cap; i++)
+		if (isalnum((unsigned char)in[i]))
+			out[o++] = (char)tolower((unsigned char)in[i]);
+	out[o] = 0;
+}
+
+/* The pattern found one of the device's own values: the device match reports it. */
+static bool is_device_value(const struct detect_engine *e, const char *v, size_t len)
+{
+	char a[DETECT_VALUE_MAX + 1], b[160];
+	normalize(v, len, a, sizeof a);
+	size_t an = strlen(a);
+	for (size_t i = 0; i < e->device.ident_count; i++) {
+		normalize(e->device.idents[i].value, strlen(e->device.idents[i].value), b, sizeof b);
+		size_t bn = strlen(b);
+		/* the IMEI without its check digit is the same datum */
+		if (strcmp(e->device.idents[i].type, "imei") == 0 && an + 1 == bn &&
+		    memcmp(a, b, an) == 0)
+			return true;
+		if (bn == 0 || an < bn || strcmp(a + an - bn, b) != 0)
+			continue;
+		if (an == bn || (an == bn + 2 && memcmp(a, "86", 2) == 0) ||
+		    (an == bn + 4 && memcmp(a, "0086", 4) == 0))
+			return true;
+	}
+	return false;
+}
+
+static void on_location(struct scan_call *c, const struct detect_sig *sig, const char *v,
+			size_t len, uint64_t value_end)
+{
+	const struct detect_engine *e = c->s->engine;
+	double a = 0, b = 0;
+	int dec_a = 0, dec_b = 0;
+	bool micro_a = false, micro_b = false;
+	size_t i = 0;
+	while (i < len && (v[i] == '-' || v[i] == '.' || isdigit((unsigned char)v[i])))
+		i++;
+	if (!coords_parse_number(v, i, &a, &dec_a, &micro_a))
+		return;
+	int which = sig->validator == DETECT_V_LATITUDE ? 1 : sig->validator == DETECT_V_LONGITUDE ? 2 : 0;
+	if (which == 0) {
+		size_t j = i;
+		while (j < len && !(v[j] == '-' || isdigit((unsigned char)v[j])))
+			j++;
+		if (j > i && v[j - 1] == '%' && j + 2 <= len)
+			j += 2;
+		if (j >= len || !coords_parse_number(v + j, len - j, &b, &dec_b, &micro_b))
+			return;
+	}
+	const char *encoding;
+	if (e->device.has_location &&
+	    coords_match_lab(&e->device, which, a, dec_a, b, dec_b, micro_a || micro_b, &encoding)) {
+		emit(c, sig->type, "device", encoding, v, len, value_end);
+		return;
+	}
+	/* A lone number is not a location on its own; a pair in range is. */
+	if (which == 0 && dec_a >= 2 && dec_b >= 2)
+		emit(c, sig->type, "pattern", micro_a ? "e6" : "decimal", v, len, value_end);
+}
+
+static void on_pattern(struct scan_call *c, unsigned id, unsigned long long from,
+		       unsigned long long to)
+{
+	const struct detect_engine *e = c->s->engine;
+	const struct detect_sig *sig = &e->sigs.items[id];
+	uint8_t window[WINDOW_MAX];
+	if (!window_bytes(c, from, to, window))
+		return;
+	c->want_id = id;
+	c->best_found = false;
+	if (hs_scan(e->value_db, (const char *)window, (unsigned)(to - from), 0,
+		    c->scratch->value_hs, on_value, c) != HS_SUCCESS || !c->best_found)
+		return;
+	const char *v = (const char *)window + c->best_from;
+	size_t len = (size_t)(c->best_to - c->best_from);
+	uint64_t value_end = from + c->best_to;
+	if (value_end <= c->s->value_floor || !detect_validate(sig->validator, v, len))
+		return;
+	if (sig->validator == DETECT_V_COORDINATES || sig->validator == DETECT_V_LATITUDE ||
+	    sig->validator == DETECT_V_LONGITUDE) {
+		on_location(c, sig, v, len, value_end);
+		return;
+	}
+	if (e->has_device && is_device_value(e, v, len))
+		return;
+	emit(c, sig->type, "pattern", "raw", v, len, value_end);
+}
+
+static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
+		    void *ctx)
+{
+	struct scan_call *c = ctx;
+	const struct detect_engine *e = c->s->engine;
+	if (id < e->sigs.count)
+		on_pattern(c, id, from, to);
+	else
+		on_literal(c, (uint32_t)(id - e->sigs.count), to);
+	return 0;
+}
+
+/* ---- streams ---------------------------------------------------------------- */
+
+static void remember_packet(struct detect_stream *s, uint64_t end, uint64_t packet, int64_t ts)
+{
+	s->packets[s->packet_head].end = end;
+	s->packets[s->packet_head].packet = packet;
+	s->packets[s->packet_head].ts_us = ts;
+	s->packet_head = (s->packet_head + 1) % PACKET_MAP;
+	if (s->packet_count < PACKET_MAP)
+		s->packet_count++;
+}
+
+/* After a chunk: keep its last bytes for windows that start before the next one. */
+static void keep_history(struct detect_stream *s, const uint8_t *data, size_t len)
+{
+	if (len >= DETECT_HISTORY) {
+		memcpy(s->history, data + len - DETECT_HISTORY, DETECT_HISTORY);
+		s->history_len = DETECT_HISTORY;
+	} else {
+		size_t keep = s->history_len + len > DETECT_HISTORY ? DETECT_HISTORY - len
+								     : s->history_len;
+		memmove(s->history, s->history + s->history_len - keep, keep);
+		memcpy(s->history + keep, data, len);
+		s->history_len = keep + len;
+	}
+	s->offset += len;
+}
+
+static void feed(struct scan_call *c, const uint8_t *data, size_t len)
+{
+	c->chunk = data;
+	c->chunk_len = len;
+	hs_scan_stream(c->s->hs, (const char *)data, (unsigned)len, 0, c->scratch->hs, on_match, c);
+	pending_flush(c, false);
+	keep_history(c->s, data, len);
+	c->chunk = NULL;
+	c->chunk_len = 0;
+}
+
+/* End of data: end-anchored matches, then everything still queued. */
+static void finish(struct scan_call *c)
+{
+	hs_reset_stream(c->s->hs, 0, c->scratch->hs, on_match, c);
+	pending_flush(c, true);
+}
+
+static void stream_reset_state(struct detect_stream *s)
+{
+	s->offset = 0;
+	s->value_floor = 0;
+	s->history_len = 0;
+	s->packet_head = s->packet_count = 0;
+	s->pending_count = 0;
+}
+
+struct detect_stream *detect_stream_open(const struct detect_engine *e,
+					 const struct pa_field_ref *ref, bool from_device)
+{
+	struct detect_stream *s = calloc(1, sizeof *s);
+	if (!s)
+		return NULL;
+	if (hs_open_stream(e->db, 0, &s->hs) != HS_SUCCESS) {
+		free(s);
+		return NULL;
+	}
+	s->engine = e;
+	s->protocol = ref->protocol;
+	s->field = ref->field;
+	s->from_device = from_device;
+	return s;
+}
+
+size_t detect_stream_scan(struct detect_stream *s, struct detect_scratch *scratch,
+			  const uint8_t *data, size_t len, uint64_t packet, int64_t ts_us,
+			  detect_sink_fn sink, void *ctx)
+{
+	struct scan_call c = { .s = s, .scratch = scratch, .sink = sink, .ctx = ctx };
+	/* Hyperscan takes unsigned lengths: feed huge chunks in slices. */
+	while (len) {
+		size_t part = len > (1u << 30) ? (1u << 30) : len;
+		remember_packet(s, s->offset + part, packet, ts_us);
+		feed(&c, data, part);
+		data += part;
+		len -= part;
+	}
+	return c.reported;
+}
+
+size_t detect_stream_gap(struct detect_stream *s, struct detect_scratch *scratch,
+			 detect_sink_fn sink, void *ctx)
+{
+	struct scan_call c = { .s = s, .scratch = scratch, .sink = sink, .ctx = ctx };
+	finish(&c);
+	/* Offsets restart; nothing before the gap may join what follows. */
+	s->history_len = 0;
+	s->offset = 0;
+	s->packet_count = s->packet_head = 0;
+	return c.reported;
+}
+
+size_t detect_stream_close(struct detect_stream *s, struct detect_scratch *scratch,
+			   detect_sink_fn sink, void *ctx)
+{
+	size_t n = 0;
+	if (!s)
+		return 0;
+	if (scratch && sink) {
+		struct scan_call c = { .s = s, .scratch = scratch, .sink = sink, .ctx = ctx };
+		hs_close_stream(s->hs, scratch->hs, on_match, &c);
+		pending_flush(&c, true);
+		n = c.reported;
+	} else {
+		hs_close_stream(s->hs, NULL, NULL, NULL);
+	}
+	free(s);
+	return n;
+}
+
+/* "http.query:imei" -> "imei"; "http.json:data.dev[0].imei" -> "imei". */
+static size_t field_key(const char *field, char *out, size_t cap)
+{
+	const char *k = field ? strrchr(field, ':') : NULL;
+	if (!k)
+		return 0;
+	k++;
+	const char *dot = strrchr(k, '.');
+	if (dot)
+		k = dot + 1;
+	size_t n = 0;
+	for (; *k && *k != '[' && n + 2 < cap; k++) {
+		if (!(isalnum((unsigned char)*k) || *k == '_' || *k == '-'))
+			return 0;
+		out[n++] = *k;
+	}
+	if (n == 0)
+		return 0;
+	out[n++] = '=';
+	return n;
+}
+
+size_t detect_scan_field(const struct detect_engine *e, struct detect_scratch *scratch,
+			 const struct pa_field_ref *ref, bool from_device, const uint8_t *data,
+			 size_t len, detect_sink_fn sink, void *ctx)
+{
+	struct detect_stream *s = &scratch->field;
+	struct scan_call c = { .s = s, .scratch = scratch, .sink = sink, .ctx = ctx };
+	char key[80];
+	stream_reset_state(s);
+	s->protocol = ref->protocol;
+	s->field = ref->field;
+	s->from_device = from_device;
+	size_t key_len = field_key(ref->field, key, sizeof key);
+	remember_packet(s, UINT64_MAX, ref->packet, ref->ts_us);
+	if (key_len) {
+		feed(&c, (const uint8_t *)key, key_len);
+		s->value_floor = key_len;
+	}
+	while (len) {
+		size_t part = len > (1u << 30) ? (1u << 30) : len;
+		feed(&c, data, part);
+		data += part;
+		len -= part;
+	}
+	finish(&c);
+	return c.reported;
+}
