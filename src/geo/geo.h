@@ -27,6 +27,7 @@ struct geo_db_info {
 	enum geo_schema schema;
 	uint32_t ip_version;     /* 4 or 6 */
 	uint64_t node_count;
+	uint64_t lookup_errors;  /* lookups the library refused (damaged tree or data) */
 };
 const char *geo_schema_name(enum geo_schema s); /* "country", "country_code", "asn" */
 
@@ -52,8 +53,31 @@ void geo_close(struct geo *g);
 size_t geo_db_count(const struct geo *g);
 const struct geo_db_info *geo_db(const struct geo *g, size_t i);
 
-/* Cached; the returned record stays valid until geo_close(). Never NULL. */
+/*
+ * Cached; the returned record stays valid until geo_close(). Never NULL.
+ * Records are shared: equal answers (for different addresses too) are the
+ * same record, so compare them by pointer only for "same answer".
+ * IPv4-mapped (::ffff:a.b.c.d) and NAT64 (64:ff9b::a.b.c.d) addresses are
+ * looked up as the IPv4 address they carry. "private" records have no answers.
+ */
 const struct geo_result *geo_lookup(struct geo *g, const struct pa_addr *addr);
+
+/* Counters for the report and the tests. */
+struct geo_stats {
+	uint64_t lookups;         /* geo_lookup calls */
+	uint64_t cache_hits;      /* answered from the address cache */
+	uint64_t private_hits;    /* private/reserved: answered without a lookup */
+	uint64_t distinct_results;/* records in the pool (bounded by the databases) */
+};
+void geo_get_stats(const struct geo *g, struct geo_stats *out);
+
+/*
+ * The database tools/fetch-geoip installs: PA_DEFAULT_GEOIP_DIR (data/geoip/
+ * of the source tree) + GEO_DEFAULT_DATABASE_FILE. Its path in buf when that
+ * file exists, else NULL. For callers given no --geoip.
+ */
+#define GEO_DEFAULT_DATABASE_FILE "geo-whois-asn-country.mmdb"
+const char *geo_default_database(char *buf, size_t len);
 
 /*
  * The jurisdiction word for an ISO country code: CN → "CN"; HK/MO/TW as is
