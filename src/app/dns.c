@@ -57,9 +57,11 @@ static void put_text(char *out, size_t *used, bool *cut, const char *text, size_
 	*used += n;
 }
 
-static void put_label_byte(char *out, size_t *used, bool *cut, uint8_t c)
+/* One byte of a label; a label's first byte after the first label carries
+ * the separating dot with it, so a cut name never ends in a bare dot. */
+static void put_label_byte(char *out, size_t *used, bool *cut, uint8_t c, bool dot_first)
 {
-	char esc[4];
+	char buf[5], *esc = buf + dot_first;
 	size_t n;
 
 	if (c >= 'A' && c <= 'Z') {
@@ -79,7 +81,8 @@ static void put_label_byte(char *out, size_t *used, bool *cut, uint8_t c)
 		esc[0] = (char)c;
 		n = 1;
 	}
-	put_text(out, used, cut, esc, n);
+	buf[0] = dot_first ? '.' : buf[0];
+	put_text(out, used, cut, buf, n + dot_first);
 }
 
 /*
@@ -121,10 +124,9 @@ static bool read_name(struct dns_reader *r, char out[DNS_NAME_MAX], bool *cut)
 		wire += 1u + len;
 		if (wire > DNS_MAX_WIRE_NAME || r->len - pos - 1 < len)
 			return false;
-		if (labels++ > 0)
-			put_text(out, &used, cut, ".", 1);
 		for (size_t i = 0; i < len; i++)
-			put_label_byte(out, &used, cut, r->msg[pos + 1 + i]);
+			put_label_byte(out, &used, cut, r->msg[pos + 1 + i], i == 0 && labels > 0);
+		labels++;
 		pos += 1u + len;
 	}
 	out[used] = '\0';
