@@ -15,7 +15,7 @@
  * is a prefix of hex of the IMEI; base64 of the national phone number sits in
  * base64 of "+86..."): their matches wait in a small queue until the stream
  * has moved past the longest literal, and a match inside a longer match of
- * the same value is dropped, so each datum is reported once, in its most
+ * any device value is dropped, so each datum is reported once, in its most
  * complete encoding.
  */
 #include <ctype.h>
@@ -224,16 +224,15 @@ static void on_literal(struct scan_call *c, uint32_t lit, unsigned long long to)
 	if (end < l->len || end <= s->value_floor)
 		return;
 	uint64_t start = end - l->len;
-	const size_t ident = l->ident;
+	/* Any device literal inside a longer one is part of it: the two IMEIs'
+	 * base64 without check digit differ only in bits a cut edge drops. */
 	for (size_t i = 0; i < s->pending_count;) {
 		struct pending *p = &s->pending[i];
-		if (s->engine->literals[p->literal].ident == ident) {
-			if (p->start <= start && end <= p->end)
-				return; /* inside a longer encoding already queued */
-			if (start <= p->start && p->end <= end) {
-				pending_drop(s, i);
-				continue;
-			}
+		if (p->start <= start && end <= p->end)
+			return; /* inside a longer encoding already queued */
+		if (start <= p->start && p->end <= end) {
+			pending_drop(s, i);
+			continue;
 		}
 		i++;
 	}

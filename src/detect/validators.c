@@ -232,8 +232,10 @@ static bool mac_ok(const char *s, size_t len)
 static bool phone_cn_ok(const char *s, size_t len)
 {
 	char digits[24];
-	size_t n = 0;
-	for (size_t i = 0; i < len; i++) {
+	size_t n = 0, i = 0;
+	if (len > 3 && s[0] == '%' && s[1] == '2' && (s[2] == 'B' || s[2] == 'b'))
+		i = 3; /* URL-encoded '+' */
+	for (; i < len; i++) {
 		if (isdigit((unsigned char)s[i])) {
 			if (n >= sizeof digits - 1)
 				return false;
