@@ -253,10 +253,14 @@ lab_servers_start() {
 	lab_log "servers up (dnsmasq, nginx, tcp/udp services) in $NS_NET"
 }
 
-# lab_capture_start NS IFACE FILE: dumpcap writing pcapng; returns once it captures.
+# lab_capture_start NS IFACE FILE [nopromisc]: dumpcap writing pcapng; returns
+# once it captures. The phone's own capture is not promiscuous: switching the
+# phone's link to promiscuous mode makes the kernel resend its multicast
+# listener reports, which only one of the two taps would then see.
 lab_capture_start() {
-	local ns=$1 dev=$2 file=$3 log=$3.log i
-	lab_spawn "$ns" "$log" dumpcap -q -i "$dev" -s 0 -w "$file"
+	local ns=$1 dev=$2 file=$3 log=$3.log i promisc=
+	[ "${4:-}" = nopromisc ] && promisc=-p
+	lab_spawn "$ns" "$log" dumpcap -q $promisc -i "$dev" -s 0 -w "$file"
 	for i in $(seq 1 100); do
 		grep -q "Capturing on" "$log" 2>/dev/null && [ -s "$file" ] && return 0
 		kill -0 "$LAB_LAST_PID" 2>/dev/null || break
