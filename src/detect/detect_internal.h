@@ -43,6 +43,7 @@ enum detect_validator {
 	DETECT_V_COORDINATES, /* "lat,lon" or "lon,lat" within range */
 	DETECT_V_LATITUDE,    /* one number after a latitude key */
 	DETECT_V_LONGITUDE,   /* one number after a longitude key */
+	DETECT_V_SERIAL,      /* 6-20 letters/digits with a digit */
 	DETECT_V_COUNT
 };
 

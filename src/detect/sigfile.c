@@ -301,7 +301,7 @@ static bool parse_entry(struct yaml_doc *y, yaml_node_t *entry, struct detect_si
 				pa_diag_error(diag, y->path, yaml_node_line(value),
 					      "unknown validator '%s' (none, imei, luhn, meid, imsi, "
 					      "iccid, uuid, hex_id, mac, phone_cn, email, coordinates, "
-					      "latitude, longitude)",
+					      "latitude, longitude, serial)",
 					      v ? v : "?");
 				ok = false;
 			}

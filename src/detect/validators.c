@@ -5,7 +5,9 @@
  * down without key context.
  */
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "detect/detect_internal.h"
 
@@ -24,6 +26,7 @@ static const char *const validator_names[DETECT_V_COUNT] = {
 	[DETECT_V_COORDINATES] = "coordinates",
 	[DETECT_V_LATITUDE] = "latitude",
 	[DETECT_V_LONGITUDE] = "longitude",
+	[DETECT_V_SERIAL] = "serial",
 };
 
 static const char *const boundary_names[] = {
@@ -206,6 +209,10 @@ static bool mac_ok(const char *s, size_t len)
 	uint8_t b[6];
 	size_t n = 0;
 	for (size_t i = 0; i < len && n < 6;) {
+		if (s[i] == '%' && i + 2 < len) {
+			i += 3; /* %3A: an encoded separator, not hex digits */
+			continue;
+		}
 		if (!isxdigit((unsigned char)s[i])) {
 			i++;
 			continue;
@@ -264,6 +271,14 @@ static bool email_ok(const char *s, size_t len)
 	/* A dot in the domain with a TLD after it; "x@2x.png" (image names) is not mail. */
 	if (!dot || dot == at + 1 || s + len - dot < 3)
 		return false;
+	/* SSH algorithm names are name@domain too (RFC 4251 §6): not mailboxes. */
+	static const char *const not_mail[] = { "@openssh.com", "@libssh.org", "@lysator.liu.se",
+						"@ssh.com" };
+	for (size_t i = 0; i < sizeof not_mail / sizeof not_mail[0]; i++) {
+		size_t l = strlen(not_mail[i]);
+		if ((size_t)(s + len - at) == l && strncasecmp(at, not_mail[i], l) == 0)
+			return false;
+	}
 	static const char *const not_tld[] = { ".png", ".jpg", ".gif", ".webp", ".svg", ".js", ".css" };
 	for (size_t i = 0; i < sizeof not_tld / sizeof not_tld[0]; i++) {
 		size_t l = strlen(not_tld[i]);
@@ -311,6 +326,20 @@ static bool single_ok(const char *s, size_t len, double limit)
 	return coords_parse_number(s, len, &v, &dec, &micro) && v >= -limit && v <= limit && v != 0;
 }
 
+/* A hardware serial: 6-20 letters and digits with at least one digit. */
+static bool serial_ok(const char *s, size_t len)
+{
+	bool digit = false;
+	if (len < 6 || len > 20)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (!isalnum((unsigned char)s[i]))
+			return false;
+		digit = digit || isdigit((unsigned char)s[i]);
+	}
+	return digit && !one_symbol(s, len);
+}
+
 bool detect_validate(enum detect_validator v, const char *value, size_t len)
 {
 	switch (v) {
@@ -342,6 +371,8 @@ bool detect_validate(enum detect_validator v, const char *value, size_t len)
 		return single_ok(value, len, 90);
 	case DETECT_V_LONGITUDE:
 		return single_ok(value, len, 180);
+	case DETECT_V_SERIAL:
+		return serial_ok(value, len);
 	case DETECT_V_COUNT:
 		break;
 	}
