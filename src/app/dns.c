@@ -88,12 +88,14 @@ static void put_label_byte(char *out, size_t *used, bool *cut, uint8_t c, bool d
 /*
  * Reads the (possibly compressed) name at r->pos into out and moves r->pos
  * past the name's bytes at that position (the pointer, not its target).
- * Pointers must point strictly before the label that holds them: that alone
+ * A pointer must point before the first byte of the labels it follows (all
+ * of them, since the last jump): positions only ever decrease, which alone
  * rules out loops; the jump count bounds the work on long backward chains.
  */
 static bool read_name(struct dns_reader *r, char out[DNS_NAME_MAX], bool *cut)
 {
 	size_t pos = r->pos, end_pos = 0, used = 0, wire = 1;
+	size_t limit = r->pos; /* a pointer must point below this */
 	unsigned jumps = 0, labels = 0;
 	bool jumped = false;
 
@@ -107,8 +109,9 @@ static bool read_name(struct dns_reader *r, char out[DNS_NAME_MAX], bool *cut)
 			if (pos + 1 >= r->len)
 				return false;
 			size_t target = (size_t)(len & 0x3f) << 8 | r->msg[pos + 1];
-			if (target >= pos || ++jumps > DNS_MAX_POINTER_JUMPS)
+			if (target >= limit || ++jumps > DNS_MAX_POINTER_JUMPS)
 				return false;
+			limit = target;
 			if (!jumped)
 				end_pos = pos + 2;
 			jumped = true;

@@ -196,6 +196,16 @@ static void test_pointer_forward_and_past_end(void **state)
 	put16(&p, 1);
 	assert_false(dns_parse(p.b, p.n, NULL, NULL));
 
+	/* a label, then a pointer back to that label: "a.a.a..." */
+	struct msg self = { 0 };
+	put_header(&self, 0x8000, 1, 0);
+	put8(&self, 1);
+	put8(&self, 'a');
+	put16(&self, 0xc00c);
+	put16(&self, 1);
+	put16(&self, 1);
+	assert_false(dns_parse(self.b, self.n, NULL, NULL));
+
 	struct msg half = { 0 };
 	put_header(&half, 0x8000, 1, 0);
 	put8(&half, 0xc0); /* pointer cut after its first byte */
