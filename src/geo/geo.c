@@ -118,15 +118,15 @@ static bool entry_iso_code(MMDB_entry_s *entry, char out[3], const char *const *
 	return true;
 }
 
-static bool entry_country(const struct geo_database *d, MMDB_entry_s *entry, char out[3])
+static bool entry_country(enum geo_schema schema, MMDB_entry_s *entry, char out[3])
 {
 	static const char *const iso[] = {"country", "iso_code", NULL};
 	static const char *const registered[] = {"registered_country", "iso_code", NULL};
 	static const char *const code[] = {"country_code", NULL};
 
-	if (d->info.schema == GEO_SCHEMA_COUNTRY)
+	if (schema == GEO_SCHEMA_COUNTRY)
 		return entry_iso_code(entry, out, iso) || entry_iso_code(entry, out, registered);
-	if (d->info.schema == GEO_SCHEMA_COUNTRY_CODE)
+	if (schema == GEO_SCHEMA_COUNTRY_CODE)
 		return entry_iso_code(entry, out, code);
 	return false;
 }
@@ -209,18 +209,14 @@ struct probe_counts {
 	size_t records, iso_code, country_code, asn;
 };
 
-static void probe_record(const struct geo_database *d, MMDB_entry_s *entry,
-			 struct probe_counts *c)
+static void probe_record(MMDB_entry_s *entry, struct probe_counts *c)
 {
-	struct geo_database as_country = *d, as_code = *d;
 	char iso[3];
 
-	as_country.info.schema = GEO_SCHEMA_COUNTRY;
-	as_code.info.schema = GEO_SCHEMA_COUNTRY_CODE;
 	c->records++;
-	if (entry_country(&as_country, entry, iso))
+	if (entry_country(GEO_SCHEMA_COUNTRY, entry, iso))
 		c->iso_code++;
-	if (entry_country(&as_code, entry, iso))
+	if (entry_country(GEO_SCHEMA_COUNTRY_CODE, entry, iso))
 		c->country_code++;
 	if (entry_asn(entry, NULL, 0))
 		c->asn++;
@@ -249,7 +245,7 @@ static void probe_records(struct geo_database *d, struct probe_counts *c)
 		MMDB_entry_s entries[2] = {node.right_record_entry, node.left_record_entry};
 		for (int i = 0; i < 2; i++) {
 			if (types[i] == MMDB_RECORD_TYPE_DATA)
-				probe_record(d, &entries[i], c);
+				probe_record(&entries[i], c);
 			else if (types[i] == MMDB_RECORD_TYPE_SEARCH_NODE &&
 				 depth < sizeof stack / sizeof stack[0] && records[i] <= UINT32_MAX)
 				stack[depth++] = (uint32_t)records[i];
@@ -499,7 +495,7 @@ static void ask_databases(struct geo *g, const struct pa_addr *a, struct geo_res
 			continue;
 		}
 		if (answer)
-			entry_country(d, &found.entry, answer);
+			entry_country(d->info.schema, &found.entry, answer);
 		if (d->has_asn && r->asn == 0)
 			r->asn = entry_asn(&found.entry, r->as_org, sizeof r->as_org);
 	}
@@ -523,7 +519,8 @@ static uint64_t addr_hash(const struct pa_addr *a)
 
 const struct geo_result *geo_lookup(struct geo *g, const struct pa_addr *addr)
 {
-	struct pa_addr a = normalise(addr);
+	static const struct pa_addr unset;
+	struct pa_addr a = normalise(addr ? addr : &unset);
 	g->stats.lookups++;
 	if (pa_addr_is_private(&a)) {
 		g->stats.private_hits++;

@@ -43,6 +43,7 @@ struct geo_result {
 	size_t answer_count;
 };
 
+/* One struct geo belongs to one thread (its cache is not locked). */
 struct geo;
 
 /* Opens every database (at most GEO_MAX_DBS). NULL with err set
