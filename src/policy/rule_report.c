@@ -1,0 +1,475 @@
+/*
+ * rule_report.c — what the rules mean (ids, words, legal references), the
+ * verdict on each promise at the end of a run, and the JSON of findings.jsonl
+ * and of the policy engine's part of report.json.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "policy/rule_internal.h"
+
+static const struct rule_info rules[RULE_COUNT] = {
+	[RULE_RESIDENCY] = {
+		"residency", "Data leaving mainland China", "个人信息出境",
+		"Personal data observed going to a jurisdiction the policy does not allow (only CN is "
+		"inside mainland China; HK, MO and TW are outside): conclusive. Indicative when the "
+		"handshake RTT makes the GeoIP country physically implausible, and for an upload above "
+		"the threshold to such a jurisdiction whose content could not be read (unverified "
+		"transfer abroad).",
+		"PIPL art. 38, 39 (legal basis, notice of the overseas recipient and separate consent "
+		"for export); 数据出境安全评估办法 (2022); 促进和规范数据跨境流动规定 (2024)"},
+	[RULE_ENCRYPTION] = {
+		"encryption", "Personal data in cleartext", "明文传输个人信息",
+		"Personal data seen in a cleartext protocol (HTTP, DNS, raw TCP/UDP) while the policy "
+		"promises encryption in transit: conclusive.",
+		"PIPL art. 51 (encryption and other security measures); GB/T 35273-2020 6.3 "
+		"(transmission and storage of personal information); the policy's own promise"},
+	[RULE_UNDECLARED_RECIPIENT] = {
+		"undeclared-recipient", "Undeclared recipient", "未声明的第三方接收方",
+		"A third party the policy does not declare (catalogued, or only mentioned in the text) "
+		"receiving personal data: conclusive. Personal data to a host nobody names, or a "
+		"catalogued undeclared third party contacted without personal data seen: indicative.",
+		"PIPL art. 23 (notice of the recipient and separate consent); App违法违规收集使用个人信息"
+		"行为认定方法 二.1 (embedded third-party code not disclosed), 五 (data given to third "
+		"parties through embedded code without consent); GB/T 41391-2022 6.6 (the app answers "
+		"for its SDKs); TC260 SDK guide (信安秘字[2020]85号)"},
+	[RULE_BEYOND_SCOPE] = {
+		"beyond-scope", "Beyond declared scope", "超出声明范围",
+		"A declared third party or processor receiving a data type outside the types the "
+		"policy declares for it: conclusive.",
+		"PIPL art. 6 (purpose limitation, minimum necessary), art. 23; 认定方法 三.3 (beyond the "
+		"scope the user authorised); 工信部信管函〔2020〕164号 (超范围收集)"},
+	[RULE_UNDECLARED_TYPE] = {
+		"undeclared-type", "Undeclared data type", "未声明的个人信息类型",
+		"A data type the policy never mentions, or one the first party receives without "
+		"declaring it: conclusive. Indicative for a device identifier the policy does not "
+		"name while it speaks of unique device identifiers in general, and for types without "
+		"a vocabulary word.",
+		"PIPL art. 7, 17 (openness; notice of the types processed); 认定方法 二 (collection "
+		"rules not stated), 三.3; GB/T 35273-2020 5.5 (privacy policy contents)"},
+	[RULE_BEFORE_CONSENT] = {
+		"before-consent", "Collected before consent", "同意前收集",
+		"Personal data leaving the device before the consent moment (--consent-at, or a "
+		"PRIVAUDIT-CONSENT marker datagram in the capture): conclusive.",
+		"PIPL art. 13, 14 (consent, informed and voluntary); 认定方法 三.1 (collecting before "
+		"the user consents); GB/T 41391-2022 (no collection before consent); "
+		"工信部信管函〔2020〕164号"},
+};
+
+const struct rule_info *finding_rule_info(enum finding_rule r)
+{
+	return r >= 0 && r < RULE_COUNT ? &rules[r] : NULL;
+}
+
+const char *finding_strength_name(enum finding_strength s)
+{
+	return s == FINDING_CONCLUSIVE ? "conclusive" : "indicative";
+}
+
+const char *recipient_kind_name(enum recipient_kind k)
+{
+	static const char *const names[] = {"first-party", "third-party", "processor",
+					    "mentioned",   "catalogued",  "unknown"};
+	return k >= 0 && k <= RECIPIENT_UNKNOWN ? names[k] : "unknown";
+}
+
+const char *promise_status_name(enum promise_status s)
+{
+	switch (s) {
+	case PROMISE_KEPT:
+		return "kept";
+	case PROMISE_CONTRADICTED:
+		return "contradicted";
+	case PROMISE_NOT_VERIFIABLE:
+		break;
+	}
+	return "not-verifiable";
+}
+
+/* ---- verdicts -------------------------------------------------------------- */
+
+static void count_rule(const struct findings *fs, enum finding_rule rule, size_t *conclusive,
+		       size_t *indicative)
+{
+	*conclusive = *indicative = 0;
+	for (size_t i = 0; i < fs->raised_count; i++) {
+		if (fs->raised[i]->rule != rule)
+			continue;
+		if (fs->raised[i]->strength == FINDING_CONCLUSIVE)
+			(*conclusive)++;
+		else
+			(*indicative)++;
+	}
+}
+
+static bool allowed(const struct policy *p, const char *jur)
+{
+	return policy_words_have(&p->residency.allowed, jur);
+}
+
+/* Contradicted by a conclusive finding; not verifiable with only indicative
+ * ones or with unread bytes that could hide a contradiction; kept otherwise. */
+static void verdict(struct findings *fs, const char *promise, const char *en, const char *zh,
+		    enum finding_rule rule, const struct policy_refs *clauses, uint64_t unread_flows,
+		    uint64_t unread_bytes, const char *kept_why)
+{
+	if (fs->promise_count == FINDINGS_MAX_PROMISES)
+		return;
+	struct promise_verdict *v = &fs->promises[fs->promise_count++];
+	memset(v, 0, sizeof *v);
+	v->promise = promise;
+	v->title_en = en;
+	v->title_zh = zh;
+	v->clauses = clauses;
+	count_rule(fs, rule, &v->conclusive, &v->indicative);
+	if (v->conclusive) {
+		v->status = PROMISE_CONTRADICTED;
+		snprintf(v->why, sizeof v->why, "%zu conclusive finding(s)%s", v->conclusive,
+			 v->indicative ? ", more indicative ones" : "");
+	} else if (v->indicative) {
+		v->status = PROMISE_NOT_VERIFIABLE;
+		snprintf(v->why, sizeof v->why,
+			 "%zu indicative finding(s): traffic suggests a contradiction the bytes do not prove",
+			 v->indicative);
+	} else if (unread_bytes) {
+		v->status = PROMISE_NOT_VERIFIABLE;
+		snprintf(v->why, sizeof v->why,
+			 "no contradiction in what could be read, but %" PRIu64 " bytes uploaded in %" PRIu64
+			 " flow(s) could not be read (encrypted, not captured or truncated)",
+			 unread_bytes, unread_flows);
+	} else {
+		v->status = PROMISE_KEPT;
+		snprintf(v->why, sizeof v->why, "%s", kept_why);
+	}
+}
+
+void decide_promises(struct findings *fs)
+{
+	const struct policy *p = fs->p;
+	fs->promise_count = 0;
+	if (!p)
+		return;
+	uint64_t unread = fs->un.encrypted_up + fs->un.gap_up + fs->un.truncated_up;
+	uint64_t abroad_bytes = 0, abroad_flows = 0;
+	for (size_t i = 0; i < fs->jur_count; i++) {
+		const struct jurisdiction_row *j = &fs->jur[i];
+		bool known = strcmp(j->jurisdiction, "unknown") && strcmp(j->jurisdiction, "private");
+		if (j->uninspected_up && (!known || !allowed(p, j->jurisdiction))) {
+			abroad_bytes += j->uninspected_up;
+			abroad_flows += j->flows;
+		}
+	}
+
+	verdict(fs, "residency", "Personal data stays in the allowed jurisdictions", "个人信息境内存储",
+		RULE_RESIDENCY, &p->residency.clauses, abroad_flows, abroad_bytes,
+		"every personal datum seen went to an allowed jurisdiction, and nothing unreadable went elsewhere");
+	struct promise_verdict *res = &fs->promises[fs->promise_count - 1];
+	if (res->status == PROMISE_KEPT && fs->un.unknown_jurisdiction_obs) {
+		res->status = PROMISE_NOT_VERIFIABLE;
+		snprintf(res->why, sizeof res->why,
+			 "%" PRIu64 " personal datum(s) went to destinations whose country is unknown",
+			 fs->un.unknown_jurisdiction_obs);
+	}
+	if (p->encryption.promised)
+		verdict(fs, "encryption", "Personal data encrypted in transit", "加密传输",
+			RULE_ENCRYPTION, &p->encryption.clauses, 0, 0,
+			"no personal datum was seen in a cleartext protocol");
+	verdict(fs, "recipients", "Only declared recipients", "仅向声明的第三方提供",
+		RULE_UNDECLARED_RECIPIENT, &p->consent.clauses, fs->un.flows, unread,
+		"personal data went only to the first party and declared parties");
+	verdict(fs, "scope", "Declared parties receive only their declared data", "第三方声明范围",
+		RULE_BEYOND_SCOPE, NULL, fs->un.flows, unread,
+		"declared parties received only their declared data types");
+	verdict(fs, "data-types", "Only declared data types", "声明的个人信息类型",
+		RULE_UNDECLARED_TYPE, p->data_type_count ? &p->data_types[0].clauses : NULL,
+		fs->un.flows, unread, "every data type seen is declared by the policy");
+	verdict(fs, "consent", "No collection before consent", "同意前不收集", RULE_BEFORE_CONSENT,
+		&p->consent.clauses, fs->un.flows, unread,
+		"no personal datum left the device before the consent moment");
+	struct promise_verdict *consent = &fs->promises[fs->promise_count - 1];
+	if (!fs->consent_us && consent->status != PROMISE_CONTRADICTED) {
+		consent->status = PROMISE_NOT_VERIFIABLE;
+		snprintf(consent->why, sizeof consent->why,
+			 "no consent moment: give --consent-at or send a PRIVAUDIT-CONSENT marker "
+			 "(%" PRIu64 " personal datum(s) could not be placed before or after it)",
+			 fs->un.pending_before_consent);
+	}
+	if (p->minimum_necessary.count && fs->promise_count < FINDINGS_MAX_PROMISES) {
+		struct promise_verdict *v = &fs->promises[fs->promise_count++];
+		memset(v, 0, sizeof *v);
+		v->promise = "minimum-necessary";
+		v->title_en = "Minimum necessary collection";
+		v->title_zh = "最小必要";
+		v->clauses = &p->minimum_necessary;
+		v->status = PROMISE_NOT_VERIFIABLE;
+		const struct frequency_row *top = NULL;
+		for (size_t i = 0; i < fs->freq_count; i++)
+			if (!top || frequency_rate_per_min(&fs->freq[i]) > frequency_rate_per_min(top))
+				top = &fs->freq[i];
+		if (top)
+			snprintf(v->why, sizeof v->why,
+				 "no numeric limit exists; judge the frequency table (highest: %s to %s, "
+				 "%" PRIu64 " times, %.1f per minute)",
+				 top->data_type, top->recipient, top->count, frequency_rate_per_min(top));
+		else
+			snprintf(v->why, sizeof v->why, "no personal data seen; no numeric limit exists");
+	}
+}
+
+size_t findings_promise_count(const struct findings *fs)
+{
+	return fs ? fs->promise_count : 0;
+}
+
+const struct promise_verdict *findings_promise_at(const struct findings *fs, size_t i)
+{
+	return fs && i < fs->promise_count ? &fs->promises[i] : NULL;
+}
+
+/* ---- JSON ------------------------------------------------------------------ */
+
+static json_t *time_json(int64_t ts_us)
+{
+	char buf[40];
+	return ts_us ? json_string(pa_time_str(ts_us, buf, sizeof buf)) : json_null();
+}
+
+static json_t *str_or_null(const char *s)
+{
+	return s && s[0] ? json_string(s) : json_null();
+}
+
+/* Rounded to 0.1 so reports compare across runs. */
+static json_t *num_or_null(double v)
+{
+	return v < 0 ? json_null() : json_real((double)(int64_t)(v * 10 + 0.5) / 10);
+}
+
+static json_t *clause_json(const struct policy_clause *c)
+{
+	if (!c)
+		return json_null();
+	return json_pack("{s:s, s:o, s:s, s:o}", "id", c->id, "section", str_or_null(c->section),
+			 "quote", c->quote, "gloss", str_or_null(c->gloss));
+}
+
+static json_t *refs_json(const struct policy_refs *r)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; r && i < r->count; i++)
+		json_array_append_new(a, json_string(r->ids[i]));
+	return a;
+}
+
+static json_t *plaus_json(const struct plaus_check *pc)
+{
+	json_t *o = json_pack("{s:s, s:o, s:o, s:o, s:o}", "verdict", plaus_verdict_name(pc->verdict),
+			      "country", str_or_null(pc->country), "rtt_ms", num_or_null(pc->rtt_ms),
+			      "distance_km", num_or_null(pc->distance_km), "bound_ms",
+			      num_or_null(pc->bound_ms));
+	if (pc->verdict == PLAUS_NOT_CHECKED && pc->why)
+		json_object_set_new(o, "why", json_string(pc->why));
+	return o;
+}
+
+json_t *finding_json(const struct finding *f)
+{
+	const struct rule_info *ri = finding_rule_info(f->rule);
+	json_t *o = json_object();
+	json_object_set_new(o, "id", json_string(f->id));
+	json_object_set_new(o, "rule", json_string(ri->id));
+	json_object_set_new(o, "rule_title", json_string(ri->title_en));
+	json_object_set_new(o, "strength", json_string(finding_strength_name(f->strength)));
+	json_object_set_new(o, "clause", clause_json(f->clause));
+	json_object_set_new(o, "clauses", refs_json(f->clauses));
+	json_t *hosts = json_array();
+	for (size_t i = 0; i < f->host_count; i++)
+		json_array_append_new(hosts, json_string(f->hosts[i]));
+	json_object_set_new(o, "recipient",
+			    json_pack("{s:s, s:s, s:o, s:o, s:o}", "id", f->recipient, "kind",
+				      recipient_kind_name(f->recipient_kind), "name",
+				      str_or_null(f->recipient_name), "organisation",
+				      str_or_null(f->organisation), "hosts", hosts));
+	json_object_set_new(o, "jurisdiction", str_or_null(f->jurisdiction));
+	json_object_set_new(o, "data_type", str_or_null(f->data_type));
+	json_object_set_new(o, "reason", json_string(f->reason));
+	if (f->rule == RULE_RESIDENCY && f->geo.country[0])
+		json_object_set_new(o, "geo", json_pack("{s:s, s:s, s:o}", "country", f->geo.country,
+							"source", f->geo.source, "plausibility",
+							plaus_json(&f->geo.plaus)));
+	json_object_set_new(o, "count", json_integer((json_int_t)f->count));
+	json_object_set_new(o, "first_seen", time_json(f->first_ts));
+	json_object_set_new(o, "last_seen", time_json(f->last_ts));
+	json_t *obs = json_array();
+	for (size_t i = 0; i < f->obs_count; i++) {
+		const struct finding_obs_ref *r = &f->obs[i];
+		json_array_append_new(obs, json_pack("{s:I, s:I, s:o, s:s, s:s, s:s}", "flow_id",
+						     (json_int_t)r->flow_id, "packet", (json_int_t)r->packet,
+						     "ts", time_json(r->ts_us), "field", r->field,
+						     "encoding", r->encoding, "protocol", r->protocol));
+	}
+	json_object_set_new(o, "observations", obs);
+	uint64_t obs_total = f->obs_count ? f->count : 0;
+	json_object_set_new(o, "observations_more",
+			    json_integer((json_int_t)(obs_total > f->obs_count ? obs_total - f->obs_count : 0)));
+	json_t *flows = json_array();
+	for (size_t i = 0; i < f->flow_count; i++)
+		json_array_append_new(flows, json_integer((json_int_t)f->flows[i]));
+	json_object_set_new(o, "flows", flows);
+	json_object_set_new(o, "flows_more", json_integer((json_int_t)f->flows_more));
+	json_t *packets = json_array();
+	for (size_t i = 0; i < f->packet_count; i++)
+		json_array_append_new(packets, json_integer((json_int_t)f->packets[i]));
+	json_object_set_new(o, "packets", packets);
+	json_object_set_new(o, "packets_more", json_integer((json_int_t)f->packets_more));
+	char ev[64];
+	snprintf(ev, sizeof ev, "evidence/%s.pcapng", f->id);
+	json_object_set_new(o, "evidence", json_string(ev));
+	return o;
+}
+
+static json_t *policy_json(const struct policy *p)
+{
+	if (!p)
+		return json_null();
+	json_t *gaps = json_array();
+	for (size_t i = 0; i < p->gap_count; i++)
+		json_array_append_new(gaps, json_pack("{s:s, s:o}", "note", p->gaps[i].note, "clauses",
+						      refs_json(&p->gaps[i].clauses)));
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "path", str_or_null(p->path), "app",
+			 str_or_null(p->app), "publisher", str_or_null(p->publisher), "version",
+			 str_or_null(p->version), "source", str_or_null(p->source), "gaps", gaps);
+}
+
+static json_t *promise_json(const struct findings *fs, const struct promise_verdict *v)
+{
+	json_t *clauses = json_array();
+	for (size_t i = 0; v->clauses && i < v->clauses->count; i++)
+		json_array_append_new(clauses, clause_json(policy_clause(fs->p, v->clauses->ids[i])));
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:I}", "promise", v->promise, "title_en",
+			 v->title_en, "title_zh", v->title_zh, "status", promise_status_name(v->status),
+			 "why", v->why, "clauses", clauses, "conclusive", (json_int_t)v->conclusive,
+			 "indicative", (json_int_t)v->indicative);
+}
+
+json_t *findings_report_json(const struct findings *fs)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "policy", policy_json(fs->p));
+	json_object_set_new(o, "consent_at", time_json(fs->consent_us));
+
+	json_t *rl = json_array();
+	for (int r = 0; r < RULE_COUNT; r++)
+		json_array_append_new(rl, json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", rules[r].id,
+						    "title_en", rules[r].title_en, "title_zh",
+						    rules[r].title_zh, "description", rules[r].description,
+						    "legal", rules[r].legal));
+	json_object_set_new(o, "rules", rl);
+
+	json_t *list = json_array();
+	size_t conclusive = 0, indicative = 0;
+	for (size_t i = 0; i < fs->raised_count; i++) {
+		json_array_append_new(list, finding_json(fs->raised[i]));
+		if (fs->raised[i]->strength == FINDING_CONCLUSIVE)
+			conclusive++;
+		else
+			indicative++;
+	}
+	json_object_set_new(o, "findings", list);
+	json_object_set_new(o, "finding_counts", json_pack("{s:I, s:I}", "conclusive",
+							   (json_int_t)conclusive, "indicative",
+							   (json_int_t)indicative));
+
+	json_t *pr = json_array();
+	for (size_t i = 0; i < fs->promise_count; i++)
+		json_array_append_new(pr, promise_json(fs, &fs->promises[i]));
+	json_object_set_new(o, "promises", pr);
+
+	json_t *fq = json_array();
+	for (size_t i = 0; i < fs->freq_count; i++) {
+		const struct frequency_row *r = &fs->freq[i];
+		json_array_append_new(fq, json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o}",
+						    "recipient", r->recipient, "recipient_kind",
+						    recipient_kind_name(r->recipient_kind), "data_type",
+						    r->data_type, "jurisdiction", r->jurisdiction,
+						    "count", (json_int_t)r->count, "flows",
+						    (json_int_t)r->flows, "first_seen", time_json(r->first_ts),
+						    "last_seen", time_json(r->last_ts), "rate_per_min",
+						    num_or_null(frequency_rate_per_min(r))));
+	}
+	json_object_set_new(o, "frequency", fq);
+
+	json_t *dst = json_array();
+	for (size_t i = 0; i < fs->jur_count; i++) {
+		const struct jurisdiction_row *j = &fs->jur[i];
+		json_array_append_new(dst, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "jurisdiction",
+						     j->jurisdiction, "flows", (json_int_t)j->flows,
+						     "bytes_up", (json_int_t)j->bytes_up, "bytes_down",
+						     (json_int_t)j->bytes_down, "personal_flows",
+						     (json_int_t)j->personal_flows, "uninspected_up",
+						     (json_int_t)j->uninspected_up));
+	}
+	json_object_set_new(o, "destinations", dst);
+
+	const struct plausibility_summary *s = &fs->plaus;
+	json_t *rows = json_array();
+	for (size_t i = 0; i < s->row_count; i++) {
+		json_t *row = plaus_json(&s->rows[i].check);
+		json_object_set_new(row, "flow_id", json_integer((json_int_t)s->rows[i].flow_id));
+		json_object_set_new(row, "hostname", str_or_null(s->rows[i].hostname));
+		json_object_set_new(row, "dst_ip", json_string(s->rows[i].dst_ip));
+		json_array_append_new(rows, row);
+	}
+	json_object_set_new(o, "plausibility",
+			    json_pack("{s:o, s:f, s:I, s:I, s:I, s:I, s:I, s:o}", "lab",
+				      s->lab_known ? json_pack("{s:f, s:f}", "lat", s->lab_lat, "lon", s->lab_lon)
+						   : json_null(),
+				      "fibre_km_per_ms", PLAUS_FIBRE_KM_PER_MS, "checked",
+				      (json_int_t)s->checked, "consistent", (json_int_t)s->consistent,
+				      "contradicted", (json_int_t)s->contradicted, "not_checked",
+				      (json_int_t)s->not_checked, "overrides", (json_int_t)s->overrides,
+				      "contradicted_flows", rows));
+
+	const struct uninspected *u = &fs->un;
+	json_object_set_new(o, "uninspected",
+			    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "flows", (json_int_t)u->flows,
+				      "encrypted_up", (json_int_t)u->encrypted_up, "gap_up",
+				      (json_int_t)u->gap_up, "truncated_up", (json_int_t)u->truncated_up,
+				      "unknown_jurisdiction_observations",
+				      (json_int_t)u->unknown_jurisdiction_obs, "unmeasured_rtt_flows",
+				      (json_int_t)u->unmeasured_rtt_flows, "pending_before_consent",
+				      (json_int_t)u->pending_before_consent));
+	return o;
+}
+
+bool findings_write_jsonl(const struct findings *fs, const char *dir, struct pa_error *err)
+{
+	char path[4096], tmp[4200];
+	snprintf(path, sizeof path, "%s/findings.jsonl", dir);
+	snprintf(tmp, sizeof tmp, "%s/.findings.jsonl.tmp", dir);
+	FILE *f = fopen(tmp, "w");
+	if (!f) {
+		pa_error_set(err, "%s: %s", tmp, strerror(errno));
+		return false;
+	}
+	bool ok = true;
+	for (size_t i = 0; ok && i < fs->raised_count; i++) {
+		json_t *j = finding_json(fs->raised[i]);
+		ok = json_dumpf(j, f, JSON_COMPACT) == 0 && fputc('\n', f) != EOF;
+		json_decref(j);
+	}
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+		ok = false;
+	if (fclose(f) != 0)
+		ok = false;
+	if (!ok || rename(tmp, path) != 0) {
+		pa_error_set(err, "%s: cannot write: %s", path, strerror(errno));
+		unlink(tmp);
+		return false;
+	}
+	return true;
+}
