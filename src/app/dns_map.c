@@ -54,6 +54,10 @@ struct dns_map_scratch {
 		char owner[DNS_NAME_MAX];
 		struct pa_addr addr;
 	} addr[DNS_MAP_SCRATCH_ADDRS];
+	size_t chain_len;
+	struct {
+		const char *name, *question;
+	} chain[DNS_MAP_SCRATCH_QUESTIONS * (DNS_MAP_CHAIN_MAX + 1)];
 };
 
 struct dns_map {
@@ -338,16 +342,20 @@ static void collect_answer(void *ctx, const struct dns_answer *a)
 	}
 }
 
-/* The question whose CNAME chain (followed forwards inside this message)
- * reaches `owner`, or NULL when no question leads there. */
-static const char *chain_start(const struct dns_map_scratch *s, const char *owner)
+/* Every name reachable from a question through the message's CNAMEs
+ * (followed forwards, DNS_MAP_CHAIN_MAX hops at most, so a CNAME loop ends),
+ * each with the question it started from. Computed once per response so
+ * that attributing each address costs one short scan. */
+static void build_chains(struct dns_map_scratch *s)
 {
+	s->chain_len = 0;
 	for (size_t q = 0; q < s->questions; q++) {
 		const char *cur = s->question[q];
 
 		for (unsigned hop = 0; hop <= DNS_MAP_CHAIN_MAX; hop++) {
-			if (strcmp(cur, owner) == 0)
-				return s->question[q];
+			s->chain[s->chain_len].name = cur;
+			s->chain[s->chain_len].question = s->question[q];
+			s->chain_len++;
 			const char *next = NULL;
 			for (size_t c = 0; c < s->cnames && !next; c++)
 				if (strcmp(s->cname[c].owner, cur) == 0)
@@ -357,6 +365,14 @@ static const char *chain_start(const struct dns_map_scratch *s, const char *owne
 			cur = next;
 		}
 	}
+}
+
+/* The question whose chain reaches `owner`, or NULL. */
+static const char *chain_start(const struct dns_map_scratch *s, const char *owner)
+{
+	for (size_t i = 0; i < s->chain_len; i++)
+		if (strcmp(s->chain[i].name, owner) == 0)
+			return s->chain[i].question;
 	return NULL;
 }
 
@@ -372,6 +388,7 @@ bool dns_map_add_response(struct dns_map *m, const uint8_t *msg, size_t len, int
 	 * addresses; keep what parsed cleanly. */
 	if (!hdr.is_response)
 		return ok;
+	build_chains(s);
 	for (size_t i = 0; i < s->addrs; i++) {
 		const char *name = chain_start(s, s->addr[i].owner);
 
