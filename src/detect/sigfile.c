@@ -258,6 +258,16 @@ static bool parse_entry(struct yaml_doc *y, yaml_node_t *entry, struct detect_si
 			ok = false;
 			continue;
 		}
+		bool duplicate = false;
+		for (size_t j = 0; j < i && !duplicate; j++) {
+			const char *earlier = yaml_node_scalar(yaml_map_at(y, entry, j, NULL));
+			duplicate = earlier && strcmp(earlier, k) == 0;
+		}
+		if (duplicate) {
+			pa_diag_error(diag, y->path, yaml_node_line(key), "duplicate key '%s'", k);
+			ok = false;
+			continue;
+		}
 		const char *v = yaml_node_scalar(value);
 		if (strcmp(k, "type") == 0) {
 			if (!(s->type = scalar_or_error(y, value, k, diag)))

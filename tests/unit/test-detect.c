@@ -468,6 +468,8 @@ static void test_check_signature_errors(void **state)
 	EXPECT_ERROR("signatures:\n  - type: x\n    pattern: '1'\n    context: [\"a b\"]\n",
 		     "t.yaml:4: context key must be");
 	EXPECT_ERROR("signatures: [\n", "t.yaml:2: YAML syntax error");
+	EXPECT_ERROR("signatures:\n  - type: x\n    pattern: 'a'\n    context: [k]\n    context: [j]\n",
+		     "t.yaml:5: duplicate key 'context'");
 	EXPECT_ERROR("rules: []\n", "t.yaml:1: neither a signature file");
 	/* every problem, not just the first */
 	assert_false(check_text("signatures:\n  - type: x\n    pattern: 'a('\n"
