@@ -1,0 +1,39 @@
+/*
+ * manifest.h — DIR/manifest.json: the SHA-256 and size of every file an
+ * audit read or wrote (input captures, policy, signatures, device profile,
+ * recipient catalogue, GeoIP databases with their metadata, evidence files,
+ * the outputs), the tool version and the command line. Written last, after
+ * every other output; `privaudit verify DIR` (evidence_verify) checks it.
+ *
+ * Schema (docs/findings.md):
+ *   {"tool": {"name", "version"}, "command_line", "created",
+ *    "files": [{"role", "path", "resolved", "relative", "size", "sha256", "meta"?}]}
+ * "relative": true for files inside DIR (path relative to DIR), else "path"
+ * is as given and "resolved" the absolute path at the time of the run.
+ */
+#ifndef PA_MANIFEST_H
+#define PA_MANIFEST_H
+
+#include <jansson.h>
+
+#include "geo/geo.h"
+#include "privaudit.h"
+
+/* One file (or folder: every regular file under it, recursively, sorted). */
+struct manifest_entry {
+	const char *role; /* "capture", "policy", "signatures", "device", "recipients", "geoip", "keylog", ... */
+	const char *path;
+	json_t *meta;     /* borrowed; copied into the entry (GeoIP metadata), may be NULL */
+};
+
+/* Hashes the entries, then DIR/evidence/ and the outputs present in DIR
+ * (flows.jsonl, observations.jsonl, findings.jsonl, report.json,
+ * report.html), and writes DIR/manifest.json through a temporary name.
+ * false with err set when an entry cannot be read or the file not written. */
+bool manifest_write(const char *dir, const struct manifest_entry *entries, size_t n,
+		    const char *command_line, struct pa_error *err);
+
+/* A GeoIP database's metadata for its manifest entry (new reference). */
+json_t *manifest_geoip_meta(const struct geo_db_info *db);
+
+#endif
