@@ -132,6 +132,17 @@ static int cmd_check(int argc, char **argv)
 	return bad ? PA_EXIT_USAGE : PA_EXIT_CLEAN;
 }
 
+/* verify DIR: re-hash everything DIR/manifest.json lists (report/evidence.h). */
+static int cmd_verify(int argc, char **argv)
+{
+	int evidence_verify(const char *dir, FILE *out);
+	if (argc != 2) {
+		fprintf(stderr, "usage: privaudit verify DIR\n");
+		return PA_EXIT_USAGE;
+	}
+	return evidence_verify(argv[1], stdout) ? PA_EXIT_FINDINGS : PA_EXIT_CLEAN;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -153,6 +164,8 @@ int main(int argc, char **argv)
 		return cmd_live(argc - 1, argv + 1);
 	if (!strcmp(cmd, "check"))
 		return cmd_check(argc - 1, argv + 1);
+	if (!strcmp(cmd, "verify"))
+		return cmd_verify(argc - 1, argv + 1);
 	fprintf(stderr, "privaudit: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return PA_EXIT_USAGE;
