@@ -11,7 +11,8 @@ enum opt_id {
 	OPT_POLICY = 256, OPT_DEVICE, OPT_SIGNATURES, OPT_GEOIP, OPT_OUT, OPT_QUIET, OPT_VERBOSE,
 	OPT_SHOW_VALUES, OPT_TCP_TIMEOUT, OPT_UDP_TIMEOUT, OPT_MAX_FLOWS, OPT_FRAG_MEMORY,
 	OPT_CONSENT_AT, OPT_INTERFACE, OPT_BPF, OPT_SNAPLEN, OPT_BUFFER, OPT_NO_PROMISC, OPT_RING_MB,
-	OPT_RING_SECONDS, OPT_RING_FILES, OPT_USER,
+	OPT_RING_SECONDS, OPT_RING_FILES, OPT_USER, OPT_RECIPIENTS, OPT_COUNTRY_OVERRIDES,
+	OPT_UPLOAD_THRESHOLD, OPT_NO_EVIDENCE,
 };
 
 struct cli_option {
@@ -37,6 +38,10 @@ static const struct cli_option options[] = {
 	{"device", "FILE", OPT_DEVICE, BOTH, "test phone profile (signatures/devices/*.yaml): its IP/MAC and real identifier values"},
 	{"signatures", "DIR", OPT_SIGNATURES, BOTH, "signature folder (default: signatures/ of the source tree)"},
 	{"geoip", "FILE", OPT_GEOIP, BOTH, "MaxMind-format database; repeatable (default: data/geoip/ from tools/fetch-geoip)"},
+	{"recipients", "FILE", OPT_RECIPIENTS, BOTH, "recipient catalogue (default: recipients.yaml of the signature folder)"},
+	{"country-overrides", "FILE", OPT_COUNTRY_OVERRIDES, BOTH, "CIDR -> country lines that override GeoIP (docs/findings.md)"},
+	{"upload-threshold", "BYTES", OPT_UPLOAD_THRESHOLD, BOTH, "unread upload abroad that makes an 'unverified transfer' finding (default 65536)"},
+	{"no-evidence", NULL, OPT_NO_EVIDENCE, CLI_AUDIT, "do not copy each finding's packets into DIR/evidence/"},
 	{"consent-at", "TIME", OPT_CONSENT_AT, BOTH, "moment consent was given (ISO 8601 or Unix seconds)"},
 	{"out", "DIR", OPT_OUT, BOTH, "write flows.jsonl, observations.jsonl, report.json, ... into DIR"},
 	{"quiet", NULL, OPT_QUIET, BOTH, "no summary or status line; also -q"},
@@ -201,6 +206,14 @@ bool cli_parse(struct cli_options *o, enum cli_command cmd, int argc, char **arg
 			o->audit.geoip[o->audit.geoip_count++] = optarg;
 			break;
 		case OPT_OUT: o->audit.out_dir = optarg; break;
+		case OPT_RECIPIENTS: o->audit.recipients_file = optarg; break;
+		case OPT_COUNTRY_OVERRIDES: o->audit.country_overrides = optarg; break;
+		case OPT_UPLOAD_THRESHOLD:
+			if (!parse_number("upload-threshold", optarg, 1, 1e12, &v, err))
+				return false;
+			o->audit.upload_threshold = (uint64_t)v;
+			break;
+		case OPT_NO_EVIDENCE: o->audit.no_evidence = true; break;
 		case 'q':
 		case OPT_QUIET: o->audit.quiet = true; break;
 		case 'v':

@@ -10,7 +10,9 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "app/dns.h"
 #include "app/flow_app.h"
@@ -19,6 +21,12 @@
 #include "detect/detect.h"
 #include "flow/device.h"
 #include "geo/geo.h"
+#include "policy/findings.h"
+#include "policy/policy.h"
+#include "policy/recipients.h"
+#include "report/evidence.h"
+#include "report/findings_text.h"
+#include "report/manifest.h"
 #include "report/flows_out.h"
 #include "report/jsonl.h"
 #include "report/observations_out.h"
@@ -43,6 +51,13 @@ struct audit {
 	struct jsonl_out *observations_out;
 	struct summary *summary;
 	uint64_t observations;
+	struct policy *policy;
+	struct recipients *recipients;
+	struct findings *findings;
+	char recipients_path[4096];
+	char default_geoip[4096];        /* tools/fetch-geoip's database when no --geoip */
+	char **evidence_inputs;          /* live: the ring files, read back for evidence */
+	size_t evidence_input_count;
 
 	struct audit_totals totals;
 	struct input_file_info *files;
@@ -111,6 +126,7 @@ static void flow_ended(void *ctx, struct flow *f, enum flow_end_reason why)
 	if (a->flows_out)
 		jsonl_write(a->flows_out, flow_record_json(&rec));
 	summary_add_flow(a->summary, &rec);
+	findings_flow_end(a->findings, &rec);
 }
 
 /* The recipient as far as the flow knows it when a datum is found. */
@@ -130,8 +146,6 @@ static void on_observation(void *ctx, const struct flow *f, const struct pa_obse
 {
 	struct audit *a = ctx;
 	a->observations++;
-	if (!a->observations_out)
-		return;
 	char dst[48];
 	const struct pa_addr *remote = f->device_side == DEVICE_SIDE_DST ? &f->src : &f->dst;
 	struct observation_record r = {
@@ -141,7 +155,23 @@ static void on_observation(void *ctx, const struct flow *f, const struct pa_obse
 		.dst_ip = pa_addr_str(remote, dst, sizeof dst),
 		.dst_port = f->device_side == DEVICE_SIDE_DST ? f->sport : f->dport,
 	};
-	jsonl_write(a->observations_out, observation_record_json(&r, a->cfg.show_values));
+	if (a->observations_out)
+		jsonl_write(a->observations_out, observation_record_json(&r, a->cfg.show_values));
+	findings_observation(a->findings, &r, f);
+}
+
+/* Live mode: a line on stdout the moment a finding is raised. */
+static void on_finding(void *ctx, const struct finding *f)
+{
+	struct audit *a = ctx;
+	if (!a->cfg.live)
+		return;
+	char line[512];
+	finding_line(f, line, sizeof line);
+	if (!a->cfg.quiet && isatty(STDERR_FILENO))
+		fputs("\r\033[K", stderr); /* clear the status line first */
+	printf("finding %s\n", line);
+	fflush(stdout);
 }
 
 /* ---- per packet ----------------------------------------------------------- */
@@ -175,8 +205,10 @@ static bool is_consent_marker(const struct pa_packet *pkt)
 void audit_consent(struct audit *a, int64_t ts_us)
 {
 	/* The first consent counts: data before it was sent without consent. */
-	if (!a->consent_at_us)
+	if (!a->consent_at_us) {
 		a->consent_at_us = ts_us;
+		findings_consent(a->findings, ts_us);
+	}
 }
 
 void audit_tick(struct audit *a, int64_t now_us)
@@ -195,7 +227,7 @@ void audit_progress(const struct audit *a, struct audit_progress *p)
 	p->bytes = a->totals.bytes;
 	p->active_flows = flow_table_stats(a->flows)->active;
 	p->observations = a->observations;
-	p->findings = 0;
+	p->findings = findings_count(a->findings);
 	p->consent_at_us = a->consent_at_us;
 }
 
@@ -292,6 +324,56 @@ bool audit_file(struct audit *a, const char *path, struct pa_error *err)
 
 /* ---- life cycle ----------------------------------------------------------- */
 
+/* Policy model, recipient catalogue and the findings engine. Without a
+ * policy the engine still counts frequency, plausibility and what could not
+ * be inspected; it raises no finding. */
+static bool load_policy_engine(struct audit *a, struct pa_error *err)
+{
+	const struct audit_config *cfg = &a->cfg;
+	struct pa_diag diag = {.out = stderr};
+	if (cfg->policy_file) {
+		a->policy = policy_load(cfg->policy_file, &diag);
+		if (!a->policy) {
+			pa_error_set(err, "%s: policy has %zu error(s)", cfg->policy_file, diag.errors);
+			return false;
+		}
+	}
+	const char *catalogue = cfg->recipients_file;
+	if (!catalogue) {
+		snprintf(a->recipients_path, sizeof a->recipients_path, "%s/recipients.yaml",
+			 cfg->signatures_dir ? cfg->signatures_dir : PA_DEFAULT_SIGNATURES);
+		if (access(a->recipients_path, R_OK) == 0)
+			catalogue = a->recipients_path;
+	} else {
+		snprintf(a->recipients_path, sizeof a->recipients_path, "%s", catalogue);
+	}
+	if (catalogue) {
+		a->recipients = recipients_load(catalogue, &diag);
+		if (!a->recipients) {
+			pa_error_set(err, "%s: recipient catalogue has %zu error(s)", catalogue, diag.errors);
+			return false;
+		}
+	} else {
+		a->recipients_path[0] = 0;
+	}
+
+	struct detect_engine_info info;
+	detect_engine_get_info(a->detect, &info);
+	struct findings_config fc = {
+		.consent_at_us = cfg->consent_at_us,
+		.upload_threshold = cfg->upload_threshold,
+		.lab_known = info.has_location,
+		.lab_lat = info.lat,
+		.lab_lon = info.lon,
+		.lab_radius_km = info.radius_km,
+		.country_overrides = cfg->country_overrides,
+		.on_finding = on_finding,
+		.ctx = a,
+	};
+	a->findings = findings_new(a->policy, a->recipients, &fc, err);
+	return a->findings != NULL;
+}
+
 static bool make_out_dir(const char *dir, struct pa_error *err)
 {
 	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
@@ -335,7 +417,19 @@ struct audit *audit_new(const struct audit_config *cfg, struct pa_error *err)
 		}
 		a->app.detect = a->detect;
 	}
-	a->geo = geo_open(cfg->geoip, cfg->geoip_count, err);
+	if (!load_policy_engine(a, err))
+		goto fail;
+	if (cfg->geoip_count) {
+		a->geo = geo_open(cfg->geoip, cfg->geoip_count, err);
+	} else {
+		/* No --geoip: the database tools/fetch-geoip installs, if it is
+		 * there; otherwise every destination's jurisdiction is "unknown"
+		 * and the report says so. */
+		const char *db = geo_default_database(a->default_geoip, sizeof a->default_geoip);
+		a->geo = geo_open(db ? &db : NULL, db ? 1 : 0, err);
+		if (!db && !cfg->quiet)
+			fprintf(stderr, "privaudit: no GeoIP database (--geoip FILE, or run tools/fetch-geoip): jurisdictions will be unknown\n");
+	}
 	if (!a->geo)
 		goto fail;
 	a->classifier = classifier_new(err);
@@ -365,10 +459,111 @@ fail:
 	return NULL;
 }
 
+/* report.json "memory": what the bench prints next to peak RSS. */
+static json_t *memory_json(const struct audit *a)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	struct detect_engine_info info;
+	detect_engine_get_info(a->detect, &info);
+	return json_pack("{s:I, s:I, s:I, s:I, s:I}",
+		"peak_rss_kib", (json_int_t)ru.ru_maxrss,
+		"flow_entry_bytes", (json_int_t)sizeof(struct flow),
+		"ndpi_flow_bytes", (json_int_t)classify_flow_state_size(),
+		"detect_stream_bytes", (json_int_t)info.stream_state_size,
+		"peak_active_flows", (json_int_t)flow_table_stats(a->flows)->peak_active);
+}
+
+static void add_entry(struct manifest_entry *e, size_t *n, size_t max, const char *role,
+		      const char *path, json_t *meta)
+{
+	if (*n < max && path && path[0])
+		e[(*n)++] = (struct manifest_entry){.role = role, .path = path, .meta = meta};
+}
+
+/* DIR/manifest.json: every input and output with its SHA-256. */
+static bool write_manifest(struct audit *a, struct pa_error *err)
+{
+	const struct audit_config *cfg = &a->cfg;
+	size_t max = a->file_count + a->evidence_input_count + AUDIT_MAX_GEOIP + 8, n = 0;
+	struct manifest_entry *e = pa_xcalloc(max, sizeof *e);
+	for (size_t i = 0; i < a->file_count; i++)
+		if (!a->files[i].failed)
+			add_entry(e, &n, max, "capture", a->files[i].path, NULL);
+	for (size_t i = 0; i < a->evidence_input_count; i++)
+		add_entry(e, &n, max, "capture", a->evidence_inputs[i], NULL);
+	add_entry(e, &n, max, "policy", cfg->policy_file, NULL);
+	add_entry(e, &n, max, "device", cfg->device_file, NULL);
+	add_entry(e, &n, max, "signatures", cfg->signatures_dir ? cfg->signatures_dir : PA_DEFAULT_SIGNATURES, NULL);
+	if (cfg->recipients_file)
+		add_entry(e, &n, max, "recipients", a->recipients_path, NULL);
+	add_entry(e, &n, max, "country-overrides", cfg->country_overrides, NULL);
+	json_t *metas[AUDIT_MAX_GEOIP] = {0};
+	size_t dbs = geo_db_count(a->geo);
+	for (size_t i = 0; i < dbs && i < AUDIT_MAX_GEOIP; i++) {
+		const struct geo_db_info *db = geo_db(a->geo, i);
+		metas[i] = manifest_geoip_meta(db);
+		add_entry(e, &n, max, "geoip", db->path, metas[i]);
+	}
+	bool ok = manifest_write(cfg->out_dir, e, n, cfg->command_line, err);
+	for (size_t i = 0; i < AUDIT_MAX_GEOIP; i++)
+		json_decref(metas[i]);
+	free(e);
+	return ok;
+}
+
+/* Writes what only exists at the end: findings.jsonl, evidence, report.json,
+ * the manifest. Every file is attempted; the first error is returned. */
+static bool write_final_outputs(struct audit *a, const struct summary_inputs *si,
+				struct pa_error *err)
+{
+	const char *dir = a->cfg.out_dir;
+	struct pa_error e = {{0}};
+	bool ok = true;
+#define KEEP_FIRST_ERROR() do { if (ok) *err = e; ok = false; \
+	fprintf(stderr, "privaudit: %s\n", e.msg); } while (0)
+
+	if (!findings_write_jsonl(a->findings, dir, &e))
+		KEEP_FIRST_ERROR();
+	struct evidence_stats ev = {0};
+	if (!a->cfg.no_evidence && findings_count(a->findings)) {
+		char **inputs = a->evidence_inputs;
+		size_t count = a->evidence_input_count;
+		char **paths = NULL;
+		if (!inputs) {
+			paths = pa_xcalloc(a->file_count + 1, sizeof *paths);
+			for (size_t i = 0; i < a->file_count; i++)
+				paths[i] = a->files[i].path;
+			inputs = paths;
+			count = a->file_count;
+		}
+		if (!evidence_write(a->findings, inputs, count, dir, &ev, &e))
+			KEEP_FIRST_ERROR();
+		free(paths);
+	}
+
+	json_t *report = summary_report_json(a->summary, si, &a->cfg);
+	json_t *policy_part = findings_report_json(a->findings);
+	json_object_update(report, policy_part);
+	json_decref(policy_part);
+	json_object_set_new(report, "evidence", json_pack("{s:b, s:I, s:I, s:I}",
+		"written", !a->cfg.no_evidence, "files", (json_int_t)ev.files,
+		"packets", (json_int_t)ev.packets, "missing_packets", (json_int_t)ev.missing));
+	json_object_set_new(report, "memory", memory_json(a));
+	if (!report_json_write(dir, report, &e))
+		KEEP_FIRST_ERROR();
+	json_decref(report);
+
+	if (!write_manifest(a, &e))
+		KEEP_FIRST_ERROR();
+#undef KEEP_FIRST_ERROR
+	return ok;
+}
+
 int audit_finish(struct audit *a, FILE *out)
 {
-	int rc_write = 0;
 	flow_table_flush(a->flows);
+	findings_finish(a->findings);
 	struct summary_inputs si = {
 		.totals = &a->totals,
 		.files = a->files,
@@ -382,27 +577,39 @@ int audit_finish(struct audit *a, FILE *out)
 		.consent_at_us = a->consent_at_us,
 		.observations = a->observations,
 	};
-	if (out)
+	if (out) {
 		summary_print(a->summary, &si, out);
-	if (a->cfg.out_dir) {
-		struct pa_error err;
-		if (!summary_write_report(a->summary, &si, &a->cfg, a->cfg.out_dir, &err)) {
-			fprintf(stderr, "privaudit: %s\n", err.msg);
-			return PA_EXIT_INTERNAL;
-		}
+		findings_print(a->findings, out);
 	}
+
+	bool write_failed = false;
+	/* The streamed outputs are closed first: the manifest hashes them. */
 	struct jsonl_out **outs[] = {&a->flows_out, &a->observations_out};
 	for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {
 		struct pa_error err;
 		if (*outs[i] && !jsonl_close(*outs[i], &err)) {
 			fprintf(stderr, "privaudit: %s\n", err.msg);
-			rc_write = PA_EXIT_INTERNAL;
+			write_failed = true;
 		}
 		*outs[i] = NULL;
 	}
-	if (rc_write)
-		return rc_write;
+	if (a->cfg.out_dir) {
+		struct pa_error err;
+		if (!write_final_outputs(a, &si, &err))
+			write_failed = true;
+	}
+	if (write_failed)
+		return PA_EXIT_INTERNAL;
+	if (findings_violations(a->findings))
+		return PA_EXIT_FINDINGS;
 	return a->input_failed ? PA_EXIT_USAGE : PA_EXIT_CLEAN;
+}
+
+void audit_add_evidence_input(struct audit *a, const char *path)
+{
+	a->evidence_inputs = pa_xrealloc(a->evidence_inputs,
+					 (a->evidence_input_count + 1) * sizeof *a->evidence_inputs);
+	a->evidence_inputs[a->evidence_input_count++] = pa_xstrdup(path);
 }
 
 void audit_free(struct audit *a)
@@ -422,6 +629,12 @@ void audit_free(struct audit *a)
 	detect_scratch_free(a->app.scratch);
 	detect_engine_free(a->detect);
 	summary_free(a->summary);
+	findings_free(a->findings);
+	policy_free(a->policy);
+	recipients_free(a->recipients);
+	for (size_t i = 0; i < a->evidence_input_count; i++)
+		free(a->evidence_inputs[i]);
+	free(a->evidence_inputs);
 	dns_map_free(a->dns);
 	decoder_free(a->decoder);
 	classifier_free(a->classifier);

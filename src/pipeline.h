@@ -18,6 +18,10 @@ struct audit_config {
 	const char *device_file;    /* signatures/devices/X.yaml */
 	const char *signatures_dir; /* signatures/ */
 	const char *policy_file;
+	const char *recipients_file;   /* catalogue; NULL = <signatures>/recipients.yaml */
+	const char *country_overrides; /* CIDR -> country file, or NULL */
+	uint64_t upload_threshold;     /* unverified transfer abroad; 0 = default */
+	bool no_evidence;              /* no DIR/evidence/ */
 	const char *geoip[AUDIT_MAX_GEOIP];
 	size_t geoip_count;
 	bool quiet;
@@ -37,6 +41,10 @@ struct capture_loss {
 	uint64_t evidence_lost;  /* packets the evidence ring could not write */
 	char evidence_error[sizeof(struct pa_error)];
 };
+
+/* A finding as it is raised (live mode prints a line for each). */
+struct finding;
+typedef void (*audit_finding_fn)(void *ctx, const struct finding *f);
 
 /* Counters for a live status line. */
 struct audit_progress {
@@ -85,6 +93,10 @@ void audit_progress(const struct audit *a, struct audit_progress *p);
 /* A UDP datagram whose payload starts with this marks the consent moment in
  * a capture (docs/findings.md); live mode writes one into its evidence. */
 #define PA_CONSENT_MARKER "PRIVAUDIT-CONSENT"
+
+/* Live: a capture file (closed ring file) to read back for the evidence of
+ * findings, in order; packet numbers count across them as the audit did. */
+void audit_add_evidence_input(struct audit *a, const char *path);
 
 /* Ends all flows, writes the outputs; returns the exit code (enum pa_exit). */
 int audit_finish(struct audit *a, FILE *summary);

@@ -47,7 +47,9 @@ struct detect_engine_info {
 	size_t signatures;       /* pattern signatures loaded */
 	size_t device_values;    /* identifier values of the device profile */
 	size_t device_literals;  /* derived encodings compiled as literals */
-	bool has_location;       /* the profile has a lab point */
+	bool has_location;       /* the profile has a lab point: */
+	double lat, lon;         /* WGS-84 degrees */
+	double radius_km;
 	size_t stream_state_size;/* bytes of Hyperscan state per open stream */
 };
 void detect_engine_get_info(const struct detect_engine *engine, struct detect_engine_info *info);

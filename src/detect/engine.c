@@ -174,6 +174,9 @@ void detect_engine_get_info(const struct detect_engine *e, struct detect_engine_
 	info->device_values = e->device.ident_count;
 	info->device_literals = e->literal_count;
 	info->has_location = e->device.has_location;
+	info->lat = e->device.lat;
+	info->lon = e->device.lon;
+	info->radius_km = e->device.radius_m / 1000.0;
 	info->stream_state_size = e->stream_size;
 }
 

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #define TOP_RECIPIENTS 15
@@ -283,20 +284,25 @@ json_t *summary_json(const struct summary *s, const struct summary_inputs *in)
 	return o;
 }
 
-bool summary_write_report(const struct summary *s, const struct summary_inputs *in,
-			  const struct audit_config *cfg, const char *dir, struct pa_error *err)
+json_t *summary_report_json(const struct summary *s, const struct summary_inputs *in,
+			    const struct audit_config *cfg)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "tool", json_pack("{s:s, s:s, s:s?}", "name", "privaudit",
 		"version", PA_VERSION, "command_line", cfg->command_line));
 	json_object_set_new(o, "summary", summary_json(s, in));
+	return o;
+}
 
+bool report_json_write(const char *dir, const json_t *report, struct pa_error *err)
+{
 	char path[4096], tmp[4096];
 	snprintf(path, sizeof path, "%s/report.json", dir);
 	snprintf(tmp, sizeof tmp, "%s/.report.json.tmp", dir);
-	bool ok = json_dump_file(o, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) == 0 && rename(tmp, path) == 0;
-	if (!ok)
+	bool ok = json_dump_file(report, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) == 0 && rename(tmp, path) == 0;
+	if (!ok) {
 		pa_error_set(err, "%s: cannot write: %s", path, strerror(errno));
-	json_decref(o);
+		unlink(tmp);
+	}
 	return ok;
 }

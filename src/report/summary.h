@@ -33,9 +33,12 @@ struct summary *summary_new(void);
 void summary_free(struct summary *s);
 void summary_add_flow(struct summary *s, const struct flow_record *r);
 void summary_print(const struct summary *s, const struct summary_inputs *in, FILE *out);
+/* The report document: tool, command line and the summary (new reference);
+ * the pipeline adds the policy engine's part before writing it. */
+json_t *summary_report_json(const struct summary *s, const struct summary_inputs *in,
+			    const struct audit_config *cfg);
 /* DIR/report.json, through a temporary name. */
-bool summary_write_report(const struct summary *s, const struct summary_inputs *in,
-			  const struct audit_config *cfg, const char *dir, struct pa_error *err);
+bool report_json_write(const char *dir, const json_t *report, struct pa_error *err);
 /* The summary's machine-readable form (new reference), part of report.json. */
 json_t *summary_json(const struct summary *s, const struct summary_inputs *in);
 
