@@ -6,6 +6,9 @@
 #   dns              the lab DNS server answers the host catalogue
 #   scenario NAME    capture + key log + ground truth, every datum located,
 #                    monitor capture = phone capture packet for packet
+#   tls NAME PRIVAUDIT  the scenario checks, then `privaudit audit --keylog`
+#                    finds every value planted inside TLS (tls-check.py);
+#                    skipped (77) while privaudit has no --keylog
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -37,7 +40,7 @@ dns)
 	  ip netns exec "$NS_PHONE" python3 "$here/dns-check.py" "$root/tools/lab/catalogue.tsv" ) ||
 		fail "DNS check failed"
 	;;
-scenario)
+scenario|tls)
 	name=${2:?scenario name}
 	start=$(date +%s)
 	"$root/tools/lab/run-scenario" "$name" "$work/out" >"$work/paths" 2>"$work/log" ||
@@ -71,7 +74,15 @@ PY
 	size=$(stat -c %s "$work/out/$name.pcapng")
 	[ "$size" -le 20000000 ] || fail "capture of $size bytes (bound: 20 MB)"
 	ip netns list | grep -q "^pa.*-phone" && echo "note: other lab runs active: $(ip netns list | grep -c '^pa')"
-	echo "PASS: $name in ${secs}s, capture $size bytes"
+	echo "scenario: $name in ${secs}s, capture $size bytes"
+	if [ "$1" = tls ]; then
+		python3 "$here/tls-check.py" "${3:?privaudit binary}" "$root" "$work/out/$name.pcapng" \
+			"$work/audit"
+		rc=$?
+		[ $rc -eq 77 ] && exit 77
+		[ $rc -eq 0 ] || fail "privaudit missed values inside TLS (above)"
+	fi
+	echo "PASS: $name"
 	;;
-*) echo "usage: $0 setup-teardown|dns|scenario NAME" >&2; exit 2 ;;
+*) echo "usage: $0 setup-teardown|dns|scenario NAME|tls NAME PRIVAUDIT" >&2; exit 2 ;;
 esac

@@ -11,6 +11,10 @@ foreach(scenario lanxin-leaky lanxin-clean lanhu-leaky lanhu-clean encodings smo
   add_test(NAME lab-scenario-${scenario} COMMAND ${PA_LAB_TEST} scenario ${scenario})
   list(APPEND PA_LAB_CASES scenario-${scenario})
 endforeach()
+# Decryption: the scenario, then privaudit audit --keylog must find every
+# value planted inside TLS in the right field, flow and packet.
+add_test(NAME lab-tls-matrix COMMAND ${PA_LAB_TEST} tls tls-matrix $<TARGET_FILE:privaudit>)
+list(APPEND PA_LAB_CASES tls-matrix)
 foreach(case ${PA_LAB_CASES})
   set_tests_properties(lab-${case} PROPERTIES LABELS lab SKIP_RETURN_CODE 77
     TIMEOUT 120 RUN_SERIAL TRUE)

@@ -170,6 +170,13 @@ lab_make_certs() {
 	openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
 		-days 30 -extfile "$d/ext.cnf" -out "$d/server.pem" 2>/dev/null
 	[ -s "$d/server.pem" ] || lab_die "could not make the lab certificates"
+	# A second, RSA server certificate for the ECDHE-RSA and RSA key exchange
+	# suites; nginx picks the one matching the suite the client offers.
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=lab server (RSA)" \
+		-keyout "$d/server-rsa.key" -out "$d/server-rsa.csr" 2>/dev/null
+	openssl x509 -req -in "$d/server-rsa.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
+		-days 30 -extfile "$d/ext.cnf" -out "$d/server-rsa.pem" 2>/dev/null
+	[ -s "$d/server-rsa.pem" ] || lab_die "could not make the lab RSA certificate"
 }
 
 lab_write_dnsmasq_conf() {
@@ -219,7 +226,12 @@ http {
 		listen [::]:443 ssl http2 default_server;
 		ssl_certificate $LAB_RUN/tls/server.pem;
 		ssl_certificate_key $LAB_RUN/tls/server.key;
+		ssl_certificate $LAB_RUN/tls/server-rsa.pem;
+		ssl_certificate_key $LAB_RUN/tls/server-rsa.key;
 		ssl_protocols TLSv1.2 TLSv1.3;
+		# Sessions resume by ticket (default) and, for clients without
+		# tickets, by session ID from this cache.
+		ssl_session_cache shared:lab:1m;
 		location /download/ { alias $LAB_RUN/www/; }
 		location / { return 200 '{"code":0,"result":"ok"}\n'; }
 	}

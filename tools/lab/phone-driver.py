@@ -15,17 +15,18 @@ import random
 import socket
 import ssl
 import struct
-import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import plant  # noqa: E402
+import tls_clients  # noqa: E402
 
 DNS_SERVER = "39.156.66.53"
 USER_AGENT = "Dalvik/2.1.0 (Linux; U; Android 12; LAB-PHONE Build/SKQ1.220303.001)"
 IO_TIMEOUT = 5.0
+# Not exported by Python's ssl module; OpenSSL 3's value.
+SSL_OP_NO_ENCRYPT_THEN_MAC = 1 << 19
 
 
 def now_iso(ts):
@@ -48,11 +49,14 @@ class Driver:
 		self.truth.write(json.dumps(record, ensure_ascii=False) + "\n")
 		self.truth.flush()
 
-	def datum(self, p, field, protocol, host, dst, dport, sport, transport, wire, step):
-		self.emit({"record": "datum", "type": p.type, "value": p.value, "encoding": p.encoding,
-			   "text": p.text, "field": field, "protocol": protocol, "hostname": host,
-			   "dst_ip": dst, "dst_port": dport, "src_port": sport, "transport": transport,
-			   "wire_hex": wire.hex(), "step": step, "ts": time.time()})
+	def datum(self, p, field, protocol, host, dst, dport, sport, transport, wire, step, tls=None):
+		rec = {"record": "datum", "type": p.type, "value": p.value, "encoding": p.encoding,
+		       "text": p.text, "field": field, "protocol": protocol, "hostname": host,
+		       "dst_ip": dst, "dst_port": dport, "src_port": sport, "transport": transport,
+		       "wire_hex": wire.hex(), "step": step, "ts": time.time()}
+		if tls:
+			rec["tls"] = tls
+		self.emit(rec)
 
 	# --- DNS -----------------------------------------------------------------
 	def dns_query(self, name, qtype, step):
@@ -171,8 +175,9 @@ class Driver:
 
 	def build_body(self, spec):
 		plants = []
+		pad = "x" * int(spec.get("pad_bytes", 0))
 		if "form" in spec:
-			parts = []
+			parts = ["pad=" + pad] if pad else []
 			for key, tmpl in spec["form"].items():
 				text, pl = plant.expand(str(tmpl), self.values)
 				parts.append("%s=%s" % (key, text))
@@ -180,6 +185,9 @@ class Driver:
 			return "&".join(parts).encode(), "application/x-www-form-urlencoded", plants
 		if "json" in spec:
 			doc = self.expand_json(spec["json"], "", plants)
+			if pad:
+				# Filler first: the planted values land in a later TLS record.
+				doc = dict({"pad": pad}, **doc)
 			return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode(), \
 				"application/json; charset=utf-8", plants
 		if "body" in spec:
@@ -213,33 +221,61 @@ class Driver:
 		self.contacted.setdefault(host, set()).add(dst)
 		return socket.create_connection((dst, port), timeout=IO_TIMEOUT), dst
 
-	def tls_context(self, version, alpn):
+	def tls_context(self, version, alpn, spec=None):
+		spec = spec or {}
 		ctx = ssl.create_default_context(cafile=self.ca)
 		ctx.keylog_filename = self.keylog
 		v = {"1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}[str(version)]
 		ctx.minimum_version = ctx.maximum_version = v
 		ctx.set_alpn_protocols([alpn])
+		if spec.get("ciphers"):
+			ctx.set_ciphers(spec["ciphers"])
+		if spec.get("etm") is False:
+			ctx.options |= SSL_OP_NO_ENCRYPT_THEN_MAC
+		if spec.get("resume") == "id":
+			# No ticket: the server must resume from its session cache by ID.
+			ctx.options |= ssl.OP_NO_TICKET
 		return ctx
 
 	def step_http(self, spec, step, scheme):
 		host = spec["host"]
 		tls = scheme == "https"
-		if tls and spec.get("http2"):
-			return self.step_http2(spec, step)
+		if tls and (spec.get("http2") or spec.get("client") == "curl" or spec.get("download")):
+			return self.step_curl(spec, step)
+		if tls and spec.get("key_update"):
+			return self.step_key_update(spec, step)
 		port = int(spec.get("port", 443 if tls else 80))
-		method, path, headers, body, plants = self.build_http(spec, host)
-		head = "%s %s HTTP/1.1\r\n" % (method, path)
-		head += "".join("%s: %s\r\n" % h for h in headers) + "Connection: close\r\n\r\n"
-		raw, dst = self.connect(host, port, spec)
-		sport = raw.getsockname()[1]
-		sock = self.tls_context(spec.get("tls", "1.3"), "http/1.1").wrap_socket(raw, server_hostname=host) \
-			if tls else raw
-		sock.sendall(head.encode() + body)
-		status = self.read_response(sock)
-		sock.close()
-		proto = "https" if tls else "http"
-		for p, field, wire in plants:
-			self.datum(p, field, proto, host, dst, port, sport, "tcp", wire, step)
+		version = str(spec.get("tls", "1.3"))
+		if spec.get("resume") and (not tls or spec["resume"] not in ("ticket", "id")
+					   or version == "1.3" and spec["resume"] == "id"):
+			raise ValueError("step %d: resume is ticket (TLS 1.2/1.3) or id (TLS 1.2)" % step)
+		ctx = self.tls_context(version, "http/1.1", spec) if tls else None
+		session = None
+		# resume: a full handshake, then a second connection resuming its session.
+		for attempt in range(2 if spec.get("resume") else 1):
+			method, path, headers, body, plants = self.build_http(spec, host)
+			head = "%s %s HTTP/1.1\r\n" % (method, path)
+			head += "".join("%s: %s\r\n" % h for h in headers) + "Connection: close\r\n\r\n"
+			raw, dst = self.connect(host, port, spec)
+			sport = raw.getsockname()[1]
+			info = None
+			sock = raw
+			if tls:
+				sock = ctx.wrap_socket(raw, server_hostname=host, session=session)
+				resumed = spec["resume"] if attempt else None
+				if attempt and not sock.session_reused:
+					raise RuntimeError("%s: TLS session was not resumed (%s)" % (host, spec["resume"]))
+				info = tls_clients.tls_info(sock.version().replace("TLSv", ""), sock.cipher()[0],
+							    sock.selected_alpn_protocol(), spec.get("etm"), resumed)
+				tls_clients.expect_suite(spec, info["version"], info["cipher"], host)
+			sock.sendall(head.encode() + body)
+			status = self.read_response(sock)
+			if tls:
+				session = sock.session
+			sock.close()
+			proto = "https" if tls else "http"
+			for p, field, wire in plants:
+				self.datum(p, field, proto, host, dst, port, sport, "tcp", wire, step, info)
 		return status
 
 	@staticmethod
@@ -258,37 +294,68 @@ class Driver:
 			raise RuntimeError("unexpected HTTP response %r" % line)
 		return line
 
-	def step_http2(self, spec, step):
-		"""HTTP/2 over TLS via curl (ALPN h2), keys to the same key log."""
+	def step_curl(self, spec, step):
+		"""HTTPS through curl: HTTP/2 (ALPN h2) or HTTP/1.1, a chosen cipher
+		or TLS 1.3 suite, or a download; keys to the same key log."""
 		host = spec["host"]
 		port = int(spec.get("port", 443))
 		method, path, headers, body, plants = self.build_http(spec, host)
+		if spec.get("download"):
+			path = "/download/" + self.download_file(int(spec["download"]))
 		dst = spec.get("ip") or self.resolve(host, bool(spec.get("ipv6")))
 		self.contacted.setdefault(host, set()).add(dst)
-		addr = "[%s]" % dst if ":" in dst else dst
-		cmd = ["curl", "-sS", "--http2", "--cacert", self.ca, "-X", method, "-o", "/dev/null",
-		       "-w", "%{local_port} %{http_version} %{http_code}", "--max-time", str(IO_TIMEOUT),
-		       "--resolve", "%s:%d:%s" % (host, port, addr),
-		       "--tlsv" + str(spec.get("tls", "1.3")), "--tls-max", str(spec.get("tls", "1.3"))]
-		for name, val in headers:
-			if name.lower() not in ("host", "content-length"):
-				cmd += ["-H", "%s: %s" % (name, val)]
-		tmp = None
-		if body:
-			tmp = tempfile.NamedTemporaryFile(delete=False)
-			tmp.write(body)
-			tmp.close()
-			cmd += ["--data-binary", "@" + tmp.name]
-		cmd.append("https://%s:%d%s" % (host, port, path))
-		env = dict(os.environ, SSLKEYLOGFILE=self.keylog)
-		out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=IO_TIMEOUT + 5)
-		if tmp:
-			os.unlink(tmp.name)
-		fields = out.stdout.split()
-		if out.returncode != 0 or len(fields) != 3 or fields[1] != "2" or fields[2] != "200":
-			raise RuntimeError("curl HTTP/2 to %s failed: %s %s" % (host, out.stdout, out.stderr))
+		sport, info = tls_clients.curl(self.ca, self.keylog, host, port, dst, method, path,
+					       headers, body, spec)
 		for p, field, wire in plants:
-			self.datum(p, field, "https", host, dst, port, int(fields[0]), "tcp", wire, step)
+			self.datum(p, field, "https", host, dst, port, sport, "tcp", wire, step, info)
+
+	def download_file(self, size):
+		"""A file of SIZE random bytes under the lab's web root (nginx serves
+		/download/ from LAB_RUN/www), made once per size."""
+		name = "blob-%d.bin" % size
+		path = os.path.join(os.environ["LAB_RUN"], "www", name)
+		if not os.path.exists(path):
+			with open(path + ".tmp", "wb") as f:
+				left = size
+				while left > 0:
+					f.write(os.urandom(min(left, 1 << 20)))
+					left -= 1 << 20
+			os.rename(path + ".tmp", path)
+		return name
+
+	def step_key_update(self, spec, step):
+		"""TLS 1.3 over openssl s_client with HTTP/1.1 keep-alive: a request,
+		a KeyUpdate both ways (K), a request, a KeyUpdate of the client's keys
+		only (k), a last request. Every request plants its values."""
+		host = spec["host"]
+		port = int(spec.get("port", 443))
+		if str(spec.get("tls", "1.3")) != "1.3":
+			raise ValueError("step %d: key_update needs TLS 1.3" % step)
+		dst = spec.get("ip") or self.resolve(host, bool(spec.get("ipv6")))
+		self.contacted.setdefault(host, set()).add(dst)
+		client = tls_clients.SClient(self.ca, self.keylog, host, port, dst, spec)
+		sent = []
+		try:
+			for n, command in enumerate((None, b"K\n", b"k\n")):
+				if command:
+					client.send(command)
+				method, path, headers, body, plants = self.build_http(spec, host)
+				last = n == 2
+				head = "%s %s HTTP/1.1\r\n" % (method, path)
+				head += "".join("%s: %s\r\n" % h for h in headers)
+				head += "Connection: %s\r\n\r\n" % ("close" if last else "keep-alive")
+				client.send(head.encode() + body)
+				client.wait_for(b'"result":"ok"', n + 1)
+				sent.append((n, plants))
+		finally:
+			version, cipher = client.finish()
+		tls_clients.expect_suite(spec, version, cipher, host)
+		if client.out.count(b"KEYUPDATE") != 2:
+			raise RuntimeError("%s: s_client did not send both KeyUpdates" % host)
+		for updates, plants in sent:
+			info = tls_clients.tls_info(version, cipher, "http/1.1", key_updates=updates)
+			for p, field, wire in plants:
+				self.datum(p, field, "https", host, dst, port, client.sport, "tcp", wire, step, info)
 
 	# --- plain TCP / UDP ------------------------------------------------------
 	def step_raw(self, spec, step, transport):
@@ -352,6 +419,9 @@ class Driver:
 			t = time.time()
 			self.emit({"record": "consent", "time": now_iso(t), "step": index,
 				   "note": (spec or {}).get("note", "user tapped agree") if isinstance(spec, dict) else spec})
+		elif kind == "tls_suites":
+			for sub in tls_clients.suite_steps(spec):
+				self.run_step(sub, index)
 		elif kind == "matrix":
 			for sub in matrix_steps(spec, self.values):
 				self.run_step(sub, index)

@@ -74,12 +74,14 @@ class Locator:
 		if self.decrypted is None:
 			self.decrypted = decrypted_by_frame(self.capture, self.keylog)
 		frames = self.flow_frames(key)
-		start = self.cursor.get(key, 0)
+		# The same value sent again on one connection (requests on a kept-alive
+		# TLS connection) is the next occurrence: search after the last one.
+		start = self.cursor.get((key, text), 0)
 		for number in sorted(frames):
 			if number < start:
 				continue
 			if text in self.decrypted.get(number, b""):
-				self.cursor[key] = number
+				self.cursor[(key, text)] = number + 1
 				return number, None
 		for number in sorted(frames):
 			if text in self.decrypted.get(number, b""):
