@@ -116,11 +116,23 @@ static double component_m(double lab, double seen, bool is_lon, double at_lat)
 	return is_lon ? m * cos(at_lat * M_PI / 180) : m;
 }
 
+/*
+ * Encoding names: the datum ("e6" alone is WGS-84 micro-degrees, the GPS
+ * integer form), "-lonlat" when a pair is written longitude first, "-lat" /
+ * "-lon" for one coordinate alone. The lab's ground truth uses the same names.
+ */
+static const char *const location_names[2][3][4] = {
+	{ { "wgs84", "wgs84-lonlat", "wgs84-lat", "wgs84-lon" },
+	  { "gcj02", "gcj02-lonlat", "gcj02-lat", "gcj02-lon" },
+	  { "bd09", "bd09-lonlat", "bd09-lat", "bd09-lon" } },
+	{ { "e6", "e6-lonlat", "e6-lat", "e6-lon" },
+	  { "gcj02-e6", "gcj02-e6-lonlat", "gcj02-e6-lat", "gcj02-e6-lon" },
+	  { "bd09-e6", "bd09-e6-lonlat", "bd09-e6-lat", "bd09-e6-lon" } },
+};
+
 bool coords_match_lab(const struct detect_device *dev, int which, double a, int dec_a, double b,
 		      int dec_b, bool micro, const char **encoding)
 {
-	static const char *const names[3] = { "wgs84", "gcj02", "bd09" };
-	static const char *const names_e6[3] = { "wgs84-e6", "gcj02-e6", "bd09-e6" };
 	double lat[3], lon[3];
 	if (!dev->has_location || dec_a < 2 || (which == 0 && dec_b < 2))
 		return false;
@@ -129,31 +141,35 @@ bool coords_match_lab(const struct detect_device *dev, int which, double a, int 
 	coords_gcj02_to_bd09(lat[1], lon[1], &lat[2], &lon[2]);
 
 	double best = INFINITY;
-	int best_datum = -1;
+	int best_datum = -1, best_shape = 0;
 	for (int d = 0; d < 3; d++) {
-		double dist;
-		bool ok;
-		if (which == 0) {
-			/* either order: (lat, lon) or (lon, lat) */
-			double d1 = coords_distance_m(lat[d], lon[d], a, b);
-			double d2 = coords_distance_m(lat[d], lon[d], b, a);
-			bool r1 = same_rounding(lat[d], a, dec_a) && same_rounding(lon[d], b, dec_b);
-			bool r2 = same_rounding(lat[d], b, dec_b) && same_rounding(lon[d], a, dec_a);
-			dist = fmin(d1, d2);
-			ok = dist <= dev->radius_m || r1 || r2;
-		} else {
-			bool is_lon = which == 2;
-			double lab = is_lon ? lon[d] : lat[d];
-			dist = component_m(lab, a, is_lon, lat[d]);
-			ok = dist <= dev->radius_m || same_rounding(lab, a, dec_a);
-		}
-		if (ok && dist < best) {
-			best = dist;
-			best_datum = d;
+		/* shape: 0 = lat,lon; 1 = lon,lat; 2 = latitude alone; 3 = longitude alone */
+		for (int shape = which == 0 ? 0 : which + 1; shape <= (which == 0 ? 1 : which + 1);
+		     shape++) {
+			double dist;
+			bool ok;
+			if (shape < 2) {
+				double want_a = shape == 0 ? lat[d] : lon[d];
+				double want_b = shape == 0 ? lon[d] : lat[d];
+				dist = shape == 0 ? coords_distance_m(lat[d], lon[d], a, b)
+						  : coords_distance_m(lat[d], lon[d], b, a);
+				ok = dist <= dev->radius_m || (same_rounding(want_a, a, dec_a) &&
+								 same_rounding(want_b, b, dec_b));
+			} else {
+				bool is_lon = shape == 3;
+				double lab = is_lon ? lon[d] : lat[d];
+				dist = component_m(lab, a, is_lon, lat[d]);
+				ok = dist <= dev->radius_m || same_rounding(lab, a, dec_a);
+			}
+			if (ok && dist < best) {
+				best = dist;
+				best_datum = d;
+				best_shape = shape;
+			}
 		}
 	}
 	if (best_datum < 0)
 		return false;
-	*encoding = micro ? names_e6[best_datum] : names[best_datum];
+	*encoding = location_names[micro][best_datum][best_shape];
 	return true;
 }

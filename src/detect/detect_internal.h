@@ -24,7 +24,7 @@ enum detect_boundary {
 	DETECT_BOUNDARY_HEX,   /* ... by [0-9A-Fa-f] */
 	DETECT_BOUNDARY_ALNUM, /* ... by [0-9A-Za-z] */
 	DETECT_BOUNDARY_WORD,  /* ... by [0-9A-Za-z_] */
-	DETECT_BOUNDARY_TOKEN, /* followed by a delimiter: space " ' & , ; = : < > % \ or the end */
+	DETECT_BOUNDARY_TOKEN, /* followed by a delimiter: space " ' & , ; = : < > % | \ or the end */
 	DETECT_BOUNDARY_CUSTOM,/* ... by the signature's own class: boundary: "[A-Za-z0-9._-]" */
 };
 

@@ -17,6 +17,12 @@
  * has moved past the longest literal, and a match inside a longer match of
  * any device value is dropped, so each datum is reported once, in its most
  * complete encoding.
+ *
+ * Pattern matches wait the same way: a pattern that can grow (an app list,
+ * one package more at each comma) reports at every possible end, and the
+ * queue keeps only the longest value from one start; a pattern value inside a
+ * device literal's bytes (a serial-shaped run inside base64 of the serial) is
+ * the device value seen again and is dropped.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -26,6 +32,8 @@
 
 #define PACKET_MAP 16
 #define PENDING_MAX 8
+#define PATTERN_PENDING_MAX 4
+#define DEVICE_SPANS 8
 #define WINDOW_MAX (DETECT_HISTORY)
 
 struct pending {
@@ -35,12 +43,20 @@ struct pending {
 	int64_t ts_us;
 };
 
+/* A pattern observation waiting for a longer match from the same start. */
+struct pattern_pending {
+	unsigned sig;
+	uint64_t start, end; /* stream offsets of the value */
+	struct pa_observation obs;
+};
+
 struct detect_stream {
 	const struct detect_engine *engine;
 	hs_stream_t *hs;
 	const char *protocol;
 	const char *field;
 	bool from_device;
+	bool decoded_base64;  /* a field decoded from base64 ("x+base64"): patterns saw it encoded */
 	uint64_t offset;      /* stream offset of the current chunk's first byte */
 	uint64_t value_floor; /* values ending at or before this are key prefix */
 	size_t history_len;
@@ -53,6 +69,12 @@ struct detect_stream {
 	unsigned packet_head, packet_count;
 	struct pending pending[PENDING_MAX];
 	size_t pending_count;
+	struct pattern_pending patterns[PATTERN_PENDING_MAX];
+	size_t pattern_count;
+	struct {
+		uint64_t start, end;
+	} device_spans[DEVICE_SPANS]; /* device literals reported lately */
+	unsigned span_head, span_count;
 };
 
 struct detect_scratch {
@@ -147,24 +169,86 @@ static void packet_of(const struct detect_stream *s, uint64_t o, uint64_t *packe
 	}
 }
 
-static void emit(struct scan_call *c, const char *type, const char *source, const char *encoding,
+/* ---- pattern matches ------------------------------------------------------ */
+
+static void pattern_drop(struct detect_stream *s, size_t i)
+{
+	memmove(&s->patterns[i], &s->patterns[i + 1],
+		(s->pattern_count - i - 1) * sizeof s->patterns[0]);
+	s->pattern_count--;
+}
+
+/* Inside the bytes of a device literal reported or queued: the device's own value. */
+static bool inside_device_span(const struct detect_stream *s, uint64_t start, uint64_t end)
+{
+	for (size_t i = 0; i < s->pending_count; i++)
+		if (s->pending[i].start <= start && end <= s->pending[i].end)
+			return true;
+	for (unsigned i = 0; i < s->span_count; i++)
+		if (s->device_spans[i].start <= start && end <= s->device_spans[i].end)
+			return true;
+	return false;
+}
+
+static void pattern_emit(struct scan_call *c, size_t i)
+{
+	struct detect_stream *s = c->s;
+	struct pattern_pending *p = &s->patterns[i];
+	if (!inside_device_span(s, p->start, p->end)) {
+		c->sink(c->ctx, &p->obs);
+		c->reported++;
+	}
+	pattern_drop(s, i);
+}
+
+/* Emits the queued pattern matches no longer match can extend (all when final). */
+static void pattern_flush(struct scan_call *c, bool final)
+{
+	struct detect_stream *s = c->s;
+	uint64_t seen = s->offset + c->chunk_len;
+	for (size_t i = 0; i < s->pattern_count;) {
+		if (final || s->patterns[i].end + WINDOW_MAX <= seen)
+			pattern_emit(c, i);
+		else
+			i++;
+	}
+}
+
+static void emit(struct scan_call *c, unsigned sig, const char *source, const char *encoding,
 		 const char *value, size_t value_len, uint64_t value_end)
 {
-	struct pa_observation obs;
-	memset(&obs, 0, sizeof obs);
-	obs.type = type;
-	obs.source = source;
-	obs.encoding = encoding;
-	obs.protocol = c->s->protocol;
-	snprintf(obs.field, sizeof obs.field, "%s", c->s->field ? c->s->field : "");
-	packet_of(c->s, value_end ? value_end - 1 : 0, &obs.packet, &obs.ts_us);
-	obs.echo = !c->s->from_device;
+	struct detect_stream *s = c->s;
+	uint64_t start = value_end - value_len;
+	for (size_t i = 0; i < s->pattern_count; i++) {
+		struct pattern_pending *p = &s->patterns[i];
+		if (p->sig != sig)
+			continue;
+		if (p->start <= start && value_end <= p->end)
+			return; /* part of a longer value already queued */
+		if (p->start == start && value_end > p->end) {
+			pattern_drop(s, i); /* the same value, grown */
+			break;
+		}
+	}
+	if (s->pattern_count == PATTERN_PENDING_MAX)
+		pattern_emit(c, 0);
+	struct pattern_pending *p = &s->patterns[s->pattern_count++];
+	struct pa_observation *obs = &p->obs;
+	p->sig = sig;
+	p->start = start;
+	p->end = value_end;
+	memset(obs, 0, sizeof *obs);
+	obs->type = s->engine->sigs.items[sig].type;
+	obs->source = source;
+	obs->encoding = encoding;
+	obs->protocol = s->protocol;
+	snprintf(obs->field, sizeof obs->field, "%s", s->field ? s->field : "");
+	packet_of(s, value_end ? value_end - 1 : 0, &obs->packet, &obs->ts_us);
+	obs->echo = !s->from_device;
 	if (value_len > DETECT_VALUE_MAX)
 		value_len = DETECT_VALUE_MAX;
-	memcpy(obs.value, value, value_len);
-	obs.value[value_len] = 0;
-	c->sink(c->ctx, &obs);
-	c->reported++;
+	memcpy(obs->value, value, value_len);
+	obs->value[value_len] = 0;
 }
 
 /* ---- device literals -------------------------------------------------- */
@@ -187,6 +271,14 @@ static void emit_literal(struct scan_call *c, const struct pending *p)
 	snprintf(obs.value, sizeof obs.value, "%s", id->value);
 	c->sink(c->ctx, &obs);
 	c->reported++;
+	struct detect_stream *s = c->s;
+	unsigned at = (s->span_head + s->span_count) % DEVICE_SPANS;
+	if (s->span_count == DEVICE_SPANS)
+		s->span_head = (s->span_head + 1) % DEVICE_SPANS;
+	else
+		s->span_count++;
+	s->device_spans[at].start = p->start;
+	s->device_spans[at].end = p->end;
 }
 
 static void pending_drop(struct detect_stream *s, size_t i)
@@ -320,12 +412,12 @@ static void on_location(struct scan_call *c, const struct detect_sig *sig, const
 	const char *encoding;
 	if (e->device.has_location &&
 	    coords_match_lab(&e->device, which, a, dec_a, b, dec_b, micro_a || micro_b, &encoding)) {
-		emit(c, sig->type, "device", encoding, v, len, value_end);
+		emit(c, c->want_id, "device", encoding, v, len, value_end);
 		return;
 	}
 	/* A lone number is not a location on its own; a pair in range is. */
 	if (which == 0 && dec_a >= 2 && dec_b >= 2)
-		emit(c, sig->type, "pattern", micro_a ? "e6" : "decimal", v, len, value_end);
+		emit(c, c->want_id, "pattern", micro_a ? "e6" : "decimal", v, len, value_end);
 }
 
 static void on_pattern(struct scan_call *c, unsigned id, unsigned long long from,
@@ -353,7 +445,7 @@ static void on_pattern(struct scan_call *c, unsigned id, unsigned long long from
 	}
 	if (e->has_device && is_device_value(e, v, len))
 		return;
-	emit(c, sig->type, "pattern", "raw", v, len, value_end);
+	emit(c, id, "pattern", c->s->decoded_base64 ? "base64" : "raw", v, len, value_end);
 }
 
 static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
@@ -402,6 +494,7 @@ static void feed(struct scan_call *c, const uint8_t *data, size_t len)
 	c->chunk_len = len;
 	hs_scan_stream(c->s->hs, (const char *)data, (unsigned)len, 0, c->scratch->hs, on_match, c);
 	pending_flush(c, false);
+	pattern_flush(c, false);
 	keep_history(c->s, data, len);
 	c->chunk = NULL;
 	c->chunk_len = 0;
@@ -412,6 +505,7 @@ static void finish(struct scan_call *c)
 {
 	hs_reset_stream(c->s->hs, 0, c->scratch->hs, on_match, c);
 	pending_flush(c, true);
+	pattern_flush(c, true);
 }
 
 static void stream_reset_state(struct detect_stream *s)
@@ -421,6 +515,8 @@ static void stream_reset_state(struct detect_stream *s)
 	s->history_len = 0;
 	s->packet_head = s->packet_count = 0;
 	s->pending_count = 0;
+	s->pattern_count = 0;
+	s->span_head = s->span_count = 0;
 }
 
 struct detect_stream *detect_stream_open(const struct detect_engine *e,
@@ -465,6 +561,7 @@ size_t detect_stream_gap(struct detect_stream *s, struct detect_scratch *scratch
 	s->history_len = 0;
 	s->offset = 0;
 	s->packet_count = s->packet_head = 0;
+	s->span_count = s->span_head = 0;
 	return c.reported;
 }
 
@@ -478,6 +575,7 @@ size_t detect_stream_close(struct detect_stream *s, struct detect_scratch *scrat
 		struct scan_call c = { .s = s, .scratch = scratch, .sink = sink, .ctx = ctx };
 		hs_close_stream(s->hs, scratch->hs, on_match, &c);
 		pending_flush(&c, true);
+		pattern_flush(&c, true);
 		n = c.reported;
 	} else {
 		hs_close_stream(s->hs, NULL, NULL, NULL);
@@ -497,7 +595,8 @@ static size_t field_key(const char *field, char *out, size_t cap)
 	if (dot)
 		k = dot + 1;
 	size_t n = 0;
-	for (; *k && *k != '[' && n + 2 < cap; k++) {
+	/* "imei+base64" (the value decoded from base64) keeps the key "imei" */
+	for (; *k && *k != '[' && *k != '+' && n + 2 < cap; k++) {
 		if (!(isalnum((unsigned char)*k) || *k == '_' || *k == '-'))
 			return 0;
 		out[n++] = *k;
@@ -519,6 +618,7 @@ size_t detect_scan_field(const struct detect_engine *e, struct detect_scratch *s
 	s->protocol = ref->protocol;
 	s->field = ref->field;
 	s->from_device = from_device;
+	s->decoded_base64 = ref->field && strstr(ref->field, "+base64") != NULL;
 	size_t key_len = field_key(ref->field, key, sizeof key);
 	remember_packet(s, UINT64_MAX, ref->packet, ref->ts_us);
 	if (key_len) {

@@ -59,7 +59,7 @@ void detect_sigset_free(struct detect_sigset *set)
 	memset(set, 0, sizeof *set);
 }
 
-#define TOKEN_DELIMITERS "\\s\"'&,;=:<>%\\\\"
+#define TOKEN_DELIMITERS "\\s\"'&,;=:<>%|\\\\"
 
 static const char *boundary_class(const struct detect_sig *s)
 {

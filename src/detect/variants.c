@@ -76,11 +76,17 @@ static void add_literal(struct builder *b, size_t ident, const char *bytes, size
 	b->count++;
 }
 
-/* "md5" + "-upper" for the form + "-hexupper" for the digest's case. */
-static void encoding_name(char *out, size_t len, const char *transform, const struct form *f,
-			  const char *suffix)
+/*
+ * The encoding's name: the transform ("md5-lower" = lower-case hex digest,
+ * "hex-upper", "url", "base64") of the raw value, or of a derived text form
+ * in parentheses: "md5-lower(nosep)" is the MD5 of the MAC without colons.
+ */
+static void encoding_name(char *out, size_t len, const char *transform, const struct form *f)
 {
-	snprintf(out, len, "%s%s%s%s", transform, f->name[0] ? "-" : "", f->name, suffix);
+	if (f->name[0])
+		snprintf(out, len, "%s(%s)", transform, f->name);
+	else
+		snprintf(out, len, "%s", transform);
 }
 
 /*
@@ -94,7 +100,7 @@ static void add_base64(struct builder *b, size_t ident, const struct form *f, bo
 	uint8_t in[FORM_MAX + 2];
 	char out[(FORM_MAX + 4) / 3 * 4 + 8];
 	char name[40];
-	encoding_name(name, sizeof name, url_safe ? "base64url" : "base64", f, "");
+	encoding_name(name, sizeof name, url_safe ? "base64url" : "base64", f);
 	for (size_t k = 0; k < 3; k++) {
 		memset(in, 0, k);
 		memcpy(in + k, f->text, n);
@@ -116,16 +122,16 @@ static void add_form_encodings(struct builder *b, size_t ident, const struct for
 
 	size_t u = detect_url_encode(f->text, n, buf, sizeof buf, true);
 	if (u && u != n) {
-		encoding_name(name, sizeof name, "url", f, "");
+		encoding_name(name, sizeof name, "url", f);
 		add_literal(b, ident, buf, u, name, f);
 		detect_url_encode(f->text, n, buf, sizeof buf, false);
-		encoding_name(name, sizeof name, "url", f, "-lowerhex");
+		encoding_name(name, sizeof name, "url-lowerhex", f);
 		add_literal(b, ident, buf, u, name, f);
 	}
 
-	encoding_name(name, sizeof name, "hex", f, "");
+	encoding_name(name, sizeof name, "hex", f);
 	add_literal(b, ident, buf, detect_hex((const uint8_t *)f->text, n, buf, false), name, NULL);
-	encoding_name(name, sizeof name, "hex", f, "-hexupper");
+	encoding_name(name, sizeof name, "hex-upper", f);
 	add_literal(b, ident, buf, detect_hex((const uint8_t *)f->text, n, buf, true), name, NULL);
 
 	add_base64(b, ident, f, false);
@@ -138,7 +144,9 @@ static void add_form_encodings(struct builder *b, size_t ident, const struct for
 				b->oom = true;
 				return;
 			}
-			encoding_name(name, sizeof name, hashes[h], f, upper ? "-hexupper" : "");
+			char transform[16];
+			snprintf(transform, sizeof transform, "%s-%s", hashes[h], upper ? "upper" : "lower");
+			encoding_name(name, sizeof name, transform, f);
 			add_literal(b, ident, buf, strlen(buf), name, NULL);
 		}
 	}
@@ -218,7 +226,8 @@ static size_t text_forms(const struct detect_ident *id, struct form *forms)
 		set_form(&forms[n], t, "no-check-digit");
 		forms[n++].guard_digit_after = true;
 	}
-	if (strpbrk(v, ":-") && strcmp(id->type, "email") != 0 && strcmp(id->type, "ssid") != 0) {
+	/* separators dropped: MACs and UUIDs, and an SSID like "LAB-AP-5G" as LABAP5G */
+	if (strpbrk(v, ":-") && strcmp(id->type, "email") != 0) {
 		replace_seps(v, t, sizeof t, 0);
 		n = add_cased(forms, n, t, "nosep");
 		if (is_mac_type(id->type)) {

@@ -384,8 +384,14 @@ static void test_location_datums_orders_precisions(void **state)
 				assert_string_equal(o->type, "location");
 				/* at 2 decimals datums blur together: any is right */
 				if (dec >= 3) {
-					char want[16];
-					snprintf(want, sizeof want, "%s%s", datum[d], dec < 0 ? "-e6" : "");
+					char want[32];
+					char want_datum[16];
+					snprintf(want_datum, sizeof want_datum, "%s", datum[d]);
+					if (dec < 0)
+						snprintf(want_datum, sizeof want_datum, "%s",
+							 d == 0 ? "e6" : d == 1 ? "gcj02-e6" : "bd09-e6");
+					snprintf(want, sizeof want, "%s%s", want_datum,
+						 order ? "-lonlat" : "");
 					if (strcmp(o->encoding, want))
 						fail_msg("%s: %s, want %s", text, o->encoding, want);
 				}
