@@ -58,6 +58,9 @@ def curl(ca, keylog, host, port, dst, method, path, headers, body, spec):
 		cmd += ["--ciphers", spec["ciphers"]]
 	if spec.get("tls13_ciphers"):
 		cmd += ["--tls13-ciphers", spec["tls13_ciphers"]]
+	if spec.get("rate"):
+		# Bulk transfers at a pace the capture keeps up with (no drops).
+		cmd += ["--limit-rate", str(spec["rate"])]
 	for name, val in headers:
 		if name.lower() not in ("host", "content-length"):
 			cmd += ["-H", "%s: %s" % (name, val)]
