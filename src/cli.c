@@ -12,7 +12,7 @@ enum opt_id {
 	OPT_SHOW_VALUES, OPT_TCP_TIMEOUT, OPT_UDP_TIMEOUT, OPT_MAX_FLOWS, OPT_FRAG_MEMORY,
 	OPT_CONSENT_AT, OPT_INTERFACE, OPT_BPF, OPT_SNAPLEN, OPT_BUFFER, OPT_NO_PROMISC, OPT_RING_MB,
 	OPT_RING_SECONDS, OPT_RING_FILES, OPT_USER, OPT_RECIPIENTS, OPT_COUNTRY_OVERRIDES,
-	OPT_UPLOAD_THRESHOLD, OPT_NO_EVIDENCE,
+	OPT_UPLOAD_THRESHOLD, OPT_NO_EVIDENCE, OPT_KEYLOG,
 };
 
 struct cli_option {
@@ -38,6 +38,7 @@ static const struct cli_option options[] = {
 	{"device", "FILE", OPT_DEVICE, BOTH, "test phone profile (signatures/devices/*.yaml): its IP/MAC and real identifier values"},
 	{"signatures", "DIR", OPT_SIGNATURES, BOTH, "signature folder (default: signatures/ of the source tree)"},
 	{"geoip", "FILE", OPT_GEOIP, BOTH, "MaxMind-format database; repeatable (default: data/geoip/ from tools/fetch-geoip)"},
+	{"keylog", "FILE", OPT_KEYLOG, BOTH, "TLS key log (SSLKEYLOGFILE format) to decrypt with; repeatable; live: re-read as it grows"},
 	{"recipients", "FILE", OPT_RECIPIENTS, BOTH, "recipient catalogue (default: recipients.yaml of the signature folder)"},
 	{"country-overrides", "FILE", OPT_COUNTRY_OVERRIDES, BOTH, "CIDR -> country lines that override GeoIP (docs/findings.md)"},
 	{"upload-threshold", "BYTES", OPT_UPLOAD_THRESHOLD, BOTH, "unread upload abroad that makes an 'unverified transfer' finding (default 65536)"},
@@ -204,6 +205,13 @@ bool cli_parse(struct cli_options *o, enum cli_command cmd, int argc, char **arg
 				return false;
 			}
 			o->audit.geoip[o->audit.geoip_count++] = optarg;
+			break;
+		case OPT_KEYLOG:
+			if (o->audit.keylog_count == AUDIT_MAX_KEYLOG) {
+				pa_error_set(err, "--keylog: at most %d key logs", AUDIT_MAX_KEYLOG);
+				return false;
+			}
+			o->audit.keylog[o->audit.keylog_count++] = optarg;
 			break;
 		case OPT_OUT: o->audit.out_dir = optarg; break;
 		case OPT_RECIPIENTS: o->audit.recipients_file = optarg; break;

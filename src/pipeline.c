@@ -31,6 +31,7 @@
 #include "report/jsonl.h"
 #include "report/observations_out.h"
 #include "report/summary.h"
+#include "tls/keylog.h"
 #include "util/diag.h"
 
 #ifndef PA_DEFAULT_SIGNATURES
@@ -47,6 +48,8 @@ struct audit {
 	struct device_addrs device;
 	struct detect_engine *detect;
 	struct app_context app;
+	struct keylog *keylog;           /* --keylog files and pcapng Decryption Secrets Blocks */
+	int64_t next_keylog_check_us;    /* live: when to look whether the key logs grew */
 	struct jsonl_out *flows_out;
 	struct jsonl_out *observations_out;
 	struct summary *summary;
@@ -213,6 +216,13 @@ void audit_consent(struct audit *a, int64_t ts_us)
 
 void audit_tick(struct audit *a, int64_t now_us)
 {
+	/* Apps append to their key log as they connect: a stat per second
+	 * finds the new secrets; waiting records decrypt on the flow's next
+	 * bytes or at its end. */
+	if (a->cfg.keylog_count && now_us >= a->next_keylog_check_us) {
+		keylog_reload(a->keylog, a->cfg.quiet ? NULL : stderr);
+		a->next_keylog_check_us = now_us + 1000000;
+	}
 	flow_table_expire(a->flows, now_us);
 }
 
@@ -278,6 +288,16 @@ void audit_packet(struct audit *a, const struct capture_record *rec)
 
 /* ---- files ---------------------------------------------------------------- */
 
+/* pcapng Decryption Secrets Block: a key log carried inside the capture
+ * (editcap --inject-secrets tls,KEYLOG), read before the packets it opens. */
+static void on_capture_secrets(void *ctx, uint32_t type, const uint8_t *data, size_t len)
+{
+	struct audit *a = ctx;
+	if (type == 0x544c534b) /* "TLSK": NSS key log text */
+		keylog_add_text(a->keylog, a->current ? a->current->path : "pcapng secrets",
+				(const char *)data, len, a->cfg.quiet ? NULL : stderr);
+}
+
 bool audit_file(struct audit *a, const char *path, struct pa_error *err)
 {
 	a->files = pa_xrealloc(a->files, (a->file_count + 1) * sizeof *a->files);
@@ -295,6 +315,7 @@ bool audit_file(struct audit *a, const char *path, struct pa_error *err)
 	}
 	in->format = capture_file_format(cf);
 	in->first_packet = a->packet_number + 1;
+	capture_file_on_secrets(cf, on_capture_secrets, a);
 
 	struct capture_record rec;
 	struct pa_error ferr = {{0}};
@@ -419,6 +440,11 @@ struct audit *audit_new(const struct audit_config *cfg, struct pa_error *err)
 	}
 	if (!load_policy_engine(a, err))
 		goto fail;
+	a->keylog = keylog_new();
+	keylog_set_growing(a->keylog, cfg->live);
+	for (size_t i = 0; i < cfg->keylog_count; i++)
+		if (!keylog_load_file(a->keylog, cfg->keylog[i], cfg->quiet ? NULL : stderr, err))
+			goto fail;
 	if (cfg->geoip_count) {
 		a->geo = geo_open(cfg->geoip, cfg->geoip_count, err);
 	} else {
@@ -449,6 +475,7 @@ struct audit *audit_new(const struct audit_config *cfg, struct pa_error *err)
 	a->decoder = decoder_new(&dc);
 	a->dns = dns_map_new(1u << 16);
 	a->app.dns = a->dns;
+	a->app.keylog = a->keylog;
 	a->app.observation = on_observation;
 	a->app.ctx = a;
 	a->flows = flow_table_new(&cfg->flow, flow_ended, a);
@@ -636,6 +663,7 @@ void audit_free(struct audit *a)
 		free(a->evidence_inputs[i]);
 	free(a->evidence_inputs);
 	dns_map_free(a->dns);
+	keylog_free(a->keylog);
 	decoder_free(a->decoder);
 	classifier_free(a->classifier);
 	geo_close(a->geo);

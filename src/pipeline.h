@@ -12,6 +12,7 @@
 #include "privaudit.h"
 
 #define AUDIT_MAX_GEOIP 8
+#define AUDIT_MAX_KEYLOG 16
 
 struct audit_config {
 	const char *out_dir;        /* NULL: no files, summary only */
@@ -24,6 +25,8 @@ struct audit_config {
 	bool no_evidence;              /* no DIR/evidence/ */
 	const char *geoip[AUDIT_MAX_GEOIP];
 	size_t geoip_count;
+	const char *keylog[AUDIT_MAX_KEYLOG]; /* TLS key logs (NSS format); live: re-read as they grow */
+	size_t keylog_count;
 	bool quiet;
 	bool verbose;
 	bool show_values;

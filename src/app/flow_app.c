@@ -3,8 +3,9 @@
  *
  * The decoder is chosen from the first bytes the initiator sends, whatever
  * the port: an HTTP request line means HTTP/1, a TLS record header means TLS
- * (ciphertext: counted as encrypted), port 53 means DNS over TCP, anything
- * else is scanned raw as a stream.
+ * (decrypted with the key log when it has the secrets, else counted as
+ * encrypted), port 53 means DNS over TCP, anything else is scanned raw as a
+ * stream.
  */
 #include "app/flow_app.h"
 
@@ -15,8 +16,10 @@
 #include "app/dns.h"
 #include "app/fields.h"
 #include "app/http1.h"
+#include "app/http2.h"
 #include "detect/detect.h"
 #include "stream/tcp_stream.h"
+#include "tls/tls_session.h"
 
 #define DNS_TCP_MAX 65537 /* one DNS message plus its length prefix */
 
@@ -28,6 +31,11 @@ struct flow_app {
 	uint8_t *dns_buf[2]; /* DNS over TCP: bytes of the message under way */
 	size_t dns_len[2];
 	struct app_bytes bytes[2];
+	/* TLS: the session, and the decoder of its plaintext */
+	struct tls_session *tls;
+	enum { PLAIN_UNDECIDED, PLAIN_HTTP1, PLAIN_HTTP2, PLAIN_RAW } plain;
+	struct http2 *http2;
+	uint64_t tls_bytes[2];     /* TLS stream bytes seen, by direction */
 };
 
 /* Context of one stream callback. */
@@ -69,6 +77,8 @@ static void on_field(void *ctx, const struct pa_field_ref *ref, const uint8_t *v
 	struct delivery *d = ctx;
 	struct app_context *ac = d->ac;
 	d->f->app->bytes[ref->dir].scanned += len;
+	if (ac->field_tap)
+		ac->field_tap(ac->field_tap_ctx, d->f, ref, v, len);
 	if (!ac->detect || !len)
 		return;
 	struct obs_ctx oc = {ac, d->f};
@@ -152,6 +162,118 @@ static void dns_tcp_bytes(struct delivery *d, const uint8_t *data, size_t len, u
 	}
 }
 
+/* ---- TLS plaintext ----------------------------------------------------------- */
+
+/* What the decrypted bytes are: the negotiated ALPN says, else the client's
+ * first bytes (an HTTP/2 preface, a request line), else an HTTP/2 server's
+ * SETTINGS frame arriving first; anything else is scanned raw. */
+static void choose_plaintext(struct delivery *d, bool from_client, const uint8_t *data, size_t len)
+{
+	struct flow_app *app = d->f->app;
+	struct tls_info info;
+	tls_session_info(app->tls, &info);
+	if (strcmp(info.alpn, "h2") == 0)
+		app->plain = PLAIN_HTTP2;
+	else if (strncmp(info.alpn, "http/1", 6) == 0)
+		app->plain = PLAIN_HTTP1;
+	else if (from_client && http2_looks_like_preface(data, len))
+		app->plain = PLAIN_HTTP2;
+	else if (from_client && http1_looks_like_request(data, len))
+		app->plain = PLAIN_HTTP1;
+	else if (!from_client && len >= 9 && data[3] == 4 && !(data[5] | data[6] | data[7] | data[8]))
+		app->plain = PLAIN_HTTP2;
+	else
+		app->plain = PLAIN_RAW;
+	if (app->plain == PLAIN_HTTP1 && !app->http)
+		app->http = http1_new(d->ac->max_body);
+	if (app->plain == PLAIN_HTTP2)
+		app->http2 = http2_new();
+}
+
+static void raw_plaintext(struct delivery *d, const uint8_t *data, size_t len, uint64_t packet,
+			  int64_t ts)
+{
+	struct flow_app *app = d->f->app;
+	struct app_context *ac = d->ac;
+	app->bytes[d->dir].scanned += len;
+	if (!ac->detect)
+		return;
+	if (!app->raw[d->dir]) {
+		struct pa_field_ref ref = {.protocol = "tls-decrypted", .field = "tls.payload",
+					   .dir = d->dir};
+		app->raw[d->dir] = detect_stream_open(ac->detect, &ref, from_device(d->f, d->dir));
+		if (!app->raw[d->dir])
+			return;
+	}
+	struct obs_ctx oc = {ac, d->f};
+	detect_stream_scan(app->raw[d->dir], ac->scratch, data, len, packet, ts, on_observation, &oc);
+}
+
+/* Application data out of the TLS session, in order per direction. The
+ * client is the flow's initiator: it sent the ClientHello. */
+static void on_plaintext(void *ctx, bool from_client, const uint8_t *data, size_t len,
+			 uint64_t packet, int64_t ts)
+{
+	struct delivery *outer = ctx;
+	struct delivery d = {outer->ac, outer->f, from_client ? PA_DIR_FROM_SRC : PA_DIR_FROM_DST};
+	struct flow_app *app = d.f->app;
+	if (app->plain == PLAIN_UNDECIDED)
+		choose_plaintext(&d, from_client, data, len);
+	struct field_emitter e = emitter_for(&d, "tls-decrypted", d.dir);
+	switch (app->plain) {
+	case PLAIN_HTTP1:
+		http1_feed(app->http, from_client, data, len, packet, ts, &e);
+		break;
+	case PLAIN_HTTP2:
+		http2_feed(app->http2, from_client, data, len, packet, ts, &e);
+		break;
+	default:
+		raw_plaintext(&d, data, len, packet, ts);
+		break;
+	}
+}
+
+static void tls_bytes(struct delivery *d, const uint8_t *data, size_t len, uint64_t packet,
+		      int64_t ts)
+{
+	struct flow_app *app = d->f->app;
+	if (!app->tls)
+		app->tls = tls_session_new(d->ac->keylog);
+	app->tls_bytes[d->dir] += len;
+	tls_session_data(app->tls, d->dir == PA_DIR_FROM_SRC, data, len, packet, ts, on_plaintext, d);
+}
+
+/* End of a TLS flow: a last look for secrets that came late, the decoders'
+ * last bodies, and the byte accounting: records that decrypted, and those
+ * sent in clear (hellos, certificates), are not counted as encrypted;
+ * protected records we could not open still are. */
+static void tls_end(struct app_context *ac, struct flow *f, struct flow_app_info *info)
+{
+	struct flow_app *app = f->app;
+	struct delivery dc = {ac, f, PA_DIR_FROM_SRC}, ds = {ac, f, PA_DIR_FROM_DST};
+	tls_session_retry(app->tls, on_plaintext, &dc);
+	struct field_emitter ec = emitter_for(&dc, "tls-decrypted", PA_DIR_FROM_SRC);
+	struct field_emitter es = emitter_for(&ds, "tls-decrypted", PA_DIR_FROM_DST);
+	if (app->http2) {
+		http2_finish(app->http2, &ec, &es);
+		http2_free(app->http2);
+		app->http2 = NULL;
+	}
+	if (app->http)
+		http1_finish(app->http, &ec, &es);
+	tls_session_info(app->tls, &info->tls);
+	info->tls_seen = true;
+	static const char *const plain_names[] = {NULL, "http", "http2", "raw"};
+	info->tls_app = plain_names[app->plain];
+	for (int dir = 0; dir < 2; dir++) {
+		uint64_t dec = info->tls.decrypted_bytes[dir] + info->tls.cleartext_bytes[dir];
+		uint64_t seen = app->tls_bytes[dir];
+		app->bytes[dir].encrypted = seen > dec ? seen - dec : 0;
+	}
+	tls_session_free(app->tls);
+	app->tls = NULL;
+}
+
 /* ---- TCP ------------------------------------------------------------------ */
 
 static bool is_dns_port(uint16_t port)
@@ -184,6 +306,8 @@ static void on_stream_bytes(void *ctx, const uint8_t *data, size_t len, uint64_t
 		app->bytes[d->dir].gap += len;
 		if (app->kind == APP_HTTP1)
 			http1_gap(app->http, d->dir == PA_DIR_FROM_SRC, len);
+		else if (app->kind == APP_TLS && app->tls)
+			tls_session_gap(app->tls, d->dir == PA_DIR_FROM_SRC, len);
 		else if (app->raw[d->dir] && d->ac->detect) {
 			struct obs_ctx oc = {d->ac, d->f};
 			detect_stream_gap(app->raw[d->dir], d->ac->scratch, on_observation, &oc);
@@ -205,7 +329,7 @@ static void on_stream_bytes(void *ctx, const uint8_t *data, size_t len, uint64_t
 		break;
 	}
 	case APP_TLS:
-		app->bytes[d->dir].encrypted += len;
+		tls_bytes(d, data, len, packet, ts);
 		break;
 	case APP_DNS:
 		dns_tcp_bytes(d, data, len, packet, ts);
@@ -294,7 +418,9 @@ void flow_app_end(struct app_context *ac, struct flow *f, struct flow_app_info *
 		if (app->stream[dir])
 			tcp_stream_flush(app->stream[dir], on_stream_bytes, &d);
 	}
-	if (app->http) {
+	if (app->tls)
+		tls_end(ac, f, info);
+	else if (app->http) {
 		struct delivery dc = {ac, f, PA_DIR_FROM_SRC}, ds = {ac, f, PA_DIR_FROM_DST};
 		struct field_emitter ec = emitter_for(&dc, "http", PA_DIR_FROM_SRC);
 		struct field_emitter es = emitter_for(&ds, "http", PA_DIR_FROM_DST);

@@ -104,6 +104,23 @@ json_t *flow_record_json(const struct flow_record *r)
 					  "truncated", (json_int_t)b->truncated));
 		}
 	}
+	if (app && app->tls_seen) {
+		const struct tls_info *t = &app->tls;
+		char version[8];
+		snprintf(version, sizeof version, "%s",
+			 t->version == 0x0304 ? "1.3" : t->version == 0x0303 ? "1.2" :
+			 t->version == 0x0302 ? "1.1" : t->version == 0x0301 ? "1.0" : "");
+		json_object_set_new(o, "tls", json_pack(
+			"{s:b, s:s?, s:s?, s:s?, s:b, s:I, s:I, s:I, s:I, s:s?, s:s?}",
+			"decrypted", t->decrypted, "version", version[0] ? version : NULL,
+			"cipher_suite", t->cipher_name && t->cipher_name[0] ? t->cipher_name : NULL,
+			"alpn", t->alpn[0] ? t->alpn : NULL, "resumed", t->resumed,
+			"records_decrypted", (json_int_t)t->records_decrypted,
+			"records_failed", (json_int_t)t->records_failed,
+			"records_undecrypted", (json_int_t)t->records_undecrypted,
+			"key_updates", (json_int_t)t->key_updates,
+			"reason", t->reason, "plaintext", app->tls_app));
+	}
 	/* Handshake timing at the capture point: SYN → SYN/ACK is the round trip
 	 * to the server, SYN/ACK → ACK the one to the client; rtt_ms their sum. */
 	double server = f->proto == IPPROTO_TCP ? flow_rtt_server_ms(f) : -1;

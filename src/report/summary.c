@@ -14,6 +14,10 @@ struct summary {
 	json_t *jurisdictions; /* name → {flows, bytes_up, bytes_down} */
 	json_t *recipients;    /* hostname or address → {flows, bytes_up, bytes_down, jurisdiction, protocols{}} */
 	uint64_t flows_tcp, flows_udp, flows_other;
+	/* TLS: flows seen, decrypted, opaque by reason (name → count), records */
+	uint64_t tls_flows, tls_decrypted, tls_records_decrypted, tls_records_failed,
+		tls_records_undecrypted;
+	json_t *tls_opaque;
 };
 
 struct summary *summary_new(void)
@@ -21,6 +25,7 @@ struct summary *summary_new(void)
 	struct summary *s = pa_xcalloc(1, sizeof *s);
 	s->jurisdictions = json_object();
 	s->recipients = json_object();
+	s->tls_opaque = json_object();
 	return s;
 }
 
@@ -30,6 +35,7 @@ void summary_free(struct summary *s)
 		return;
 	json_decref(s->jurisdictions);
 	json_decref(s->recipients);
+	json_decref(s->tls_opaque);
 	free(s);
 }
 
@@ -60,6 +66,17 @@ void summary_add_flow(struct summary *s, const struct flow_record *r)
 		s->flows_udp++;
 	else
 		s->flows_other++;
+
+	if (r->app && r->app->tls_seen) {
+		const struct tls_info *t = &r->app->tls;
+		s->tls_flows++;
+		s->tls_decrypted += t->decrypted;
+		s->tls_records_decrypted += t->records_decrypted;
+		s->tls_records_failed += t->records_failed;
+		s->tls_records_undecrypted += t->records_undecrypted;
+		if (!t->decrypted)
+			add_int(s->tls_opaque, t->reason ? t->reason : "unknown", 1);
+	}
 
 	const char *jur = r->geo ? r->geo->jurisdiction : "unknown";
 	json_t *j = entry(s->jurisdictions, jur);
@@ -175,6 +192,21 @@ void summary_print(const struct summary *s, const struct summary_inputs *in, FIL
 	if (!in->device_from_profile)
 		fprintf(out, "Device side: guessed (private-address endpoint); give --device for certainty\n");
 	fprintf(out, "Observations: %llu\n", (unsigned long long)in->observations);
+	if (s->tls_flows) {
+		fprintf(out, "TLS: %llu flows, %llu decrypted, %llu opaque",
+			(unsigned long long)s->tls_flows, (unsigned long long)s->tls_decrypted,
+			(unsigned long long)(s->tls_flows - s->tls_decrypted));
+		const char *k;
+		json_t *n;
+		const char *sep = " (";
+		json_object_foreach(s->tls_opaque, k, n) {
+			fprintf(out, "%s%s %lld", sep, k, (long long)json_integer_value(n));
+			sep = ", ";
+		}
+		fprintf(out, "%s; records %llu decrypted, %llu failed\n", sep[0] == ',' ? ")" : "",
+			(unsigned long long)s->tls_records_decrypted,
+			(unsigned long long)s->tls_records_failed);
+	}
 	if (in->loss && in->loss->known && (in->loss->kernel_drops || in->loss->interface_drops))
 		fprintf(out, "INCOMPLETE: the capture lost %llu packets in the kernel and %llu at the interface\n",
 			(unsigned long long)in->loss->kernel_drops, (unsigned long long)in->loss->interface_drops);
@@ -269,6 +301,11 @@ json_t *summary_json(const struct summary *s, const struct summary_inputs *in)
 	json_object_set_new(o, "geoip", dbs);
 	json_object_set_new(o, "device_side", json_string(in->device_from_profile ? "profile" : "guessed"));
 	json_object_set_new(o, "observations", json_integer((json_int_t)in->observations));
+	json_object_set_new(o, "tls", json_pack("{s:I, s:I, s:O, s:I, s:I, s:I}",
+		"flows", (json_int_t)s->tls_flows, "decrypted", (json_int_t)s->tls_decrypted,
+		"opaque", s->tls_opaque, "records_decrypted", (json_int_t)s->tls_records_decrypted,
+		"records_failed", (json_int_t)s->tls_records_failed,
+		"records_undecrypted", (json_int_t)s->tls_records_undecrypted));
 	char ct[40];
 	json_object_set_new(o, "consent_at", in->consent_at_us ? json_string(pa_time_str(in->consent_at_us, ct, sizeof ct)) : json_null());
 	const struct capture_loss *l = in->loss;

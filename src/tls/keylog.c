@@ -368,8 +368,13 @@ bool keylog_load_file(struct keylog *kl, const char *path, FILE *diag, struct pa
 size_t keylog_reload(struct keylog *kl, FILE *diag)
 {
 	size_t good = 0;
-	for (size_t i = 0; i < kl->nsources; i++)
+	for (size_t i = 0; i < kl->nsources; i++) {
+		/* A stat per file is all an unchanged key log costs. */
+		struct stat st;
+		if (stat(kl->sources[i].path, &st) == 0 && st.st_size == kl->sources[i].offset)
+			continue;
 		read_source(kl, &kl->sources[i], diag, &good, NULL);
+	}
 	return good;
 }
 

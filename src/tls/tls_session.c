@@ -314,6 +314,7 @@ static void decrypt_record(struct tls_session *s, int d, const uint8_t *rec, siz
 	}
 	dir->fail_run = 0;
 	s->info.records_decrypted++;
+	s->info.decrypted_bytes[d] += TLS_RECORD_HEADER + len;
 	s->info.decrypted = true;
 	switch (type) {
 	case CT_APPLICATION_DATA:
@@ -440,6 +441,9 @@ static void on_record(struct tls_session *s, int d, const uint8_t *rec, size_t l
 {
 	struct tls_dir *dir = &s->dir[d];
 	uint8_t type = rec[0];
+	if (type == CT_CHANGE_CIPHER_SPEC || (!dir->protected && type != CT_APPLICATION_DATA) ||
+	    (s->tls13 && type != CT_APPLICATION_DATA))
+		s->info.cleartext_bytes[d] += TLS_RECORD_HEADER + len;
 	if (type == CT_CHANGE_CIPHER_SPEC) {
 		/* TLS 1.2: this direction is protected from the next record on.
 		 * TLS 1.3: a compatibility no-op. */

@@ -35,6 +35,8 @@ struct tls_info {
 	uint64_t records_failed;      /* authentication failed (wrong key) or malformed */
 	uint64_t records_undecrypted; /* protected records we had no key for */
 	uint64_t plaintext_bytes;     /* application data handed to the callback */
+	uint64_t decrypted_bytes[2];  /* record bytes (header + ciphertext) that decrypted, [0] client */
+	uint64_t cleartext_bytes[2];  /* records sent unprotected: hellos, certificates, CCS */
 	uint32_t key_updates;         /* TLS 1.3 KeyUpdate messages followed */
 	/* Why nothing was decrypted (NULL when something was): "no-key",
 	 * "unsupported-suite", "unsupported-version", "gap", "not-tls",
