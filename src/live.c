@@ -24,6 +24,11 @@
 
 #include "capture/ring.h"
 
+enum {
+	TICK_US = 200000,            /* idle flows ended, key logs re-read: 5 times a second */
+	LIVE_TCP_CLOSED_US = 500000, /* see live_run */
+};
+
 static volatile sig_atomic_t stop_requested, rotate_requested, consent_requested;
 
 static void on_signal(int sig)
@@ -63,7 +68,53 @@ struct live {
 	bool status_line;
 	struct audit_progress last; /* at the previous status line */
 	int64_t last_status_us;
+	uint64_t drops_warned;      /* drops already reported on stderr */
+	int64_t drops_warned_us;
+	FILE *real_stdout;          /* while stdout goes through ring_first_write */
 };
+
+/*
+ * What the audit prints on stdout (one line per finding, as it is raised)
+ * goes through this writer, which first hands the ring's buffered packets to
+ * the kernel: a finding is never on screen before the packets that prove it
+ * are in the evidence capture, so a kill -9 right after it cannot lose them.
+ */
+static ssize_t ring_first_write(void *cookie, const char *buf, size_t n)
+{
+	struct live *l = cookie;
+	if (l->ring)
+		ring_flush(l->ring);
+	size_t done = 0;
+	while (done < n) {
+		ssize_t w = write(STDOUT_FILENO, buf + done, n - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return done ? (ssize_t)done : -1;
+		done += (size_t)w;
+	}
+	return (ssize_t)n;
+}
+
+static void stdout_through_ring(struct live *l)
+{
+	fflush(stdout);
+	FILE *f = fopencookie(l, "w", (cookie_io_functions_t){.write = ring_first_write});
+	if (!f)
+		return; /* stdout stays as it was: findings may then precede their packets */
+	setvbuf(f, NULL, _IOLBF, 0);
+	l->real_stdout = stdout;
+	stdout = f;
+}
+
+static void stdout_restore(struct live *l)
+{
+	if (!l->real_stdout)
+		return;
+	fclose(stdout);
+	stdout = l->real_stdout;
+	l->real_stdout = NULL;
+}
 
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
@@ -135,23 +186,42 @@ static void capture_loss(struct live *l, struct capture_loss *loss)
 	if (l->ring) {
 		const struct ring_stats *rs = ring_stats(l->ring);
 		loss->evidence_lost = rs->packets_lost;
-		snprintf(loss->evidence_error, sizeof loss->evidence_error, "%s", rs->last_error);
+		ring_loss_text(rs, loss->evidence_error, sizeof loss->evidence_error);
 	}
 }
 
-static void print_status(struct live *l, int64_t now)
+/*
+ * Drops are never only in the status line (which --quiet and a pipe hide):
+ * the first one, and every further increase at most every 10 s, is said on
+ * stderr at once.
+ */
+static void warn_drops(struct live *l, const struct capture_loss *loss, int64_t now)
+{
+	uint64_t drops = loss->kernel_drops + loss->interface_drops;
+	if (!loss->known || drops <= l->drops_warned || now - l->drops_warned_us < 10000000)
+		return;
+	fprintf(stderr, "%sprivaudit: WARNING: %llu packets dropped so far (kernel %llu, interface %llu); "
+		"the audit is incomplete (try a larger --buffer-mb or a narrower --bpf)\n",
+		l->status_line ? "\r\033[K" : "", (unsigned long long)drops,
+		(unsigned long long)loss->kernel_drops, (unsigned long long)loss->interface_drops);
+	l->drops_warned = drops;
+	l->drops_warned_us = now;
+}
+
+static void print_status(struct live *l, int64_t now, const struct capture_loss *loss)
 {
 	struct audit_progress p;
 	audit_progress(l->audit, &p);
 	double secs = l->last_status_us ? (double)(now - l->last_status_us) / 1e6 : 1.0;
 	if (secs <= 0)
 		secs = 1.0;
-	struct capture_loss loss;
-	capture_loss(l, &loss);
-	fprintf(stderr, "\r\033[K%8.0f pkt/s %8.2f Mbit/s  flows %llu  drops kernel %llu if %llu  observations %llu  findings %llu%s",
+	char evidence[48] = "";
+	if (loss->evidence_lost)
+		snprintf(evidence, sizeof evidence, "  EVIDENCE LOST %llu", (unsigned long long)loss->evidence_lost);
+	fprintf(stderr, "\r\033[K%8.0f pkt/s %8.2f Mbit/s  flows %llu  drops kernel %llu if %llu%s  observations %llu  findings %llu%s",
 		(double)(p.packets - l->last.packets) / secs,
 		(double)(p.bytes - l->last.bytes) * 8 / secs / 1e6, (unsigned long long)p.active_flows,
-		(unsigned long long)loss.kernel_drops, (unsigned long long)loss.interface_drops,
+		(unsigned long long)loss->kernel_drops, (unsigned long long)loss->interface_drops, evidence,
 		(unsigned long long)p.observations, (unsigned long long)p.findings,
 		p.consent_at_us ? "  consent given" : "  no consent yet (c+Enter)");
 	fflush(stderr);
@@ -170,7 +240,9 @@ static bool open_pcap(struct live *l, const struct live_options *lo, struct pa_e
 	pcap_set_snaplen(l->pcap, lo->snaplen);
 	pcap_set_promisc(l->pcap, lo->promisc);
 	pcap_set_immediate_mode(l->pcap, 1);
-	pcap_set_buffer_size(l->pcap, lo->buffer_mb * 1024 * 1024);
+	/* pcap_set_buffer_size takes an int: 2047 MB is the most it can say. */
+	int buffer_mb = lo->buffer_mb > 2047 ? 2047 : lo->buffer_mb;
+	pcap_set_buffer_size(l->pcap, buffer_mb * 1024 * 1024);
 	int rc = pcap_activate(l->pcap);
 	if (rc < 0) {
 		pa_error_set(err, "%s: %s", lo->interface, pcap_geterr(l->pcap));
@@ -231,13 +303,34 @@ static bool drop_privileges(const char *user, const char *out_dir, struct pa_err
 	return true;
 }
 
-static void read_terminal(struct live *l)
+static void read_terminal(void)
 {
 	char line[64];
 	if (!fgets(line, sizeof line, stdin))
 		return;
 	if (line[0] == 'c' || line[0] == 'C')
 		consent_requested = 1;
+}
+
+/*
+ * The evidence of each finding is cut from the ring files, whose packets are
+ * numbered as the audit numbered them only when the ring holds every packet
+ * from the first: after a loss or a deleted file the numbers no longer line
+ * up, and wrong packets must never pass for evidence, so then none is cut
+ * (the report shows the missing evidence and the ring's loss).
+ */
+static void add_evidence_inputs(struct live *l, const struct ring_stats *rs, const char *out_dir)
+{
+	if (rs->packets_lost || rs->files_deleted) {
+		fprintf(stderr, "privaudit: the evidence capture is not complete; no per-finding evidence is cut from it\n");
+		return;
+	}
+	char dir[4096], path[4200];
+	snprintf(dir, sizeof dir, "%s/capture", out_dir);
+	for (unsigned seq = 1; seq <= rs->files_opened; seq++) {
+		ring_file_path(dir, seq, path, sizeof path);
+		audit_add_evidence_input(l->audit, path);
+	}
 }
 
 int live_run(const struct live_options *lo, struct audit_config *cfg)
@@ -250,6 +343,16 @@ int live_run(const struct live_options *lo, struct audit_config *cfg)
 		return PA_EXIT_USAGE;
 	}
 	cfg->live = true;
+	/*
+	 * A finished TCP connection (FIN both ways, or RST) lingers in the flow
+	 * table for late packets, and what is held back for it (stream bytes
+	 * after the last match, a value that might still grow) is judged when it
+	 * ends. Offline that costs nothing; live, the default 5 s would show such
+	 * findings seconds after their packet. Half a second still catches the
+	 * last ACK; audit_tick runs every TICK_US to end flows on time.
+	 */
+	if (!cfg->flow.tcp_closed_us)
+		cfg->flow.tcp_closed_us = LIVE_TCP_CLOSED_US;
 	if (!open_pcap(&l, lo, &err)) {
 		fprintf(stderr, "privaudit: %s\n", err.msg);
 		if (l.pcap)
@@ -284,6 +387,8 @@ int live_run(const struct live_options *lo, struct audit_config *cfg)
 		return PA_EXIT_USAGE;
 	}
 	install_signals();
+	if (l.ring)
+		stdout_through_ring(&l);
 	bool tty = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
 	l.status_line = !cfg->quiet && isatty(STDERR_FILENO);
 	if (!cfg->quiet)
@@ -294,9 +399,9 @@ int live_run(const struct live_options *lo, struct audit_config *cfg)
 	struct pollfd fds[2] = {{.fd = pcap_get_selectable_fd(l.pcap), .events = POLLIN},
 				{.fd = STDIN_FILENO, .events = POLLIN}};
 	int nfds = tty ? 2 : 1;
-	int64_t next_tick = now_us() + 1000000;
+	int64_t next_tick = now_us() + TICK_US, next_status = now_us() + 1000000;
 	while (!stop_requested) {
-		int rc = poll(fds, (nfds_t)nfds, 200);
+		int rc = poll(fds, (nfds_t)nfds, TICK_US / 1000);
 		if (rc < 0 && errno != EINTR)
 			break;
 		if (rc > 0 && (fds[0].revents & POLLIN)) {
@@ -305,11 +410,12 @@ int live_run(const struct live_options *lo, struct audit_config *cfg)
 				fprintf(stderr, "\nprivaudit: %s: %s\n", lo->interface, pcap_geterr(l.pcap));
 				break;
 			}
+			/* The batch is in the kernel's hands before the loop sleeps. */
 			if (l.ring)
 				ring_flush(l.ring);
 		}
 		if (nfds == 2 && rc > 0 && (fds[1].revents & POLLIN))
-			read_terminal(&l);
+			read_terminal();
 		if (consent_requested) {
 			consent_requested = 0;
 			mark_consent(&l, now_us());
@@ -324,9 +430,17 @@ int live_run(const struct live_options *lo, struct audit_config *cfg)
 		int64_t now = now_us();
 		if (now >= next_tick) {
 			audit_tick(l.audit, now);
+			next_tick = now + TICK_US;
+		}
+		if (now >= next_status) {
+			if (l.ring)
+				ring_flush(l.ring); /* a manifest the disk refused is retried */
+			struct capture_loss loss;
+			capture_loss(&l, &loss);
+			warn_drops(&l, &loss, now);
 			if (l.status_line)
-				print_status(&l, now);
-			next_tick = now + 1000000;
+				print_status(&l, now, &loss);
+			next_status = now + 1000000;
 		}
 	}
 	if (l.status_line)
@@ -335,16 +449,17 @@ int live_run(const struct live_options *lo, struct audit_config *cfg)
 	/* Drain what the kernel still holds, then account for losses. */
 	pcap_dispatch(l.pcap, -1, on_packet, (u_char *)&l);
 	struct capture_loss loss;
+	capture_loss(&l, &loss);
 	if (l.ring) {
 		struct ring_stats final;
 		ring_close(l.ring, &final); /* closing the last file may fail too */
 		l.ring = NULL;
-		capture_loss(&l, &loss);
 		loss.evidence_lost = final.packets_lost;
-		snprintf(loss.evidence_error, sizeof loss.evidence_error, "%s", final.last_error);
-	} else {
-		capture_loss(&l, &loss);
+		ring_loss_text(&final, loss.evidence_error, sizeof loss.evidence_error);
+		add_evidence_inputs(&l, &final, cfg->out_dir);
 	}
+	stdout_restore(&l);
+	warn_drops(&l, &loss, now_us() + 10000000);
 	audit_set_capture_loss(l.audit, &loss);
 	int rc = audit_finish(l.audit, cfg->quiet ? NULL : stdout);
 	audit_free(l.audit);
