@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "detect/detect_internal.h"
+#include "detect/hs_cache.h"
 
 static bool has_suffix(const char *s, const char *suffix)
 {
@@ -86,9 +87,9 @@ static bool compile(struct detect_engine *e, struct pa_diag *diag)
 		exprs[k] = literal_expression(&e->literals[i]);
 		ids[k] = (unsigned)k;
 	}
-	if (hs_compile_multi((const char *const *)exprs, flags, ids, (unsigned)n,
-			     HS_MODE_STREAM | HS_MODE_SOM_HORIZON_SMALL, NULL, &e->db,
-			     &err) != HS_SUCCESS) {
+	if (hs_cache_compile_multi((const char *const *)exprs, flags, ids, (unsigned)n,
+				   HS_MODE_STREAM | HS_MODE_SOM_HORIZON_SMALL, &e->db,
+				   &err) != HS_SUCCESS) {
 		int at = err ? err->expression : -1;
 		if (at >= 0 && (size_t)at < e->sigs.count)
 			pa_diag_error(diag, e->sigs.items[at].file, e->sigs.items[at].line,
@@ -110,8 +111,8 @@ static bool compile(struct detect_engine *e, struct pa_diag *diag)
 		snprintf(exprs[i], len, s->caseless ? "(?i:%s)" : "(?:%s)", s->pattern);
 	}
 	if (ok && e->sigs.count &&
-	    hs_compile_multi((const char *const *)exprs, flags, ids, (unsigned)e->sigs.count,
-			     HS_MODE_BLOCK, NULL, &e->value_db, &err) != HS_SUCCESS) {
+	    hs_cache_compile_multi((const char *const *)exprs, flags, ids, (unsigned)e->sigs.count,
+				   HS_MODE_BLOCK, &e->value_db, &err) != HS_SUCCESS) {
 		pa_diag_error(diag, "signatures", 0, "value database does not compile: %s",
 			      err ? err->message : "unknown error");
 		ok = false;

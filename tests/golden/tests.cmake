@@ -3,10 +3,18 @@
 # what tshark saw (5-tuple, packets/bytes/payload per direction, TLS SNI, DNS
 # names), documented differences aside. See docs/golden-tests.md.
 find_package(Python3 REQUIRED COMPONENTS Interpreter)
+# The binary compared: by default the one built here; tools/test points it
+# at the optimised build (one process per capture: start-up time dominates).
+set(PA_GOLDEN_BINARY "" CACHE FILEPATH "privaudit binary the golden test runs (default: this build's)")
+if(PA_GOLDEN_BINARY)
+  set(pa_golden_bin ${PA_GOLDEN_BINARY})
+else()
+  set(pa_golden_bin $<TARGET_FILE:privaudit>)
+endif()
 
 add_test(NAME golden-flows
   COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/run
-          --privaudit $<TARGET_FILE:privaudit>
+          --privaudit ${pa_golden_bin}
           --captures ${PA_SHARED_DIR}/captures
           --expected ${CMAKE_CURRENT_LIST_DIR}/expected
           --work ${CMAKE_CURRENT_BINARY_DIR}/golden-out

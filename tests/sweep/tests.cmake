@@ -1,0 +1,11 @@
+# The whole pipeline, built with the sanitizers, over every shared capture in
+# one process (one continuing timeline), with a policy and a device profile so
+# that every stage runs: decode, flows, nDPI, DNS, HTTP, signatures, GeoIP,
+# findings, evidence, manifest. Passes when the audit ends normally (exit 0
+# or 1) without a sanitizer report; `privaudit verify` must accept the output.
+add_test(NAME audit-shared-captures
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/audit-shared-captures.sh $<TARGET_FILE:privaudit>
+          ${PA_SHARED_DIR}/captures ${CMAKE_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR}/sweep-out)
+set_tests_properties(audit-shared-captures PROPERTIES LABELS sanitize TIMEOUT 600
+  SKIP_RETURN_CODE 77
+  ENVIRONMENT "ASAN_OPTIONS=detect_leaks=1;UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
