@@ -15,6 +15,7 @@
 #include "live.h"
 #include "pipeline.h"
 #include "policy/recipients.h"
+#include "report/report_html.h"
 #include "util/diag.h"
 
 #ifndef PA_DEFAULT_SIGNATURES
@@ -27,6 +28,7 @@ static void usage(FILE *out)
 		"usage: privaudit audit [OPTIONS] CAPTURE...   offline: pcap/pcapng files or folders\n"
 		"       privaudit live -i IFACE [OPTIONS]      on a mirror port, until SIGINT/SIGTERM\n"
 		"       privaudit check FILE...                validate policy/device/signature files\n"
+		"       privaudit report DIR                   render DIR/report.html again from DIR/report.json\n"
 		"       privaudit --version\n"
 		"\n");
 	cli_options_help(out, CLI_AUDIT);
@@ -143,6 +145,32 @@ static int cmd_verify(int argc, char **argv)
 	return evidence_verify(argv[1], stdout) ? PA_EXIT_FINDINGS : PA_EXIT_CLEAN;
 }
 
+/* report DIR: the HTML page again from a saved report.json (report/report_html.h). */
+static int cmd_report(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: privaudit report DIR\n");
+		return PA_EXIT_USAGE;
+	}
+	char path[4096];
+	snprintf(path, sizeof path, "%s/report.json", argv[1]);
+	json_error_t jerr;
+	json_t *report = json_load_file(path, 0, &jerr);
+	if (!report) {
+		fprintf(stderr, "privaudit: %s:%d: %s\n", path, jerr.line, jerr.text);
+		return PA_EXIT_USAGE;
+	}
+	struct pa_error err = {{0}};
+	bool ok = report_html_write(argv[1], report, &err);
+	json_decref(report);
+	if (!ok) {
+		fprintf(stderr, "privaudit: %s\n", err.msg);
+		return PA_EXIT_INTERNAL;
+	}
+	printf("%s/report.html\n", argv[1]);
+	return PA_EXIT_CLEAN;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -166,6 +194,8 @@ int main(int argc, char **argv)
 		return cmd_check(argc - 1, argv + 1);
 	if (!strcmp(cmd, "verify"))
 		return cmd_verify(argc - 1, argv + 1);
+	if (!strcmp(cmd, "report"))
+		return cmd_report(argc - 1, argv + 1);
 	fprintf(stderr, "privaudit: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return PA_EXIT_USAGE;

@@ -1,0 +1,33 @@
+/*
+ * report_html.h — DIR/report.html: the audit for a person (an auditor, a
+ * lawyer, a regulator), rendered from the report document (the very object
+ * written to report.json), so a saved report.json renders the same page.
+ *
+ * One self-contained file: inline CSS and SVG, no script, no external asset
+ * or font; readable offline and printable. Headings in Chinese and English.
+ * Sections: header (app, policy, inputs with SHA-256, time span, tool,
+ * completeness), verdict per promise, findings with their clause quotes,
+ * destinations by jurisdiction (bar chart), timeline of personal-data flows,
+ * recipients × data types, what could not be inspected, GeoIP plausibility,
+ * rules and legal references. docs/output.md describes the page.
+ *
+ * Every string that may come from the capture is HTML-escaped; a hostile
+ * hostname or field name shows as text and cannot add markup.
+ */
+#ifndef PA_REPORT_HTML_H
+#define PA_REPORT_HTML_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "privaudit.h"
+
+/* The page as a NUL-terminated string (caller frees), or NULL with err set
+ * when it would exceed the size limit. An input without a recorded "sha256"
+ * is hashed from its path when that file can be read. */
+char *report_html_render(const json_t *report, struct pa_error *err);
+
+/* DIR/report.html, through a temporary name. */
+bool report_html_write(const char *dir, const json_t *report, struct pa_error *err);
+
+#endif
