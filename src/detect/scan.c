@@ -178,14 +178,25 @@ static void pattern_drop(struct detect_stream *s, size_t i)
 	s->pattern_count--;
 }
 
-/* Inside the bytes of a device literal reported or queued: the device's own value. */
+/*
+ * Inside the bytes of a device literal reported or queued: the device's own
+ * value seen again. Two bytes of slack on each side: a base64 literal stops
+ * short of the characters that mix the value's bits with its neighbours'.
+ */
+#define SPAN_SLACK 2
+
+static bool within(uint64_t start, uint64_t end, uint64_t span_start, uint64_t span_end)
+{
+	return start + SPAN_SLACK >= span_start && end <= span_end + SPAN_SLACK;
+}
+
 static bool inside_device_span(const struct detect_stream *s, uint64_t start, uint64_t end)
 {
 	for (size_t i = 0; i < s->pending_count; i++)
-		if (s->pending[i].start <= start && end <= s->pending[i].end)
+		if (within(start, end, s->pending[i].start, s->pending[i].end))
 			return true;
 	for (unsigned i = 0; i < s->span_count; i++)
-		if (s->device_spans[i].start <= start && end <= s->device_spans[i].end)
+		if (within(start, end, s->device_spans[i].start, s->device_spans[i].end))
 			return true;
 	return false;
 }
