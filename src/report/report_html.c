@@ -10,11 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "report/report_html_internal.h"
-#include "util/sha256.h"
 
 /* The style: readable on screen, on A4 paper, with any CJK font the reader
  * has (no font is shipped or fetched). */
@@ -369,79 +367,6 @@ static void table_of_contents(struct html *h)
 		 "</ol></nav>\n");
 }
 
-/* ---- inputs ------------------------------------------------------------------ */
-
-static void input_hash(struct html *h, const json_t *in)
-{
-	const char *recorded = j_str(in, "sha256");
-	if (recorded) {
-		h_raw(h, "<span class=\"mono hash\">");
-		h_text(h, recorded);
-		h_raw(h, "</span>");
-		return;
-	}
-	/* Not in the document: hash the file if it is still where it was read. */
-	char hex[PA_SHA256_HEX];
-	uint64_t size;
-	struct pa_error err;
-	if (j_str(in, "path") && pa_sha256_file(j_str(in, "path"), hex, &size, &err)) {
-		h_fmt(h, "<span class=\"mono hash\">%s</span>", hex);
-		return;
-	}
-	h_raw(h, "<span class=\"muted\">not recorded (see manifest.json)</span>");
-}
-
-static void section_inputs(struct html *h, const json_t *report)
-{
-	char b1[32], b2[32], b3[32];
-	section_heading(h, "inputs", "1. \xe8\xbe\x93\xe5\x85\xa5\xe4\xb8\x8e\xe7\x89\x88\xe6\x9c\xac",
-			"Inputs and versions");
-	h_raw(h, "<table><thead><tr><th>\xe6\x96\x87\xe4\xbb\xb6 File</th><th>Format</th>"
-		 "<th class=\"num\">Records</th><th class=\"num\">Packets no.</th><th>SHA-256</th>"
-		 "<th>\xe9\x97\xae\xe9\xa2\x98 Problem</th></tr></thead><tbody>\n");
-	size_t i;
-	const json_t *in;
-	json_array_foreach(j_get(report, "summary.inputs"), i, in) {
-		h_raw(h, "<tr><td><code class=\"wrap\">");
-		h_text_or_dash(h, j_str(in, "path"));
-		h_raw(h, "</code></td><td>");
-		h_text_or_dash(h, j_str(in, "format"));
-		h_fmt(h, "</td><td class=\"num\">%s</td><td class=\"num\">%s\xe2\x80\x93%s</td><td>",
-		      fmt_count(j_u64(in, "records"), b1, sizeof b1),
-		      fmt_count(j_u64(in, "first_packet"), b2, sizeof b2),
-		      fmt_count(j_u64(in, "last_packet"), b3, sizeof b3));
-		input_hash(h, in);
-		h_raw(h, "</td><td>");
-		h_text_or_dash(h, j_str(in, "problem"));
-		h_raw(h, "</td></tr>\n");
-	}
-	h_raw(h, "</tbody></table>\n");
-
-	h_raw(h, "<table><thead><tr><th>GeoIP \xe6\x95\xb0\xe6\x8d\xae\xe5\xba\x93 database</th><th>Type</th>"
-		 "<th>Schema</th><th>Built</th></tr></thead><tbody>\n");
-	const json_t *db;
-	json_array_foreach(j_get(report, "summary.geoip"), i, db) {
-		h_raw(h, "<tr><td><code class=\"wrap\">");
-		h_text_or_dash(h, j_str(db, "path"));
-		h_raw(h, "</code></td><td>");
-		h_text_or_dash(h, j_str(db, "database_type"));
-		h_raw(h, "</td><td>");
-		h_text_or_dash(h, j_str(db, "schema"));
-		time_t built = (time_t)j_u64(db, "build_epoch");
-		struct tm tm;
-		char date[32] = "\xe2\x80\x94";
-		if (built && gmtime_r(&built, &tm))
-			strftime(date, sizeof date, "%Y-%m-%d", &tm);
-		h_fmt(h, "</td><td>%s</td></tr>\n", date);
-	}
-	if (!j_len(report, "summary.geoip"))
-		h_raw(h, "<tr><td colspan=\"4\"><span class=\"badge b-warn\">none</span> no GeoIP database: "
-			 "public destinations are \xe2\x80\x9cunknown\xe2\x80\x9d</td></tr>\n");
-	h_raw(h, "</tbody></table>\n<p class=\"small muted\">Every input, policy, signature, device and "
-		 "GeoIP file, every evidence file and every output is hashed in <code>manifest.json</code>; "
-		 "<code>privaudit verify DIR</code> re-hashes them.</p>\n</section>\n");
-}
-
 /* ---- verdicts ---------------------------------------------------------------- */
 
 /* The ids of the findings a rule raised, each linking to its card. */
@@ -756,7 +681,7 @@ char *report_html_render(const json_t *report, struct pa_error *err)
 	h_raw(&h, "</style>\n</head>\n<body>\n<main>\n");
 	header(&h, report);
 	table_of_contents(&h);
-	section_inputs(&h, report);
+	html_section_inputs(&h, report);
 	section_verdicts(&h, report);
 	section_findings(&h, report);
 	html_section_destinations(&h, report);

@@ -66,7 +66,8 @@ void html_timeline(struct html *h, const json_t *report);
 /* Display name of a recipient id, from the findings that name it (else the id). */
 const char *recipient_display_name(const json_t *report, const char *id);
 
-/* Later sections (report_html_sections.c). */
+/* Sections (report_html_sections.c). */
+void html_section_inputs(struct html *h, const json_t *report);
 void html_section_destinations(struct html *h, const json_t *report);
 void html_section_timeline(struct html *h, const json_t *report);
 void html_section_matrix(struct html *h, const json_t *report);

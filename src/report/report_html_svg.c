@@ -16,6 +16,7 @@
 #define MAX_SERIES 256
 #define MAX_MARKS_PER_SERIES 256
 #define MAX_DATA_TYPES 12
+#define LATEST_TIME_US 253402300799999999LL /* 9999-12-31T23:59:59.999999Z */
 
 const char *recipient_display_name(const json_t *report, const char *id)
 {
@@ -217,7 +218,8 @@ static void series_times(struct series *s, const json_t *row, const json_t *repo
 	size_t i;
 	const json_t *v;
 	json_array_foreach(j_get(row, "times"), i, v) {
-		if (json_is_integer(v))
+		if (json_is_integer(v) && json_integer_value(v) >= 0 &&
+		    json_integer_value(v) <= LATEST_TIME_US) /* µs; beyond it spans overflow */
 			add_time(s, json_integer_value(v));
 		else if (parse_iso_time(json_string_value(v), &t))
 			add_time(s, t);
