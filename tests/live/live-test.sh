@@ -10,7 +10,7 @@
 #              ring shows again every finding shown before the kill
 #   rotation   SIGHUP and --ring-seconds rotate: each closed file hashed in
 #              the manifest, no packet lost or twice across files
-#   fulldisk   the ring folder is a 200 kB tmpfs: the error is on stderr at
+#   fulldisk   the ring folder is a 24 kB tmpfs (the scenario makes ~40 kB): the error is on stderr at
 #              once, findings keep coming, the report says what was lost,
 #              the files on the full disk hold only complete packets
 # Exit 77 (skipped) without root, network namespaces or the lab's tools.
@@ -50,26 +50,44 @@ audit_opts=(--device "$root/signatures/devices/lab-phone.yaml" --policy "$root/p
 out=$work/out
 mkdir -p "$out"
 
-# start_live [OPTIONS...]: privaudit live on the mirror port; stdout lines
-# time-stamped as they arrive (stamp-lines.py), stderr to a log.
+# start_live [OPTIONS...]: privaudit live on the mirror port; stdout and
+# stderr lines time-stamped as they arrive (stamp-lines.py).
 start_live() {
 	ip netns exec "$NS_MON" "$privaudit" live -i span1 --out "$out" "${audit_opts[@]}" "$@" \
-		> >(python3 "$here/stamp-lines.py" "$work/stdout.stamped") 2>"$work/stderr.log" &
+		> >(python3 "$here/stamp-lines.py" "$work/stdout.stamped") \
+		2> >(python3 "$here/stamp-lines.py" "$work/stderr.stamped") &
 	live_pid=$!
 	local i
 	for i in $(seq 1 100); do
-		grep -q "capturing on span1" "$work/stderr.log" 2>/dev/null && return 0
+		grep -q "capturing on span1" "$work/stderr.stamped" 2>/dev/null && return 0
 		kill -0 "$live_pid" 2>/dev/null || break
 		sleep 0.05
 	done
-	cat "$work/stderr.log"
+	cat "$work/stderr.stamped"
 	fail "privaudit live did not start"
 }
 
-# run_phone SCENARIO [HOOK]: the scenario's steps inside the phone; HOOK (a
-# function) runs in the background meanwhile and is waited for.
+# slowed SCENARIO SECONDS: a copy of the scenario with a pause after every
+# step (prints its path), so that signals land in the middle of it.
+slowed() {
+	python3 - "$root/tests/lab/scenarios/$1.yaml" "$2" "$work/$1-slow.yaml" <<'PY'
+import sys, yaml
+doc = yaml.safe_load(open(sys.argv[1], encoding="utf-8"))
+steps = []
+for step in doc["steps"]:
+	steps += [step, {"sleep": float(sys.argv[2])}]
+doc["steps"] = steps
+yaml.safe_dump(doc, open(sys.argv[3], "w", encoding="utf-8"), allow_unicode=True)
+PY
+	echo "$work/$1-slow.yaml"
+}
+
+# run_phone SCENARIO [HOOK]: the scenario's steps inside the phone (a name in
+# tests/lab/scenarios or a file); HOOK (a function) runs in the background
+# meanwhile and is waited for.
 run_phone() {
-	local scenario=$root/tests/lab/scenarios/$1.yaml hook=${2:-} hook_pid=
+	local scenario=$1 hook=${2:-} hook_pid=
+	[ -f "$scenario" ] || scenario=$root/tests/lab/scenarios/$1.yaml
 	: >"$work/keylog"
 	: >"$work/truth.raw.jsonl"
 	lab_capture_start "$NS_PHONE" ph0 "$work/phone.pcapng" nopromisc
@@ -83,7 +101,7 @@ run_phone() {
 	timeout 120 ip netns exec "$NS_PHONE" python3 "$root/tools/lab/phone-driver.py" "$scenario" \
 		"$root/signatures/devices/lab-phone.yaml" "$root/tools/lab/catalogue.tsv" \
 		"$LAB_RUN/tls/ca.pem" "$work/keylog" "$work/truth.raw.jsonl" >"$work/driver.log" 2>&1 ||
-		{ cat "$work/driver.log"; fail "scenario $1 failed"; }
+		{ cat "$work/driver.log"; fail "scenario $scenario failed"; }
 	[ -n "$hook_pid" ] && wait "$hook_pid"
 	kill "$consent_pid" 2>/dev/null; wait "$consent_pid" 2>/dev/null
 	sleep 0.4 # the last FINs and ACKs reach both taps
@@ -100,6 +118,16 @@ stop_live() {
 	sleep 0.2 # stamp-lines.py drains the pipe
 }
 
+# at_datum N: returns once the scenario has planted N values. Signals are
+# timed by the scenario's progress, not by the clock.
+at_datum() {
+	local i
+	for i in $(seq 1 1500); do
+		[ "$(grep -c '"record": "datum"' "$work/truth.raw.jsonl" 2>/dev/null)" -ge "$1" ] && return 0
+		sleep 0.01
+	done
+}
+
 # offline_audit DIR: `privaudit audit` over the ring files with the same options.
 offline_audit() {
 	"$privaudit" audit --out "$1" "${audit_opts[@]}" "$out/capture/" >"$1.summary" 2>"$1.stderr"
@@ -111,7 +139,7 @@ findings)
 	run_phone lanxin-leaky
 	sleep 2 # every finding is due 2 s after its packet: none may wait for the stop
 	stop_live
-	[ "$live_rc" -eq 1 ] || { cat "$work/stderr.log"; fail "live exit $live_rc, expected 1 (violations)"; }
+	[ "$live_rc" -eq 1 ] || { cat "$work/stderr.stamped"; fail "live exit $live_rc, expected 1 (violations)"; }
 	grep -q '^[0-9.]*	consent marked at' "$work/stdout.stamped" || fail "consent (SIGUSR1) not marked"
 	$check latency "$work/stdout.stamped" "$out/findings.jsonl" "$stop_time" 2 ||
 		fail "a finding was late on stdout"
@@ -134,21 +162,12 @@ kill9)
 	start_live
 	# Kill once the scenario is well under way, after two forced rotations.
 	killer() {
-		local i
-		for i in $(seq 1 600); do
-			[ "$(grep -c '"record": "datum"' "$work/truth.raw.jsonl" 2>/dev/null)" -ge 4 ] && break
-			sleep 0.02
-		done
-		kill -HUP "$live_pid"; sleep 0.3
-		for i in $(seq 1 600); do
-			[ "$(grep -c '"record": "datum"' "$work/truth.raw.jsonl" 2>/dev/null)" -ge 10 ] && break
-			sleep 0.02
-		done
-		kill -HUP "$live_pid"; sleep 0.3
-		kill -KILL "$live_pid"
-		date +%s.%N >"$work/killed_at"
+		at_datum 4; kill -HUP "$live_pid"
+		at_datum 9; kill -HUP "$live_pid"
+		at_datum 14; kill -KILL "$live_pid"
+		echo "killed after datum $(grep -c '"record": "datum"' "$work/truth.raw.jsonl") of 25"
 	}
-	run_phone lanxin-leaky killer
+	run_phone "$(slowed lanxin-leaky 0.1)" killer
 	wait "$live_pid" 2>/dev/null
 	live_pid=
 	sleep 0.2
@@ -175,33 +194,42 @@ rotation)
 	start_live --ring-seconds 1
 	hupper() {
 		local i
-		for i in 1 2 3 4 5 6; do sleep 0.25; kill -HUP "$live_pid"; done
+		for i in 3 6 9 12; do at_datum $i; kill -HUP "$live_pid"; done
 	}
-	run_phone lanxin-leaky hupper
+	run_phone "$(slowed lanxin-leaky 0.15)" hupper
 	stop_live
 	[ "$live_rc" -le 1 ] || fail "live exit $live_rc"
 	files=$(ls "$out/capture"/capture-*.pcapng | wc -l)
-	[ "$files" -ge 4 ] || fail "expected at least 4 ring files, found $files"
+	# 4 SIGHUPs, plus --ring-seconds 1 over a scenario of about 4 s
+	[ "$files" -ge 5 ] || fail "expected at least 5 ring files, found $files"
 	$check manifest "$out/capture" || fail "manifest"
 	$check ring-vs-phone "$out/capture" "$work/phone.pcapng" || fail "packets lost or duplicated across ring files"
 	echo "PASS: $files ring files, manifest hashes match, no packet lost or twice"
 	;;
 fulldisk)
 	mkdir -p "$out/capture"
-	mount -t tmpfs -o size=200k,mode=0755 tmpfs "$out/capture" || { echo "SKIP: cannot mount tmpfs"; exit 77; }
+	mount -t tmpfs -o size=24k,mode=0755 tmpfs "$out/capture" || { echo "SKIP: cannot mount tmpfs"; exit 77; }
 	start_live
 	run_phone lanxin-leaky
 	stop_live
-	grep -q "No space left on device" "$work/stderr.log" || { cat "$work/stderr.log"; fail "full disk not reported on stderr"; }
-	[ "$live_rc" -eq 1 ] || { cat "$work/stderr.log"; fail "live exit $live_rc, expected 1: the audit must go on"; }
-	python3 - "$out/report.json" "$work/stdout.stamped" "$work/stderr.log" <<'PY' || fail "report does not state the loss"
-import json, sys
+	grep -q "No space left on device" "$work/stderr.stamped" || { cat "$work/stderr.stamped"; fail "full disk not reported on stderr"; }
+	[ "$live_rc" -eq 1 ] || { cat "$work/stderr.stamped"; fail "live exit $live_rc, expected 1: the audit must go on"; }
+	python3 - "$out/report.json" "$work/stdout.stamped" "$work/stderr.stamped" <<'PY' || fail "loss not reported at once, or audit stopped, or report silent"
+import datetime, json, sys
 c = json.load(open(sys.argv[1]))["summary"]["capture"]
 print("capture: evidence lost %d, complete %s, error: %s" % (c["evidence_packets_lost"], c["complete"], c["evidence_error"]))
 assert c["evidence_packets_lost"] > 0 and not c["complete"]
 assert "not written to the evidence capture" in c["evidence_error"] and "No space left" in c["evidence_error"]
-shown = [l for l in open(sys.argv[2]) if "\tfinding " in l]
-assert len(shown) >= 5, "the audit stopped showing findings"
+# "live packet numbers A to B, T1 to T2": T1 is the first lost packet's time.
+t1 = c["evidence_error"].split(", ")[1].split(" to ")[0]
+lost_at = datetime.datetime.strptime(t1.replace("Z", "+0000"), "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+said = [float(l.split("\t")[0]) for l in open(sys.argv[3]) if "No space left" in l]
+delay = said[0] - lost_at
+print("full disk said on stderr %.3f s after the first lost packet" % delay)
+assert delay < 1.0, "not at once"
+later = [l for l in open(sys.argv[2]) if "\tfinding " in l and float(l.split("\t")[0]) > said[0]]
+print("findings shown after the disk filled: %d" % len(later))
+assert later, "the audit stopped showing findings"
 PY
 	for f in "$out/capture"/capture-*.pcapng; do
 		"$privaudit" audit --quiet "$f" >/dev/null 2>"$work/read.err"
