@@ -138,10 +138,41 @@ lab_up() {
 		action mirred egress mirror dev span0
 	lab_in "$NS_ROUTER" tc filter add dev rt-ph egress protocol all u32 match u32 0 0 \
 		action mirred egress mirror dev span0
+	lab_add_latency
 	# Multicast listener reports follow a link coming up; let them pass before
 	# any capture starts so both taps begin on a quiet link.
 	sleep 0.3
 	lab_log "namespaces up: $LAB_NAMESPACES"
+}
+
+# Distance, as latency: the router holds every packet from the phone for a
+# round trip that fits its destination's country seen from the lab phone in
+# Beijing (each value is above the fibre bound 2*distance/200 km/ms that
+# privaudit's plausibility check applies, so GeoIP stays plausible). The
+# kernel here may lack netem, so delay-forwarder.py does it through a TUN
+# device: policy routing sends what arrives from the phone into dly0, the
+# forwarder writes it back after the delay, the main table forwards it on.
+# The whole round trip is added after the mirror point, so the capture sees
+# SYN and SYN/ACK that far apart, as a span port sees a far server.
+# LAB_NO_LATENCY=1 turns it off (benchmarks).
+LAB_RTT_MS="CN:12 HK:38 MO:40 TW:45 JP:65 SG:85 US:190 DE:210"
+lab_add_latency() {
+	[ -z "${LAB_NO_LATENCY:-}" ] || return 0
+	lab_spawn "$NS_ROUTER" "$LAB_RUN/delay-forwarder.log" \
+		python3 "$LAB_TOOLS/delay-forwarder.py" dly0 "$LAB_TOOLS/catalogue.tsv" "$LAB_RTT_MS"
+	local i
+	for i in $(seq 1 50); do
+		grep -q ready "$LAB_RUN/delay-forwarder.log" 2>/dev/null && break
+		sleep 0.05
+	done
+	grep -q ready "$LAB_RUN/delay-forwarder.log" || lab_die "delay forwarder did not start: $(cat "$LAB_RUN/delay-forwarder.log")"
+	lab_in "$NS_ROUTER" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.dly0.rp_filter=0 \
+		net.ipv6.conf.dly0.disable_ipv6=0
+	lab_in "$NS_ROUTER" ip link set dly0 up
+	lab_in "$NS_ROUTER" ip route add default dev dly0 table 100
+	lab_in "$NS_ROUTER" ip -6 route add default dev dly0 table 100
+	lab_in "$NS_ROUTER" ip rule add iif rt-ph lookup 100 priority 100
+	lab_in "$NS_ROUTER" ip -6 rule add iif rt-ph lookup 100 priority 100
 }
 
 # Every address of the catalogue, the DNS server and a spare per prefix go on net0.
