@@ -27,6 +27,7 @@
 #include "report/evidence.h"
 #include "report/findings_text.h"
 #include "report/manifest.h"
+#include "report/report_html.h"
 #include "report/flows_out.h"
 #include "report/jsonl.h"
 #include "report/observations_out.h"
@@ -395,8 +396,24 @@ static bool load_policy_engine(struct audit *a, struct pa_error *err)
 	return a->findings != NULL;
 }
 
+/* mkdir -p: the output folder and any missing parent. */
 static bool make_out_dir(const char *dir, struct pa_error *err)
 {
+	char path[4096];
+	if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
+		pa_error_set(err, "%s: path too long", dir);
+		return false;
+	}
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+			pa_error_set(err, "%s: cannot create folder %s: %s", dir, path, strerror(errno));
+			return false;
+		}
+		*p = '/';
+	}
 	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
 		pa_error_set(err, "%s: cannot create output folder: %s", dir, strerror(errno));
 		return false;
@@ -540,7 +557,7 @@ static bool write_manifest(struct audit *a, struct pa_error *err)
 }
 
 /* Writes what only exists at the end: findings.jsonl, evidence, report.json,
- * the manifest. Every file is attempted; the first error is returned. */
+ * report.html, the manifest. Every file is attempted; the first error is returned. */
 static bool write_final_outputs(struct audit *a, const struct summary_inputs *si,
 				struct pa_error *err)
 {
@@ -578,6 +595,8 @@ static bool write_final_outputs(struct audit *a, const struct summary_inputs *si
 		"packets", (json_int_t)ev.packets, "missing_packets", (json_int_t)ev.missing));
 	json_object_set_new(report, "memory", memory_json(a));
 	if (!report_json_write(dir, report, &e))
+		KEEP_FIRST_ERROR();
+	if (!report_html_write(dir, report, &e))
 		KEEP_FIRST_ERROR();
 	json_decref(report);
 
