@@ -14,6 +14,7 @@
 #include "detect/detect.h"
 #include "live.h"
 #include "pipeline.h"
+#include "report/evidence.h"
 #include "policy/recipients.h"
 #include "report/report_html.h"
 #include "util/diag.h"
@@ -28,6 +29,7 @@ static void usage(FILE *out)
 		"usage: privaudit audit [OPTIONS] CAPTURE...   offline: pcap/pcapng files or folders\n"
 		"       privaudit live -i IFACE [OPTIONS]      on a mirror port, until SIGINT/SIGTERM\n"
 		"       privaudit check FILE...                validate policy/device/signature files\n"
+		"       privaudit verify DIR                   re-hash every file DIR/manifest.json lists\n"
 		"       privaudit report DIR                   render DIR/report.html again from DIR/report.json\n"
 		"       privaudit --version\n"
 		"\n");
@@ -137,7 +139,6 @@ static int cmd_check(int argc, char **argv)
 /* verify DIR: re-hash everything DIR/manifest.json lists (report/evidence.h). */
 static int cmd_verify(int argc, char **argv)
 {
-	int evidence_verify(const char *dir, FILE *out);
 	if (argc != 2) {
 		fprintf(stderr, "usage: privaudit verify DIR\n");
 		return PA_EXIT_USAGE;
