@@ -413,13 +413,18 @@ void html_section_uninspected(struct html *h, const json_t *report)
 		}
 		h_raw(h, "</tbody></table>\n");
 	}
+	/* Which hosts the unread encrypted bytes went to (the summary does not
+	 * say which of their flows a key log opened). */
 	struct host_row *rows;
 	size_t n = host_rows(report, true, &rows);
-	if (n) {
+	if (n && j_u64(report, "uninspected.encrypted_up")) {
 		h_raw(h, "<h3>\xe5\x8a\xa0\xe5\xaf\x86\xe6\xb5\x81\xe9\x87\x8f<span class=\"en\">Hosts reached over "
-			 "TLS or QUIC</span></h3>\n<p class=\"small muted\">Opaque unless the key log opened "
-			 "them; what a key log revealed is judged in the findings above.</p>\n");
+			 "TLS or QUIC</span></h3>\n<p class=\"small muted\">The unread encrypted bytes went "
+			 "to these hosts; flows a key log opened are judged in the findings above.</p>\n");
 		host_table(h, rows, n);
+	} else if (n && json_is_object(u)) {
+		h_fmt(h, "<p class=\"small\">No encrypted byte was left unread: the TLS/QUIC flows of %zu "
+		      "host(s) were opened with a key log or carried no application data.</p>\n", n);
 	}
 	free(rows);
 	/* Malformed input is counted, never silently passed. */
