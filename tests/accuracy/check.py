@@ -177,8 +177,11 @@ class Capture:
         if not encoding_matches(obs["encoding"], datum):
             wrong.append("encoding %s" % obs["encoding"])
         if obs["field"] != datum["field"] and not (
-                obs["field"] == datum["field"] + "+base64" and
-                truth_encoding(datum) in ("base64", "base64url")):
+                truth_encoding(datum) in ("base64", "base64url") and
+                (obs["field"] == datum["field"] + "+base64" or
+                 (datum["field"].lower() == "http.header:cookie" and
+                  obs["field"].startswith("http.cookie:") and
+                  obs["field"].endswith("+base64")))):
             wrong.append("field %s" % obs["field"])
         proto = datum["protocol"] if datum["protocol"] != "https" else "tls-decrypted"
         if obs["protocol"] != proto:
