@@ -157,14 +157,14 @@ static void host_table(struct html *h, struct host_row *rows, size_t n)
 		      fmt_count(j_u64(rows[i].v, "flows"), b1, sizeof b1),
 		      fmt_bytes(rows[i].up, b2, sizeof b2),
 		      fmt_bytes(j_u64(rows[i].v, "bytes_down"), b3, sizeof b3));
-		const char *proto;
-		json_t *count;
-		size_t k = 0;
-		json_object_foreach((json_t *)j_get(rows[i].v, "protocols"), proto, count) {
-			if (k++)
+		size_t np;
+		const char **protos = j_sorted_keys(j_get(rows[i].v, "protocols"), &np);
+		for (size_t k = 0; k < np; k++) {
+			if (k)
 				h_raw(h, ", ");
-			h_text(h, proto);
+			h_text(h, protos[k]);
 		}
+		free(protos);
 		h_raw(h, "</td></tr>\n");
 	}
 	if (n > MAX_RECIPIENT_ROWS)
@@ -438,13 +438,17 @@ void html_section_uninspected(struct html *h, const json_t *report)
 		h_fmt(h, "<p><b>\xe8\xa7\xa3\xe7\xa0\x81\xe9\x97\xae\xe9\xa2\x98 Decode problems</b>: %s packet(s) "
 		      "could not be decoded; %s cut short by the snap length.</p>\n<ul class=\"small\">",
 		      fmt_count(bad, b1, sizeof b1), fmt_count(snapped, b2, sizeof b2));
-		json_object_foreach((json_t *)problems, k, v) {
-			if (json_integer_value(v) <= 0)
+		size_t nk;
+		const char **keys = j_sorted_keys(problems, &nk);
+		for (size_t i = 0; i < nk; i++) {
+			json_int_t count = json_integer_value(json_object_get(problems, keys[i]));
+			if (count <= 0)
 				continue;
 			h_raw(h, "<li><code>");
-			h_text(h, k);
-			h_fmt(h, "</code>: %s</li>", fmt_count((uint64_t)json_integer_value(v), b1, sizeof b1));
+			h_text(h, keys[i]);
+			h_fmt(h, "</code>: %s</li>", fmt_count((uint64_t)count, b1, sizeof b1));
 		}
+		free(keys);
 		h_raw(h, "</ul>\n");
 	}
 	h_raw(h, "</section>\n");

@@ -90,14 +90,15 @@ static size_t destination_rows(const json_t *report, struct dest_row *rows, size
 					      j_u64(d, "personal_flows"), j_u64(d, "uninspected_up")};
 	}
 	if (!n) {
-		const char *k;
-		json_t *v;
-		json_object_foreach((json_t *)j_get(report, "summary.jurisdictions"), k, v) {
-			if (n == max)
-				break;
-			rows[n++] = (struct dest_row){k, j_u64(v, "flows"), j_u64(v, "bytes_up"),
+		const json_t *map = j_get(report, "summary.jurisdictions");
+		size_t nk;
+		const char **keys = j_sorted_keys(map, &nk);
+		for (size_t k = 0; k < nk && n < max; k++) {
+			const json_t *v = json_object_get(map, keys[k]);
+			rows[n++] = (struct dest_row){keys[k], j_u64(v, "flows"), j_u64(v, "bytes_up"),
 						      j_u64(v, "bytes_down"), 0, 0};
 		}
+		free(keys);
 	}
 	qsort(rows, n, sizeof *rows, by_upload);
 	return n;

@@ -237,6 +237,24 @@ double j_num(const json_t *o, const char *dotted_path, double fallback)
 	return isfinite(d) ? d : fallback;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+const char **j_sorted_keys(const json_t *o, size_t *n)
+{
+	*n = json_object_size(o); /* 0 unless an object */
+	const char **keys = pa_xcalloc(*n + 1, sizeof *keys);
+	size_t i = 0;
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)o, k, v)
+		keys[i++] = k;
+	qsort(keys, *n, sizeof *keys, cmp_str);
+	return keys;
+}
+
 size_t j_len(const json_t *o, const char *dotted_path)
 {
 	return json_array_size(j_get(o, dotted_path)); /* 0 unless an array */

@@ -167,6 +167,51 @@ static void test_input_hash(void **state)
 	json_decref(r);
 }
 
+/* The page depends on the document's content, not on the order its objects
+ * were built in: report.json is saved with sorted keys, the in-memory
+ * document has insertion order, and both must render the same page. */
+static void test_key_order_does_not_matter(void **state)
+{
+	json_t *r = load_fixture();
+	char *sorted = render(r);
+	json_t *recipients = json_object_get(json_object_get(r, "summary"), "recipients");
+	const char *host;
+	json_t *v;
+	size_t rebuilt = 0;
+	json_object_foreach(recipients, host, v) {
+		json_t *protos = json_object_get(v, "protocols");
+		json_object_set_new(protos, "ZZZ-first", json_integer(1)); /* goes last in insertion order */
+		json_t *reversed = json_object();
+		json_object_set_new(reversed, "ZZZ-first", json_integer(1));
+		const char *k;
+		json_t *c;
+		json_object_foreach(protos, k, c)
+			if (strcmp(k, "ZZZ-first"))
+				json_object_set(reversed, k, c);
+		json_object_set_new(v, "protocols", reversed);
+		rebuilt++;
+	}
+	assert_true(rebuilt > 5);
+	json_t *problems = json_object_get(json_object_get(r, "summary"), "decode_problems");
+	json_object_set_new(problems, "truncated-tcp", json_integer(2));
+	json_object_set_new(problems, "bad-ipv4-header", json_integer(1));
+	char *built = render(r);
+	char *saved_text = json_dumps(r, JSON_SORT_KEYS);
+	json_t *saved = json_loads(saved_text, 0, NULL);
+	assert_non_null(saved);
+	char *reloaded = render(saved);
+	assert_string_equal(built, reloaded);
+	assert_string_not_equal(sorted, built);
+	assert_contains(built, "DNS, ZZZ-first</td>");
+	assert_contains(built, "<li><code>bad-ipv4-header</code>: 1</li><li><code>truncated-tcp</code>: 2</li>");
+	free(sorted);
+	free(built);
+	free(reloaded);
+	free(saved_text);
+	json_decref(saved);
+	json_decref(r);
+}
+
 /* ---- hostile input -------------------------------------------------------------- */
 
 #define EVIL "<script>alert(1)</script>\"><img src=x onerror=alert(2)></svg></section>&amp;'\x01\xe2\x80\xae"
@@ -450,6 +495,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_demo_report_sections),
 		cmocka_unit_test(test_input_hash),
+		cmocka_unit_test(test_key_order_does_not_matter),
 		cmocka_unit_test(test_hostile_strings_are_text),
 		cmocka_unit_test(test_empty_report_without_policy),
 		cmocka_unit_test(test_incomplete_capture),
