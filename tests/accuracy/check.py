@@ -105,6 +105,20 @@ def encoding_matches(obs_encoding, datum):
     return False
 
 
+def same_field(seen, planted):
+    """The lab names HTTP/2 fields like HTTP/1 ones ("http.header:X-Device-Id");
+    the decoder says http2 and has the header name lower-case, as HTTP/2
+    sends it (RFC 9113 8.2.1)."""
+    if seen == planted:
+        return True
+    if seen.startswith("http2."):
+        seen = "http." + seen[len("http2."):]
+        if seen.startswith("http.header:") and planted.startswith("http.header:"):
+            return seen.lower() == planted.lower()
+        return seen == planted
+    return False
+
+
 def pattern_texts(datum):
     """What a pattern (no profile value: app lists, coordinates) may report
     for a datum: the text as sent, URL-decoded in a decoded field, or the
@@ -176,7 +190,7 @@ class Capture:
             wrong.append("value %s" % obs["value"])
         if not encoding_matches(obs["encoding"], datum):
             wrong.append("encoding %s" % obs["encoding"])
-        if obs["field"] != datum["field"] and not (
+        if not same_field(obs["field"], datum["field"]) and not (
                 truth_encoding(datum) in ("base64", "base64url") and
                 (obs["field"] == datum["field"] + "+base64" or
                  (datum["field"].lower() == "http.header:cookie" and
