@@ -47,21 +47,25 @@ static int cmd_audit(int argc, char **argv)
 	if (!cli_parse(&o, CLI_AUDIT, argc, argv, &first_arg, &err)) {
 		fprintf(stderr, "privaudit audit: %s\n", err.msg);
 		fprintf(stderr, "try 'privaudit --help'\n");
+		cli_options_free(&o);
 		return PA_EXIT_USAGE;
 	}
 	if (first_arg >= argc) {
 		fprintf(stderr, "privaudit audit: no capture file given\n");
+		cli_options_free(&o);
 		return PA_EXIT_USAGE;
 	}
 
 	struct capture_inputs inputs;
 	if (!capture_inputs_collect(&inputs, argv + first_arg, (size_t)(argc - first_arg), &err)) {
 		fprintf(stderr, "privaudit: %s\n", err.msg);
+		cli_options_free(&o);
 		return PA_EXIT_USAGE;
 	}
 	if (!inputs.count) {
 		fprintf(stderr, "privaudit: no capture files found in the given folder(s)\n");
 		capture_inputs_free(&inputs);
+		cli_options_free(&o);
 		return PA_EXIT_USAGE;
 	}
 
@@ -91,6 +95,7 @@ static int cmd_live(int argc, char **argv)
 	if (!cli_parse(&o, CLI_LIVE, argc, argv, &first_arg, &err)) {
 		fprintf(stderr, "privaudit live: %s\n", err.msg);
 		fprintf(stderr, "try 'privaudit --help'\n");
+		cli_options_free(&o);
 		return PA_EXIT_USAGE;
 	}
 	if (first_arg < argc) {
