@@ -5,7 +5,8 @@
  * Every byte is read through bounds-checked reads against the message length;
  * compression pointers may only point backwards and are followed at most
  * DNS_MAX_POINTER_JUMPS times, so a crafted message can neither loop nor read
- * outside itself. Names come out in presentation form, lower-cased, without
+ * outside itself. Names come out in presentation form, lower-cased (questions
+ * also as sent, for the signature engine), without
  * the trailing dot, with bytes outside printable ASCII escaped as \DDD (as
  * dig prints them) so that later stages can treat them as text.
  */
@@ -59,12 +60,13 @@ static void put_text(char *out, size_t *used, bool *cut, const char *text, size_
 
 /* One byte of a label; a label's first byte after the first label carries
  * the separating dot with it, so a cut name never ends in a bare dot. */
-static void put_label_byte(char *out, size_t *used, bool *cut, uint8_t c, bool dot_first)
+static void put_label_byte(char *out, size_t *used, bool *cut, uint8_t c, bool dot_first,
+			   bool lower)
 {
 	char buf[5], *esc = buf + dot_first;
 	size_t n;
 
-	if (c >= 'A' && c <= 'Z') {
+	if (lower && c >= 'A' && c <= 'Z') {
 		esc[0] = (char)(c - 'A' + 'a');
 		n = 1;
 	} else if (c == '.' || c == '\\') {
@@ -92,7 +94,7 @@ static void put_label_byte(char *out, size_t *used, bool *cut, uint8_t c, bool d
  * of them, since the last jump): positions only ever decrease, which alone
  * rules out loops; the jump count bounds the work on long backward chains.
  */
-static bool read_name(struct dns_reader *r, char out[DNS_NAME_MAX], bool *cut)
+static bool read_name(struct dns_reader *r, char out[DNS_NAME_MAX], bool *cut, bool lower)
 {
 	size_t pos = r->pos, end_pos = 0, used = 0, wire = 1;
 	size_t limit = r->pos; /* a pointer must point below this */
@@ -128,7 +130,7 @@ static bool read_name(struct dns_reader *r, char out[DNS_NAME_MAX], bool *cut)
 		if (wire > DNS_MAX_WIRE_NAME || r->len - pos - 1 < len)
 			return false;
 		for (size_t i = 0; i < len; i++)
-			put_label_byte(out, &used, cut, r->msg[pos + 1 + i], i == 0 && labels > 0);
+			put_label_byte(out, &used, cut, r->msg[pos + 1 + i], i == 0 && labels > 0, lower);
 		labels++;
 		pos += 1u + len;
 	}
@@ -142,8 +144,17 @@ static bool parse_question(struct dns_reader *r, const struct dns_visitor *v)
 	struct dns_question q;
 	bool cut;
 
-	if (!read_name(r, q.name, &cut) || !read_u16(r, &q.qtype) || !read_u16(r, &q.qclass))
+	if (!read_name(r, q.name_as_sent, &cut, false) || !read_u16(r, &q.qtype) ||
+	    !read_u16(r, &q.qclass))
 		return false;
+	/* Escapes are digits and backslashes: lower-casing the presentation
+	 * form lower-cases exactly the name's letters. */
+	size_t i = 0;
+	for (; q.name_as_sent[i]; i++) {
+		char c = q.name_as_sent[i];
+		q.name[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+	}
+	q.name[i] = '\0';
 	q.name_cut = cut;
 	if (v && v->question)
 		v->question(v->ctx, &q);
@@ -156,7 +167,7 @@ static bool parse_answer(struct dns_reader *r, const struct dns_visitor *v)
 	uint16_t rrclass, rdlength;
 	bool cut;
 
-	if (!read_name(r, a.name, &cut) || !read_u16(r, &a.type) || !read_u16(r, &rrclass) ||
+	if (!read_name(r, a.name, &cut, true) || !read_u16(r, &a.type) || !read_u16(r, &rrclass) ||
 	    !read_u32(r, &a.ttl) || !read_u16(r, &rdlength))
 		return false;
 	a.name_cut = cut;
@@ -185,7 +196,7 @@ static bool parse_answer(struct dns_reader *r, const struct dns_visitor *v)
 		struct dns_reader rd = { .msg = r->msg, .len = rdata_end, .pos = r->pos };
 		bool target_cut;
 
-		if (!read_name(&rd, a.target, &target_cut))
+		if (!read_name(&rd, a.target, &target_cut, true))
 			return false;
 		a.name_cut |= target_cut;
 		break;

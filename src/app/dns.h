@@ -16,6 +16,9 @@ enum dns_rr_type { DNS_A = 1, DNS_CNAME = 5, DNS_AAAA = 28 };
 
 struct dns_question {
 	char name[DNS_NAME_MAX]; /* lower-case, no trailing dot */
+	/* The same with the letters' case as sent: identifiers hidden in
+	 * labels (hex, base64, digests) keep the case that tells encodings apart. */
+	char name_as_sent[DNS_NAME_MAX];
 	uint16_t qtype, qclass;
 	bool name_cut; /* presentation form longer than DNS_NAME_MAX - 1: cut */
 };

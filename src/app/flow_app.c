@@ -126,7 +126,7 @@ static void on_question(void *ctx, const struct dns_question *q)
 	struct field_emitter e = emitter_for(v->d, "dns", v->dir);
 	e.ref.packet = v->packet;
 	e.ref.ts_us = v->ts;
-	fields_emit(&e, "dns.qname", (const uint8_t *)q->name, strlen(q->name));
+	fields_emit(&e, "dns.qname", (const uint8_t *)q->name_as_sent, strlen(q->name_as_sent));
 }
 
 static void dns_message(struct delivery *d, const uint8_t *msg, size_t len, uint64_t packet, int64_t ts)

@@ -24,6 +24,14 @@ static void check_name(const char *name)
 static void on_question(void *ctx, const struct dns_question *q)
 {
 	check_name(q->name);
+	/* The name as sent differs from the lower-case one in letter case only. */
+	for (size_t i = 0;; i++) {
+		char c = q->name_as_sent[i];
+		if ((c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c) != q->name[i])
+			abort();
+		if (!c)
+			break;
+	}
 }
 
 static void on_answer(void *ctx, const struct dns_answer *a)
