@@ -12,10 +12,64 @@
 #define MAX_JSON_DEPTH 32
 #define MIN_BASE64_LEN 16
 
-static void emit_raw(struct field_emitter *e, const char *name, const uint8_t *v, size_t len)
+void field_origin_add(struct field_origin *o, size_t end, uint64_t packet, int64_t ts_us)
+{
+	if (o->count && o->parts[o->count - 1].packet == packet) {
+		o->parts[o->count - 1].end = end;
+		return;
+	}
+	/* Past the table's size the last entry stands for every later packet:
+	 * fields there get the completing packet, as without a map. */
+	size_t i = o->count < FIELD_ORIGIN_MAX ? o->count++ : FIELD_ORIGIN_MAX - 1;
+	o->parts[i].end = end;
+	o->parts[i].packet = packet;
+	o->parts[i].ts_us = ts_us;
+}
+
+/* The byte range of the value in the origin buffer: the value itself when it
+ * lies there, the encoded text it was decoded from, or else its first
+ * occurrence from the cursor on (JSON leaves come in document order). */
+static bool locate(struct field_emitter *e, const uint8_t *v, size_t len, size_t *last)
+{
+	const struct field_origin *o = e->origin;
+	const uint8_t *at = NULL;
+	size_t n = len;
+	if (v >= o->base && v + len <= o->base + o->len) {
+		at = v;
+	} else if (e->raw_at && e->raw_at >= o->base && e->raw_at + e->raw_len <= o->base + o->len) {
+		at = e->raw_at, n = e->raw_len;
+	} else if (len && e->cursor < o->len) {
+		at = memmem(o->base + e->cursor, o->len - e->cursor, v, len);
+		if (at)
+			e->cursor = (size_t)(at - o->base) + len;
+	}
+	if (!at || !n)
+		return false;
+	*last = (size_t)(at - o->base) + n - 1;
+	return true;
+}
+
+/* The field reference for value v: the packet of its last byte when known. */
+static struct pa_field_ref resolve(struct field_emitter *e, const char *name, const uint8_t *v,
+				   size_t len)
 {
 	struct pa_field_ref ref = e->ref;
 	ref.field = name;
+	size_t last;
+	if (e->origin && e->origin->count && locate(e, v, len, &last)) {
+		const struct field_origin *o = e->origin;
+		size_t i = 0;
+		while (i + 1 < o->count && o->parts[i].end <= last)
+			i++;
+		ref.packet = o->parts[i].packet;
+		ref.ts_us = o->parts[i].ts_us;
+	}
+	return ref;
+}
+
+static void emit_raw(struct field_emitter *e, const char *name, const uint8_t *v, size_t len)
+{
+	struct pa_field_ref ref = resolve(e, name, v, len);
 	e->sink(e->ctx, &ref, v, len);
 }
 
@@ -140,7 +194,11 @@ void fields_emit(struct field_emitter *e, const char *name, const uint8_t *v, si
 	if (fields_base64_decode(v, len, dec, &n) && mostly_printable(dec, n)) {
 		char sub[FIELD_NAME_MAX];
 		snprintf(sub, sizeof sub, "%s+base64", name);
+		/* Decoded bytes are nowhere in the packets: every field inside
+		 * gets the packet of the base64 text. */
 		struct field_emitter inner = *e;
+		inner.ref = resolve(e, name, v, len);
+		inner.origin = NULL;
 		inner.decoded_once = true;
 		fields_emit_body(&inner, sub, NULL, dec, n);
 	}
@@ -175,7 +233,9 @@ void fields_emit_params(struct field_emitter *e, const char *prefix, const uint8
 			continue;
 		}
 		size_t vlen = fields_url_decode(eq + 1, plen - klen - 1, val, true);
+		e->raw_at = eq + 1, e->raw_len = plen - klen - 1;
 		fields_emit(e, name, val, vlen);
+		e->raw_at = NULL, e->raw_len = 0;
 	}
 	free(val);
 }
@@ -205,7 +265,9 @@ void fields_emit_cookies(struct field_emitter *e, const char *prefix, const uint
 		/* Cookie values are often URL-encoded by the app. */
 		uint8_t *dec = pa_xmalloc(vlen + 1);
 		size_t dlen = fields_url_decode(v, vlen, dec, false);
+		e->raw_at = v, e->raw_len = vlen;
 		fields_emit(e, name, dec, dlen);
+		e->raw_at = NULL, e->raw_len = 0;
 		free(dec);
 	}
 }

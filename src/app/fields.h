@@ -15,13 +15,39 @@
 typedef void (*field_sink_fn)(void *ctx, const struct pa_field_ref *ref, const uint8_t *value,
 			      size_t len);
 
+/*
+ * Where the bytes of a buffer that arrived in several packets came from (an
+ * HTTP body): the first `count` packets that added to it, each with the
+ * buffer length after its bytes. A field found in the buffer is then
+ * attributed to the packet holding its last byte, not to the packet that
+ * completed the message: that packet is the evidence that shows the value.
+ */
+#define FIELD_ORIGIN_MAX 64
+struct field_origin {
+	const uint8_t *base;
+	size_t len;
+	size_t count;
+	struct {
+		size_t end;       /* buffer length after this packet's bytes */
+		uint64_t packet;
+		int64_t ts_us;
+	} parts[FIELD_ORIGIN_MAX];
+};
+
 /* A sink plus the template of every field it emits (protocol, dir, packet, ts). */
 struct field_emitter {
 	field_sink_fn sink;
 	void *ctx;
 	struct pa_field_ref ref; /* .field is set per emitted field */
 	bool decoded_once;       /* inside a value already decoded from base64: no further level */
+	const struct field_origin *origin; /* NULL: every field gets ref.packet */
+	const uint8_t *raw_at;   /* the encoded text of the value being emitted, inside origin */
+	size_t raw_len;
+	size_t cursor;           /* origin offset where the search for the next value starts */
 };
+
+/* Records that `packet` brought the buffer to length `end` (in order). */
+void field_origin_add(struct field_origin *o, size_t end, uint64_t packet, int64_t ts_us);
 
 #define FIELD_NAME_MAX 160
 

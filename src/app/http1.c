@@ -34,6 +34,7 @@ struct side {
 	uint8_t *body;
 	size_t body_len, body_cap;
 	bool body_over;
+	struct field_origin origin; /* which packet brought which body bytes */
 
 	/* the feed under way */
 	struct field_emitter *e;
@@ -78,6 +79,7 @@ static void reset_message(struct side *s)
 	s->url_len = s->hval_len = s->hname_len = s->body_len = s->body_cap = 0;
 	s->have_header = s->body_over = false;
 	s->content_type[0] = s->content_encoding[0] = '\0';
+	s->origin.count = 0;
 }
 
 void http1_free(struct http1 *h)
@@ -169,8 +171,19 @@ static void emit_body(struct side *s)
 		h->stats.body_undecoded++;
 	uint64_t saved = s->e->ref.packet;
 	s->e->ref.packet = s->packet;
+	/* Bytes as they came (no content coding): fields get the packet that
+	 * carried them. Decompressed bytes exist only once the whole body is in. */
+	bool as_sent = st == BODY_OK && dec_len == s->body_len &&
+		       (!s->content_encoding[0] || !strcasecmp(s->content_encoding, "identity"));
+	if (as_sent) {
+		s->origin.base = dec;
+		s->origin.len = dec_len;
+		s->e->origin = &s->origin;
+		s->e->cursor = 0;
+	}
 	fields_emit_body(s->e, s->is_request ? "http.body" : "http.response.body",
 			 s->content_type[0] ? s->content_type : NULL, dec, dec_len);
+	s->e->origin = NULL;
 	s->e->ref.packet = saved;
 	free(dec);
 }
@@ -261,6 +274,7 @@ static int on_body(http_parser *p, const char *at, size_t n)
 	}
 	memcpy(s->body + s->body_len, at, n);
 	s->body_len += n;
+	field_origin_add(&s->origin, s->body_len, s->packet, s->ts_us);
 	return 0;
 }
 

@@ -103,6 +103,41 @@ static void test_request_fields(void **state)
 	http1_free(h);
 }
 
+/* A body that spans packets: each field is attributed to the packet that
+ * carried its last byte (the evidence that shows it), whole-body fields to
+ * the packet completing the body; a compressed body only exists whole. */
+static void test_body_fields_keep_their_packets(void **state)
+{
+	struct seen s = {0};
+	struct field_emitter e = emitter(&s);
+	struct http1 *h = http1_new(0);
+	const char *head = "POST /v1/report HTTP/1.1\r\nHost: a.example\r\n"
+			   "Content-Type: application/json\r\nContent-Length: 89\r\n\r\n";
+	const char *p1 = "{\"imei\":\"868034031518269\",\"note\":\"x\",";
+	const char *p2 = "\"oaid\":\"f3b7c2a1-9d4e\",\"inner\":\"{\\\"mac\\\":\\\"02aa\\\"}\"}";
+	char form[] = "POST /f HTTP/1.1\r\nHost: a.example\r\nContent-Length: 24\r\n\r\n";
+	assert_int_equal(strlen(p1) + strlen(p2), 89);
+	http1_feed(h, true, (const uint8_t *)head, strlen(head), 10, 1000, &e);
+	http1_feed(h, true, (const uint8_t *)p1, strlen(p1), 11, 2000, &e);
+	http1_feed(h, true, (const uint8_t *)p2, strlen(p2), 12, 3000, &e);
+	assert_string_equal(value_of(&s, "http.body.json:imei"), "868034031518269");
+	assert_int_equal(packet_of(&s, "http.body.json:imei"), 11);
+	assert_int_equal(packet_of(&s, "http.body.json:note"), 11);
+	assert_int_equal(packet_of(&s, "http.body.json:oaid"), 12);
+	assert_int_equal(packet_of(&s, "http.body.json:inner:mac"), 12);
+	assert_int_equal(packet_of(&s, "http.body"), 12);
+
+	/* A form value, URL-encoded, split from its key by a packet boundary. */
+	s.n = 0;
+	http1_feed(h, true, (const uint8_t *)form, strlen(form), 20, 4000, &e);
+	http1_feed(h, true, (const uint8_t *)"a=1&mac=02%3A", 13, 21, 5000, &e);
+	http1_feed(h, true, (const uint8_t *)"aa%3Abb&z=9", 11, 22, 6000, &e);
+	assert_string_equal(value_of(&s, "http.body.form:mac"), "02:aa:bb");
+	assert_int_equal(packet_of(&s, "http.body.form:a"), 21);
+	assert_int_equal(packet_of(&s, "http.body.form:mac"), 22);
+	http1_free(h);
+}
+
 static void test_gzip_json_body_split_everywhere(void **state)
 {
 	uint8_t gz[512];
@@ -239,6 +274,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_request_fields),
+		cmocka_unit_test(test_body_fields_keep_their_packets),
 		cmocka_unit_test(test_gzip_json_body_split_everywhere),
 		cmocka_unit_test(test_chunked_form_and_pipelining),
 		cmocka_unit_test(test_base64_value_holding_json),
