@@ -529,13 +529,16 @@ static void add_entry(struct manifest_entry *e, size_t *n, size_t max, const cha
 static bool write_manifest(struct audit *a, struct pa_error *err)
 {
 	const struct audit_config *cfg = &a->cfg;
-	size_t max = a->file_count + a->evidence_input_count + AUDIT_MAX_GEOIP + 8, n = 0;
+	size_t max = a->file_count + a->evidence_input_count + cfg->keylog_count + AUDIT_MAX_GEOIP + 8;
+	size_t n = 0;
 	struct manifest_entry *e = pa_xcalloc(max, sizeof *e);
 	for (size_t i = 0; i < a->file_count; i++)
 		if (!a->files[i].failed)
 			add_entry(e, &n, max, "capture", a->files[i].path, NULL);
 	for (size_t i = 0; i < a->evidence_input_count; i++)
 		add_entry(e, &n, max, "capture", a->evidence_inputs[i], NULL);
+	for (size_t i = 0; i < cfg->keylog_count; i++)
+		add_entry(e, &n, max, "keylog", cfg->keylog[i], NULL);
 	add_entry(e, &n, max, "policy", cfg->policy_file, NULL);
 	add_entry(e, &n, max, "device", cfg->device_file, NULL);
 	add_entry(e, &n, max, "signatures", cfg->signatures_dir ? cfg->signatures_dir : PA_DEFAULT_SIGNATURES, NULL);
