@@ -33,6 +33,7 @@ import json
 import os
 import subprocess
 import sys
+import urllib.parse
 
 LOCATION_PAIR = ("wgs84", "gcj02", "bd09")
 
@@ -295,8 +296,11 @@ def evaluate(cap, stats, report):
         if reason is None and o["source"] == "pattern":
             # A pattern hit on the text of a datum the truth lists in this flow.
             for d in cap.datums:
+                # (in a field that URL-decodes its values, the decoded text)
                 if cap.same_type(d["type"], o["type"]) and o["value"] and \
-                        o["value"] in d["text"] and cap.flow_matches(o, d):
+                        (o["value"] in d["text"] or
+                         o["value"] in urllib.parse.unquote_plus(d["text"])) and \
+                        cap.flow_matches(o, d):
                     reason = "pattern-on-datum"
                     break
         if reason is None and o["source"] == "pattern" and cap.tls_datum_text(o):

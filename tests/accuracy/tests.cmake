@@ -12,13 +12,6 @@ add_test(NAME accuracy-demo-captures
 set_tests_properties(accuracy-demo-captures PROPERTIES LABELS accuracy TIMEOUT 600
   SKIP_RETURN_CODE 77)
 
-# The same comparison on fresh lab runs (label "lab": root and network
-# namespaces; exit 77 = skipped elsewhere): the encodings scenario covers every
-# supported encoding and field, the app scenarios the realistic sessions.
-foreach(scenario encodings lanxin-leaky lanxin-clean lanhu-leaky lanhu-clean)
-  add_test(NAME accuracy-lab-${scenario}
-    COMMAND ${CMAKE_CURRENT_LIST_DIR}/lab-accuracy.sh $<TARGET_FILE:privaudit>
-            ${CMAKE_SOURCE_DIR} ${scenario} ${CMAKE_CURRENT_BINARY_DIR}/accuracy-lab)
-  set_tests_properties(accuracy-lab-${scenario} PROPERTIES LABELS lab SKIP_RETURN_CODE 77
-    TIMEOUT 300 RUN_SERIAL TRUE)
-endforeach()
+# The same comparison on fresh lab runs is part of each lab scenario test
+# (tests/lab/tests.cmake, label "lab"); tests/accuracy/lab-accuracy.sh runs
+# one by hand.

@@ -7,15 +7,20 @@ set(PA_LAB_CASES setup-teardown dns)
 foreach(case ${PA_LAB_CASES})
   add_test(NAME lab-${case} COMMAND ${PA_LAB_TEST} ${case})
 endforeach()
-foreach(scenario lanxin-leaky lanxin-clean lanhu-leaky lanhu-clean encodings smoke)
-  add_test(NAME lab-scenario-${scenario} COMMAND ${PA_LAB_TEST} scenario ${scenario})
+# Each scenario run is also checked by the signature engine's accuracy check
+# (tests/accuracy/check.py) on that fresh capture: one lab run, both checks.
+foreach(scenario lanxin-leaky lanxin-clean lanhu-leaky lanhu-clean encodings)
+  add_test(NAME lab-scenario-${scenario}
+    COMMAND ${PA_LAB_TEST} scenario ${scenario} $<TARGET_FILE:privaudit>)
   list(APPEND PA_LAB_CASES scenario-${scenario})
 endforeach()
+add_test(NAME lab-scenario-smoke COMMAND ${PA_LAB_TEST} scenario smoke)
+list(APPEND PA_LAB_CASES scenario-smoke)
 # Decryption: the scenario, then privaudit audit --keylog must find every
 # value planted inside TLS in the right field, flow and packet.
 add_test(NAME lab-tls-matrix COMMAND ${PA_LAB_TEST} tls tls-matrix $<TARGET_FILE:privaudit>)
 list(APPEND PA_LAB_CASES tls-matrix)
 foreach(case ${PA_LAB_CASES})
   set_tests_properties(lab-${case} PROPERTIES LABELS lab SKIP_RETURN_CODE 77
-    TIMEOUT 120 RUN_SERIAL TRUE)
+    TIMEOUT 300 RUN_SERIAL TRUE)
 endforeach()
