@@ -396,36 +396,6 @@ static bool load_policy_engine(struct audit *a, struct pa_error *err)
 	return a->findings != NULL;
 }
 
-/* mkdir -p: the output folder and any missing parent. */
-static bool make_out_dir(const char *dir, struct pa_error *err)
-{
-	char path[4096];
-	if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
-		pa_error_set(err, "%s: path too long", dir);
-		return false;
-	}
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-			pa_error_set(err, "%s: cannot create folder %s: %s", dir, path, strerror(errno));
-			return false;
-		}
-		*p = '/';
-	}
-	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-		pa_error_set(err, "%s: cannot create output folder: %s", dir, strerror(errno));
-		return false;
-	}
-	struct stat st;
-	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		pa_error_set(err, "%s: not a folder", dir);
-		return false;
-	}
-	return true;
-}
-
 struct audit *audit_new(const struct audit_config *cfg, struct pa_error *err)
 {
 	struct audit *a = pa_xcalloc(1, sizeof *a);
@@ -479,7 +449,7 @@ struct audit *audit_new(const struct audit_config *cfg, struct pa_error *err)
 	if (!a->classifier)
 		goto fail;
 	if (cfg->out_dir) {
-		if (!make_out_dir(cfg->out_dir, err))
+		if (!pa_mkdir_p(cfg->out_dir, err))
 			goto fail;
 		a->flows_out = jsonl_open(cfg->out_dir, "flows.jsonl", cfg->live, err);
 		if (!a->flows_out)

@@ -118,6 +118,9 @@ void *pa_xmalloc(size_t n);
 void *pa_xcalloc(size_t n, size_t size);
 void *pa_xrealloc(void *p, size_t n);
 char *pa_xstrdup(const char *s);
+/* mkdir -p: dir and any missing parent (0755). false with err set naming the
+ * folder that could not be made; an existing non-folder is an error too. */
+bool pa_mkdir_p(const char *dir, struct pa_error *err);
 /* Text of an address ("192.0.2.1", "2001:db8::1") into buf (>= 46 bytes). */
 const char *pa_addr_str(const struct pa_addr *a, char *buf, size_t len);
 /* Parse "192.0.2.1" or "2001:db8::1"; true on success. */

@@ -43,21 +43,6 @@ static bool cache_dir(char *buf, size_t len)
 	return false;
 }
 
-/* mkdir -p for the cache folder (two levels at most are missing in practice). */
-static bool make_dirs(char *path)
-{
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		int rc = mkdir(path, 0755);
-		*p = '/';
-		if (rc != 0 && errno != EEXIST)
-			return false;
-	}
-	return mkdir(path, 0755) == 0 || errno == EEXIST;
-}
-
 static bool cache_key(const char *const *exprs, const unsigned *flags, const unsigned *ids,
 		      unsigned n, unsigned mode, char hex[65])
 {
@@ -134,7 +119,7 @@ hs_error_t hs_cache_compile_multi(const char *const *exprs, const unsigned *flag
 		}
 	}
 	hs_error_t rc = hs_compile_multi(exprs, flags, ids, n, mode, NULL, db, err);
-	if (rc == HS_SUCCESS && cached && make_dirs(dir))
+	if (rc == HS_SUCCESS && cached && pa_mkdir_p(dir, NULL))
 		cache_store(path, *db);
 	return rc;
 }

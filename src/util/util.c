@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 
 void pa_error_set(struct pa_error *err, const char *fmt, ...)
@@ -143,4 +145,32 @@ const char *pa_time_str(int64_t ts_us, char *buf, size_t len)
 	strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(buf, len, "%s.%06ldZ", base, usec);
 	return buf;
+}
+
+bool pa_mkdir_p(const char *dir, struct pa_error *err)
+{
+	char path[4096];
+	if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
+		pa_error_set(err, "%s: path too long", dir);
+		return false;
+	}
+	for (char *p = path + 1;; p++) {
+		if (*p && *p != '/')
+			continue;
+		char c = *p;
+		*p = 0;
+		if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+			pa_error_set(err, "%s: cannot create folder %s: %s", dir, path, strerror(errno));
+			return false;
+		}
+		if (!c)
+			break;
+		*p = c;
+	}
+	struct stat st;
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		pa_error_set(err, "%s: not a folder", dir);
+		return false;
+	}
+	return true;
 }
