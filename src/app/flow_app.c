@@ -149,14 +149,18 @@ static void dns_tcp_bytes(struct delivery *d, const uint8_t *data, size_t len, u
 		app->dns_buf[dir] = pa_xmalloc(DNS_TCP_MAX);
 	while (len) {
 		size_t have = app->dns_len[dir];
-		size_t need = have < 2 ? 2 : 2 + (size_t)(app->dns_buf[dir][0] << 8 | app->dns_buf[dir][1]);
+		bool in_message = have >= 2; /* the length prefix is complete */
+		size_t need = !in_message ? 2 : 2 + (size_t)(app->dns_buf[dir][0] << 8 | app->dns_buf[dir][1]);
 		size_t take = need - have < len ? need - have : len;
 		memcpy(app->dns_buf[dir] + have, data, take);
 		app->dns_len[dir] += take;
 		data += take;
 		len -= take;
-		if (app->dns_len[dir] == need && need > 2) {
-			dns_message(d, app->dns_buf[dir] + 2, need - 2, packet, ts);
+		/* A zero length prefix is an empty message: nothing to parse, but
+		 * it ends here all the same (it takes no bytes of its own). */
+		if (in_message && app->dns_len[dir] == need) {
+			if (need > 2)
+				dns_message(d, app->dns_buf[dir] + 2, need - 2, packet, ts);
 			app->dns_len[dir] = 0;
 		}
 	}

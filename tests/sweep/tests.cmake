@@ -9,3 +9,10 @@ add_test(NAME audit-shared-captures
 set_tests_properties(audit-shared-captures PROPERTIES LABELS sanitize TIMEOUT 600
   SKIP_RETURN_CODE 77
   ENVIRONMENT "ASAN_OPTIONS=detect_leaks=1;UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
+
+# Regression: DNS over TCP with a zero length prefix once made the audit loop.
+add_test(NAME audit-dns-tcp-empty-message
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/dns-tcp-empty-message.py
+          $<TARGET_FILE:privaudit> ${CMAKE_SOURCE_DIR}/signatures/devices/lab-phone.yaml
+          ${CMAKE_CURRENT_BINARY_DIR}/dns-tcp-empty)
+set_tests_properties(audit-dns-tcp-empty-message PROPERTIES LABELS unit TIMEOUT 120)
