@@ -13,6 +13,10 @@ struct jsonl_out {
 	bool write_failed;
 	int write_errno;
 	uint64_t lines;
+	/* One line is serialized here and written with one fwrite: json_dumpf
+	 * writes token by token, which cost a tenth of an audit's time. */
+	char *line;
+	size_t line_cap;
 };
 
 struct jsonl_out *jsonl_open(const char *dir, const char *name, bool flush_each, struct pa_error *err)
@@ -37,7 +41,17 @@ struct jsonl_out *jsonl_open(const char *dir, const char *name, bool flush_each,
 
 void jsonl_write(struct jsonl_out *o, json_t *j)
 {
-	bool ok = json_dumpf(j, o->f, JSON_COMPACT) == 0 && fputc('\n', o->f) != EOF;
+	size_t n = json_dumpb(j, o->line, o->line_cap, JSON_COMPACT);
+	if (n + 1 > o->line_cap) { /* too small: grow to fit, serialize again */
+		o->line_cap = n + 1 > 2 * o->line_cap ? n + 1 : 2 * o->line_cap;
+		o->line = pa_xrealloc(o->line, o->line_cap);
+		n = json_dumpb(j, o->line, o->line_cap, JSON_COMPACT);
+	}
+	bool ok = n > 0;
+	if (ok) {
+		o->line[n] = '\n';
+		ok = fwrite(o->line, 1, n + 1, o->f) == n + 1;
+	}
 	if (ok && o->flush_each)
 		ok = fflush(o->f) == 0;
 	if (!ok && !o->write_failed) {
@@ -68,6 +82,7 @@ bool jsonl_close(struct jsonl_out *o, struct pa_error *err)
 		pa_error_set(err, "%s: not written completely: %s", o->path, strerror(o->write_errno));
 	free(o->path);
 	free(o->tmp_path);
+	free(o->line);
 	free(o);
 	return ok;
 }
