@@ -12,7 +12,7 @@ enum opt_id {
 	OPT_SHOW_VALUES, OPT_TCP_TIMEOUT, OPT_UDP_TIMEOUT, OPT_MAX_FLOWS, OPT_FRAG_MEMORY,
 	OPT_CONSENT_AT, OPT_INTERFACE, OPT_BPF, OPT_SNAPLEN, OPT_BUFFER, OPT_NO_PROMISC, OPT_RING_MB,
 	OPT_RING_SECONDS, OPT_RING_FILES, OPT_USER, OPT_RECIPIENTS, OPT_COUNTRY_OVERRIDES,
-	OPT_UPLOAD_THRESHOLD, OPT_NO_EVIDENCE, OPT_KEYLOG,
+	OPT_UPLOAD_THRESHOLD, OPT_ECHO_SCAN_LIMIT, OPT_THREADS, OPT_NO_EVIDENCE, OPT_KEYLOG,
 };
 
 struct cli_option {
@@ -42,6 +42,8 @@ static const struct cli_option options[] = {
 	{"recipients", "FILE", OPT_RECIPIENTS, BOTH, "recipient catalogue (default: recipients.yaml of the signature folder)"},
 	{"country-overrides", "FILE", OPT_COUNTRY_OVERRIDES, BOTH, "CIDR -> country lines that override GeoIP (docs/findings.md)"},
 	{"upload-threshold", "BYTES", OPT_UPLOAD_THRESHOLD, BOTH, "unread upload abroad that makes an 'unverified transfer' finding (default 65536)"},
+	{"echo-scan-limit", "BYTES", OPT_ECHO_SCAN_LIMIT, BOTH, "bytes towards the device scanned per flow for echoes, or 'all' (default 65536)"},
+	{"threads", "N", OPT_THREADS, CLI_AUDIT, "1: one thread; 2: the signature engine on a second one (default: 2 when there are 2 cores)"},
 	{"no-evidence", NULL, OPT_NO_EVIDENCE, CLI_AUDIT, "do not copy each finding's packets into DIR/evidence/"},
 	{"consent-at", "TIME", OPT_CONSENT_AT, BOTH, "moment consent was given (ISO 8601 or Unix seconds)"},
 	{"out", "DIR", OPT_OUT, BOTH, "write flows.jsonl, observations.jsonl, report.json, ... into DIR"},
@@ -220,6 +222,19 @@ bool cli_parse(struct cli_options *o, enum cli_command cmd, int argc, char **arg
 			if (!parse_number("upload-threshold", optarg, 1, 1e12, &v, err))
 				return false;
 			o->audit.upload_threshold = (uint64_t)v;
+			break;
+		case OPT_ECHO_SCAN_LIMIT:
+			if (strcmp(optarg, "all") == 0)
+				o->audit.echo_scan_limit = UINT64_MAX;
+			else if (!parse_number("echo-scan-limit", optarg, 1, 1e15, &v, err))
+				return false;
+			else
+				o->audit.echo_scan_limit = (uint64_t)v;
+			break;
+		case OPT_THREADS:
+			if (!parse_number("threads", optarg, 1, 2, &v, err))
+				return false;
+			o->audit.threads = (int)v;
 			break;
 		case OPT_NO_EVIDENCE: o->audit.no_evidence = true; break;
 		case 'q':

@@ -32,8 +32,10 @@
 #include "report/jsonl.h"
 #include "report/observations_out.h"
 #include "report/summary.h"
+#include "stage/scan_stage.h"
 #include "tls/keylog.h"
 #include "util/diag.h"
+#include "util/hasher.h"
 
 #ifndef PA_DEFAULT_SIGNATURES
 #define PA_DEFAULT_SIGNATURES "signatures"
@@ -49,6 +51,7 @@ struct audit {
 	struct device_addrs device;
 	struct detect_engine *detect;
 	struct app_context app;
+	struct scan_stage *scan;         /* signature engine and what follows a flow's end */
 	struct keylog *keylog;           /* --keylog files and pcapng Decryption Secrets Blocks */
 	int64_t next_keylog_check_us;    /* live: when to look whether the key logs grew */
 	struct jsonl_out *flows_out;
@@ -72,6 +75,8 @@ struct audit {
 	int64_t consent_at_us;           /* 0 = not given */
 	struct capture_loss loss;
 	bool input_failed;               /* some input could not be read or analysed */
+	struct pa_hasher *hasher;        /* --out: the captures' SHA-256, on another core */
+	char host_clean[512];            /* packet path: a hostname made valid UTF-8 */
 };
 
 /* ---- per flow ------------------------------------------------------------- */
@@ -117,25 +122,44 @@ static const char *recipient_hostname(const struct flow *f, const struct classif
 	return "";
 }
 
+/* Packet path: the flow's last bytes go through the application layer,
+ * then everything its record needs is handed to the scan side. */
 static void flow_ended(void *ctx, struct flow *f, enum flow_end_reason why)
 {
 	struct audit *a = ctx;
 	struct flow_app_info app;
 	flow_app_end(&a->app, f, &app);
-	struct classify_result cls;
-	classify_finish(a->classifier, &f->classify, &cls);
+	struct flow_end *e = scan_stage_flow_end_begin(a->scan, f);
+	e->why = why;
+	classify_finish(a->classifier, &f->classify, &e->cls);
+	e->app = app;
+	if (app.tls.cipher_name == app.tls.cipher_buf) /* its backing moved along */
+		e->app.tls.cipher_name = e->app.tls.cipher_buf;
+	scan_stage_flow_end_commit(a->scan);
+}
 
-	struct flow_record rec = {.flow = f, .why = why, .cls = &cls, .geo = f->geo, .app = &app};
-	rec.hostname = recipient_hostname(f, &cls, app.http_host, &rec.hostname_source);
-	if (a->flows_out)
-		jsonl_write(a->flows_out, flow_record_json(&rec));
+/* Scan side: the flow's record, its part of the summary and the findings. */
+static void flow_record_out(void *ctx, struct flow_end *e)
+{
+	struct audit *a = ctx;
+	struct flow_record rec = {.flow = &e->flow, .why = e->why, .cls = &e->cls,
+				  .geo = e->flow.geo, .app = &e->app};
+	rec.hostname = recipient_hostname(&e->flow, &e->cls, e->app.http_host, &rec.hostname_source);
+	char clean[512];
+	rec.hostname = pa_utf8_clean(rec.hostname, clean, sizeof clean);
+	if (a->flows_out) {
+		flow_record_json(jsonl_line(a->flows_out), &rec);
+		jsonl_write(a->flows_out);
+	}
 	summary_add_flow(a->summary, &rec);
 	findings_flow_end(a->findings, &rec);
 }
 
-/* The recipient as far as the flow knows it when a datum is found. */
-static const char *hostname_so_far(const struct flow *f)
+/* Packet path: the recipient as far as the flow knows it now (an
+ * observation found in the flow's next bytes names it). */
+static const char *hostname_so_far(void *ctx, const struct flow *f)
 {
+	struct audit *a = ctx;
 	const char *h = classify_sni(f->classify);
 	if (!h || !h[0])
 		h = flow_app_http_host(f);
@@ -143,10 +167,12 @@ static const char *hostname_so_far(const struct flow *f)
 		h = classify_http_host(f->classify);
 	if (!h || !h[0])
 		h = f->dns_name;
-	return h ? h : "";
+	return h ? pa_utf8_clean(h, a->host_clean, sizeof a->host_clean) : "";
 }
 
-static void on_observation(void *ctx, const struct flow *f, const struct pa_observation *obs)
+/* Scan side: f is the flow as the record that found the datum described it. */
+static void on_observation(void *ctx, const struct flow *f, const char *hostname,
+			   const struct pa_observation *obs)
 {
 	struct audit *a = ctx;
 	a->observations++;
@@ -154,13 +180,15 @@ static void on_observation(void *ctx, const struct flow *f, const struct pa_obse
 	const struct pa_addr *remote = f->device_side == DEVICE_SIDE_DST ? &f->src : &f->dst;
 	struct observation_record r = {
 		.obs = obs,
-		.hostname = hostname_so_far(f),
+		.hostname = hostname,
 		.jurisdiction = f->geo ? f->geo->jurisdiction : "unknown",
 		.dst_ip = pa_addr_str(remote, dst, sizeof dst),
 		.dst_port = f->device_side == DEVICE_SIDE_DST ? f->sport : f->dport,
 	};
-	if (a->observations_out)
-		jsonl_write(a->observations_out, observation_record_json(&r, a->cfg.show_values));
+	if (a->observations_out) {
+		observation_record_json(jsonl_line(a->observations_out), &r, a->cfg.show_values);
+		jsonl_write(a->observations_out);
+	}
 	findings_observation(a->findings, &r, f);
 }
 
@@ -206,12 +234,18 @@ static bool is_consent_marker(const struct pa_packet *pkt)
 	       memcmp(pkt->payload, PA_CONSENT_MARKER, n) == 0;
 }
 
+static void consent_given(void *ctx, int64_t ts_us)
+{
+	struct audit *a = ctx;
+	findings_consent(a->findings, ts_us);
+}
+
 void audit_consent(struct audit *a, int64_t ts_us)
 {
 	/* The first consent counts: data before it was sent without consent. */
 	if (!a->consent_at_us) {
 		a->consent_at_us = ts_us;
-		findings_consent(a->findings, ts_us);
+		scan_stage_consent(a->scan, ts_us);
 	}
 }
 
@@ -316,6 +350,8 @@ bool audit_file(struct audit *a, const char *path, struct pa_error *err)
 	}
 	in->format = capture_file_format(cf);
 	in->first_packet = a->packet_number + 1;
+	if (a->hasher)
+		in->hash_job = pa_hasher_add(a->hasher, path, capture_file_fd(cf));
 	capture_file_on_secrets(cf, on_capture_secrets, a);
 
 	struct capture_record rec;
@@ -339,6 +375,8 @@ bool audit_file(struct audit *a, const char *path, struct pa_error *err)
 		in->failed = true; /* nothing in it could be analysed */
 		a->input_failed = true;
 	}
+	if (in->hash_job)
+		pa_hash_job_reader_done(in->hash_job, capture_file_fd(cf));
 	capture_file_close(cf);
 	a->current = NULL;
 	return true;
@@ -418,12 +456,6 @@ struct audit *audit_new(const struct audit_config *cfg, struct pa_error *err)
 			pa_error_set(err, "signatures (%s) or device profile: %zu error(s)", sigdir, diag.errors);
 			goto fail;
 		}
-		a->app.scratch = detect_scratch_alloc(a->detect);
-		if (!a->app.scratch) {
-			pa_error_set(err, "out of memory for the signature engine's scratch space");
-			goto fail;
-		}
-		a->app.detect = a->detect;
 	}
 	if (!load_policy_engine(a, err))
 		goto fail;
@@ -463,29 +495,58 @@ struct audit *audit_new(const struct audit_config *cfg, struct pa_error *err)
 	a->dns = dns_map_new(1u << 16);
 	a->app.dns = a->dns;
 	a->app.keylog = a->keylog;
-	a->app.observation = on_observation;
-	a->app.ctx = a;
+	a->app.echo_scan_limit = cfg->echo_scan_limit;
+	struct scan_stage_config sc = {
+		.detect = a->detect,
+		/* Live audits stay on one thread: their status line reads
+		 * the counters (observations, findings) the scan side
+		 * writes. */
+		.threaded = !cfg->live && (cfg->threads ? cfg->threads > 1 : sysconf(_SC_NPROCESSORS_ONLN) > 1),
+		.hostname = hostname_so_far,
+		.observation = on_observation,
+		.flow_end = flow_record_out,
+		.consent = consent_given,
+		.ctx = a,
+	};
+	a->scan = scan_stage_new(&sc, err);
+	if (!a->scan)
+		goto fail;
+	a->app.scan = a->scan;
 	a->flows = flow_table_new(&cfg->flow, flow_ended, a);
 	a->summary = summary_new();
+	if (cfg->out_dir)
+		a->hasher = pa_hasher_new();
 	return a;
 fail:
 	audit_free(a);
 	return NULL;
 }
 
-/* report.json "memory": what the bench prints next to peak RSS. */
+/*
+ * report.json "memory": peak RSS and flows, and the state one idle flow of
+ * each kind holds in fixed-size parts (docs/benchmarks.md, "Memory per
+ * flow"): own state, nDPI's excluded; allocator overhead, variable parts and
+ * what is in flight come on top (tools/flow-memory measures the whole).
+ */
 static json_t *memory_json(const struct audit *a)
 {
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
-	struct detect_engine_info info;
-	detect_engine_get_info(a->detect, &info);
-	return json_pack("{s:I, s:I, s:I, s:I, s:I}",
+	struct flow_app_sizes app;
+	flow_app_state_sizes(&app);
+	json_int_t flow = (json_int_t)sizeof(struct flow);
+	json_t *idle = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
+		"udp", flow + (json_int_t)app.udp,
+		"dns", flow + (json_int_t)app.udp,
+		"http", flow + (json_int_t)app.http,
+		"tls", flow + (json_int_t)app.tls,
+		"tls_decrypted", flow + (json_int_t)app.tls_decrypted,
+		"raw_tcp", flow + (json_int_t)(app.tcp + scan_stage_raw_flow_size(a->detect)));
+	return json_pack("{s:I, s:I, s:o, s:I}",
 		"peak_rss_kib", (json_int_t)ru.ru_maxrss,
-		"flow_entry_bytes", (json_int_t)sizeof(struct flow),
-		"ndpi_flow_bytes", (json_int_t)classify_flow_state_size(),
-		"detect_stream_bytes", (json_int_t)info.stream_state_size,
-		"peak_active_flows", (json_int_t)flow_table_stats(a->flows)->peak_active);
+		"peak_active_flows", (json_int_t)flow_table_stats(a->flows)->peak_active,
+		"idle_flow_bytes", idle,
+		"ndpi_flow_struct_bytes", (json_int_t)classify_flow_state_size());
 }
 
 static void add_entry(struct manifest_entry *e, size_t *n, size_t max, const char *role,
@@ -503,8 +564,9 @@ static bool write_manifest(struct audit *a, struct pa_error *err)
 	size_t n = 0;
 	struct manifest_entry *e = pa_xcalloc(max, sizeof *e);
 	for (size_t i = 0; i < a->file_count; i++)
-		if (!a->files[i].failed)
-			add_entry(e, &n, max, "capture", a->files[i].path, NULL);
+		if (!a->files[i].failed && n < max)
+			e[n++] = (struct manifest_entry){.role = "capture", .path = a->files[i].path,
+							 .hash = a->files[i].hash};
 	for (size_t i = 0; i < a->evidence_input_count; i++)
 		add_entry(e, &n, max, "capture", a->evidence_inputs[i], NULL);
 	for (size_t i = 0; i < cfg->keylog_count; i++)
@@ -529,6 +591,29 @@ static bool write_manifest(struct audit *a, struct pa_error *err)
 	return ok;
 }
 
+/* The captures' hashes, taken while they were read, for report.json and the
+ * manifest. A capture that changed meanwhile is an input problem: its hash
+ * may not be of the bytes analysed (docs/findings.md, manifest.json). */
+static void collect_hashes(struct audit *a)
+{
+	for (size_t i = 0; i < a->file_count; i++) {
+		struct input_file_info *in = &a->files[i];
+		if (!in->hash_job || in->failed) /* not in the manifest */
+			continue;
+		in->hash = pa_hash_job_wait(in->hash_job);
+		if (!in->hash->changed)
+			continue;
+		fprintf(stderr, "privaudit: error: %s: %s; manifest.json flags its hash\n", in->path,
+			in->hash->problem);
+		char problem[sizeof(struct pa_error) + sizeof in->hash->problem + 2];
+		snprintf(problem, sizeof problem, "%s%s%s", in->problem ? in->problem : "",
+			 in->problem ? "; " : "", in->hash->problem);
+		free(in->problem);
+		in->problem = pa_xstrdup(problem);
+		a->input_failed = true;
+	}
+}
+
 /* Writes what only exists at the end: findings.jsonl, evidence, report.json,
  * report.html, the manifest. Every file is attempted; the first error is returned. */
 static bool write_final_outputs(struct audit *a, const struct summary_inputs *si,
@@ -540,6 +625,7 @@ static bool write_final_outputs(struct audit *a, const struct summary_inputs *si
 #define KEEP_FIRST_ERROR() do { if (ok) *err = e; ok = false; \
 	fprintf(stderr, "privaudit: %s\n", e.msg); } while (0)
 
+	collect_hashes(a);
 	if (!findings_write_jsonl(a->findings, dir, &e))
 		KEEP_FIRST_ERROR();
 	struct evidence_stats ev = {0};
@@ -582,6 +668,7 @@ static bool write_final_outputs(struct audit *a, const struct summary_inputs *si
 int audit_finish(struct audit *a, FILE *out)
 {
 	flow_table_flush(a->flows);
+	scan_stage_drain(a->scan); /* the scan side is idle from here on */
 	findings_finish(a->findings);
 	struct summary_inputs si = {
 		.totals = &a->totals,
@@ -639,14 +726,15 @@ void audit_free(struct audit *a)
 		flow_table_free(a->flows); /* ends remaining flows through flow_ended */
 		a->flows = NULL;
 	}
+	scan_stage_free(a->scan); /* drains: the flows just ended are written */
 	struct jsonl_out *outs[] = {a->flows_out, a->observations_out};
 	for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {
 		struct pa_error err;
 		if (outs[i])
 			jsonl_close(outs[i], &err);
 	}
-	detect_scratch_free(a->app.scratch);
 	detect_engine_free(a->detect);
+	pa_hasher_free(a->hasher);
 	summary_free(a->summary);
 	findings_free(a->findings);
 	policy_free(a->policy);

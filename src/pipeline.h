@@ -22,6 +22,7 @@ struct audit_config {
 	const char *recipients_file;   /* catalogue; NULL = <signatures>/recipients.yaml */
 	const char *country_overrides; /* CIDR -> country file, or NULL */
 	uint64_t upload_threshold;     /* unverified transfer abroad; 0 = default */
+	uint64_t echo_scan_limit;      /* per flow, towards the device; 0 = default, UINT64_MAX = all */
 	bool no_evidence;              /* no DIR/evidence/ */
 	const char *geoip[AUDIT_MAX_GEOIP];
 	size_t geoip_count;
@@ -34,6 +35,7 @@ struct audit_config {
 	size_t frag_memory_max;
 	const char *command_line;   /* as typed, for the report */
 	bool live;                  /* outputs flushed line by line, as things happen */
+	int threads;                /* 2: the signature engine on a second thread (offline only); 0 = by cores */
 	int64_t consent_at_us;      /* --consent-at; 0 = none */
 };
 
@@ -58,6 +60,9 @@ struct audit_progress {
 	int64_t consent_at_us;
 };
 
+struct pa_hash_job;
+struct pa_file_hash;
+
 /* What the audit read, per input file, for the summary and the report. */
 struct input_file_info {
 	char *path;
@@ -67,6 +72,8 @@ struct input_file_info {
 	uint64_t first_packet, last_packet; /* packet numbers */
 	char *problem;                      /* truncation / damage / link type message, or NULL */
 	bool failed;                        /* could not be opened or analysed */
+	struct pa_hash_job *hash_job;       /* --out: hashed on the hasher's thread while read */
+	const struct pa_file_hash *hash;    /* its result, once the outputs are written; or NULL */
 };
 
 struct audit_totals {

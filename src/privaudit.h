@@ -121,6 +121,14 @@ char *pa_xstrdup(const char *s);
 /* mkdir -p: dir and any missing parent (0755). false with err set naming the
  * folder that could not be made; an existing non-folder is an error too. */
 bool pa_mkdir_p(const char *dir, struct pa_error *err);
+/* Length (2..4) of the well-formed UTF-8 sequence at s (first byte >= 0x80),
+ * or 0 with *bad = the length of its maximal invalid subpart. */
+size_t pa_utf8_seq(const unsigned char *s, const unsigned char *end, size_t *bad);
+/* s when it is valid UTF-8; else a copy in out (n >= 4 bytes) with every
+ * invalid sequence replaced by U+FFFD, cut at a whole character. Text from
+ * packets (hostnames) goes through this before it keys a JSON object:
+ * jansson refuses invalid UTF-8 and the entry would vanish. */
+const char *pa_utf8_clean(const char *s, char *out, size_t n);
 /* Text of an address ("192.0.2.1", "2001:db8::1") into buf (>= 46 bytes). */
 const char *pa_addr_str(const struct pa_addr *a, char *buf, size_t len);
 /* Parse "192.0.2.1" or "2001:db8::1"; true on success. */

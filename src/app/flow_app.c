@@ -17,23 +17,30 @@
 #include "app/fields.h"
 #include "app/http1.h"
 #include "app/http2.h"
-#include "detect/detect.h"
+#include "stage/scan_stage.h"
 #include "stream/tcp_stream.h"
 #include "tls/tls_session.h"
 
 #define DNS_TCP_MAX 65537 /* one DNS message plus its length prefix */
 
+/* DNS over TCP: the message under way in each direction. */
+struct dns_tcp {
+	size_t len[2];
+	uint8_t *buf[2];
+};
+
+enum plain_kind { PLAIN_UNDECIDED, PLAIN_HTTP1, PLAIN_HTTP2, PLAIN_RAW };
+
+/* Decoders exist for the flow's kind only (a UDP flow has counters alone). */
 struct flow_app {
-	enum app_kind kind;
+	uint8_t kind;              /* enum app_kind */
+	uint8_t plain;             /* TLS: enum plain_kind, what the plaintext is */
+	struct app_bytes bytes[2];
 	struct tcp_stream *stream[2];
 	struct http1 *http;
-	struct detect_stream *raw[2];
-	uint8_t *dns_buf[2]; /* DNS over TCP: bytes of the message under way */
-	size_t dns_len[2];
-	struct app_bytes bytes[2];
+	struct dns_tcp *dns;
 	/* TLS: the session, and the decoder of its plaintext */
 	struct tls_session *tls;
-	enum { PLAIN_UNDECIDED, PLAIN_HTTP1, PLAIN_HTTP2, PLAIN_RAW } plain;
 	struct http2 *http2;
 	uint64_t tls_bytes[2];     /* TLS stream bytes seen, by direction */
 };
@@ -58,17 +65,28 @@ static bool from_device(const struct flow *f, enum pa_dir dir)
 
 /* ---- signature engine ----------------------------------------------------- */
 
-struct obs_ctx {
-	struct app_context *ac;
-	const struct flow *f;
-};
-
-static void on_observation(void *ctx, const struct pa_observation *obs)
+/*
+ * How many of len bytes about to be scanned in direction dir may be.
+ * Everything the device sends is. Data towards the device is scanned only
+ * for echoes (the server repeating what the device sent), which no finding
+ * rests on: the first echo_scan_limit bytes of a flow show whether the
+ * server echoes, and past them the scan of a download, most of the
+ * engine's time on real traffic, is skipped. Those bytes are decoded all
+ * the same (HPACK and TLS state must follow them) and counted unscanned.
+ */
+static size_t scan_allowance(const struct app_context *ac, struct flow *f, enum pa_dir dir,
+			     size_t len)
 {
-	struct obs_ctx *oc = ctx;
-	struct pa_observation o = *obs;
-	o.flow_id = oc->f->id;
-	oc->ac->observation(oc->ac->ctx, oc->f, &o);
+	struct app_bytes *b = &f->app->bytes[dir];
+	uint64_t limit = ac->echo_scan_limit ? ac->echo_scan_limit : APP_ECHO_SCAN_DEFAULT;
+	if (from_device(f, dir) || b->scanned + len <= limit) {
+		b->scanned += len;
+		return len;
+	}
+	size_t n = b->scanned < limit ? (size_t)(limit - b->scanned) : 0;
+	b->scanned += n;
+	b->unscanned += len - n;
+	return n;
 }
 
 /* Field sink for decoders: every field goes through the signature engine. */
@@ -76,14 +94,11 @@ static void on_field(void *ctx, const struct pa_field_ref *ref, const uint8_t *v
 {
 	struct delivery *d = ctx;
 	struct app_context *ac = d->ac;
-	d->f->app->bytes[ref->dir].scanned += len;
 	if (ac->field_tap)
 		ac->field_tap(ac->field_tap_ctx, d->f, ref, v, len);
-	if (!ac->detect || !len)
-		return;
-	struct obs_ctx oc = {ac, d->f};
-	detect_scan_field(ac->detect, ac->scratch, ref, from_device(d->f, ref->dir), v, len,
-			  on_observation, &oc);
+	len = scan_allowance(ac, d->f, ref->dir, len);
+	if (ac->scan && len)
+		scan_stage_field(ac->scan, d->f, ref, from_device(d->f, ref->dir), v, len);
 }
 
 static struct field_emitter emitter_for(struct delivery *d, const char *protocol, enum pa_dir dir)
@@ -94,21 +109,16 @@ static struct field_emitter emitter_for(struct delivery *d, const char *protocol
 	return e;
 }
 
-static void raw_scan(struct delivery *d, const uint8_t *data, size_t len, uint64_t packet, int64_t ts)
+/* Bytes of a stream no decoder understands (a raw TCP payload, TLS
+ * plaintext that is not HTTP), scanned as one stream per direction. */
+static void scan_stream(struct delivery *d, const char *protocol, const char *field,
+			const uint8_t *data, size_t len, uint64_t packet, int64_t ts)
 {
-	struct flow_app *app = d->f->app;
 	struct app_context *ac = d->ac;
-	app->bytes[d->dir].scanned += len;
-	if (!ac->detect)
-		return;
-	if (!app->raw[d->dir]) {
-		struct pa_field_ref ref = {.protocol = "raw-tcp", .field = "tcp.payload", .dir = d->dir};
-		app->raw[d->dir] = detect_stream_open(ac->detect, &ref, from_device(d->f, d->dir));
-		if (!app->raw[d->dir])
-			return;
-	}
-	struct obs_ctx oc = {ac, d->f};
-	detect_stream_scan(app->raw[d->dir], ac->scratch, data, len, packet, ts, on_observation, &oc);
+	len = scan_allowance(ac, d->f, d->dir, len);
+	if (ac->scan && len)
+		scan_stage_stream(ac->scan, d->f, d->dir, protocol, field, from_device(d->f, d->dir),
+				  data, len, packet, ts);
 }
 
 /* ---- DNS ------------------------------------------------------------------ */
@@ -145,24 +155,32 @@ static void dns_tcp_bytes(struct delivery *d, const uint8_t *data, size_t len, u
 {
 	struct flow_app *app = d->f->app;
 	int dir = d->dir;
-	if (!app->dns_buf[dir])
-		app->dns_buf[dir] = pa_xmalloc(DNS_TCP_MAX);
+	if (!app->dns)
+		app->dns = pa_xcalloc(1, sizeof *app->dns);
+	struct dns_tcp *t = app->dns;
+	if (!t->buf[dir])
+		t->buf[dir] = pa_xmalloc(DNS_TCP_MAX);
 	while (len) {
-		size_t have = app->dns_len[dir];
+		size_t have = t->len[dir];
 		bool in_message = have >= 2; /* the length prefix is complete */
-		size_t need = !in_message ? 2 : 2 + (size_t)(app->dns_buf[dir][0] << 8 | app->dns_buf[dir][1]);
+		size_t need = !in_message ? 2 : 2 + (size_t)(t->buf[dir][0] << 8 | t->buf[dir][1]);
 		size_t take = need - have < len ? need - have : len;
-		memcpy(app->dns_buf[dir] + have, data, take);
-		app->dns_len[dir] += take;
+		memcpy(t->buf[dir] + have, data, take);
+		t->len[dir] += take;
 		data += take;
 		len -= take;
 		/* A zero length prefix is an empty message: nothing to parse, but
 		 * it ends here all the same (it takes no bytes of its own). */
-		if (in_message && app->dns_len[dir] == need) {
+		if (in_message && t->len[dir] == need) {
 			if (need > 2)
-				dns_message(d, app->dns_buf[dir] + 2, need - 2, packet, ts);
-			app->dns_len[dir] = 0;
+				dns_message(d, t->buf[dir] + 2, need - 2, packet, ts);
+			t->len[dir] = 0;
 		}
+	}
+	/* Between messages a kept-alive connection holds no buffer. */
+	if (!t->len[dir]) {
+		free(t->buf[dir]);
+		t->buf[dir] = NULL;
 	}
 }
 
@@ -194,25 +212,6 @@ static void choose_plaintext(struct delivery *d, bool from_client, const uint8_t
 		app->http2 = http2_new();
 }
 
-static void raw_plaintext(struct delivery *d, const uint8_t *data, size_t len, uint64_t packet,
-			  int64_t ts)
-{
-	struct flow_app *app = d->f->app;
-	struct app_context *ac = d->ac;
-	app->bytes[d->dir].scanned += len;
-	if (!ac->detect)
-		return;
-	if (!app->raw[d->dir]) {
-		struct pa_field_ref ref = {.protocol = "tls-decrypted", .field = "tls.payload",
-					   .dir = d->dir};
-		app->raw[d->dir] = detect_stream_open(ac->detect, &ref, from_device(d->f, d->dir));
-		if (!app->raw[d->dir])
-			return;
-	}
-	struct obs_ctx oc = {ac, d->f};
-	detect_stream_scan(app->raw[d->dir], ac->scratch, data, len, packet, ts, on_observation, &oc);
-}
-
 /* Application data out of the TLS session, in order per direction. The
  * client is the flow's initiator: it sent the ClientHello. */
 static void on_plaintext(void *ctx, bool from_client, const uint8_t *data, size_t len,
@@ -232,7 +231,7 @@ static void on_plaintext(void *ctx, bool from_client, const uint8_t *data, size_
 		http2_feed(app->http2, from_client, data, len, packet, ts, &e);
 		break;
 	default:
-		raw_plaintext(&d, data, len, packet, ts);
+		scan_stream(&d, "tls-decrypted", "tls.payload", data, len, packet, ts);
 		break;
 	}
 }
@@ -312,11 +311,10 @@ static void on_stream_bytes(void *ctx, const uint8_t *data, size_t len, uint64_t
 			http1_gap(app->http, d->dir == PA_DIR_FROM_SRC, len);
 		else if (app->kind == APP_TLS && app->tls)
 			tls_session_gap(app->tls, d->dir == PA_DIR_FROM_SRC, len);
-		else if (app->raw[d->dir] && d->ac->detect) {
-			struct obs_ctx oc = {d->ac, d->f};
-			detect_stream_gap(app->raw[d->dir], d->ac->scratch, on_observation, &oc);
-		}
-		app->dns_len[d->dir] = 0;
+		else if (d->ac->scan)
+			scan_stage_gap(d->ac->scan, d->f, d->dir);
+		if (app->dns)
+			app->dns->len[d->dir] = 0;
 		return;
 	}
 	if (app->kind == APP_UNDECIDED) {
@@ -339,7 +337,7 @@ static void on_stream_bytes(void *ctx, const uint8_t *data, size_t len, uint64_t
 		dns_tcp_bytes(d, data, len, packet, ts);
 		break;
 	default:
-		raw_scan(d, data, len, packet, ts);
+		scan_stream(d, "raw-tcp", "tcp.payload", data, len, packet, ts);
 		break;
 	}
 }
@@ -403,6 +401,18 @@ void flow_app_packet(struct app_context *ac, struct flow *f, enum pa_dir dir,
 		udp_packet(&d, pkt);
 }
 
+void flow_app_state_sizes(struct flow_app_sizes *out)
+{
+	size_t tcp = sizeof(struct flow_app) + 2 * tcp_stream_state_size();
+	*out = (struct flow_app_sizes){
+		.udp = sizeof(struct flow_app),
+		.tcp = tcp,
+		.http = tcp + http1_state_size(),
+		.tls = tcp + tls_session_state_size(false),
+		.tls_decrypted = tcp + tls_session_state_size(true) + http1_state_size(),
+	};
+}
+
 const char *flow_app_http_host(const struct flow *f)
 {
 	if (!f->app || !f->app->http)
@@ -433,13 +443,11 @@ void flow_app_end(struct app_context *ac, struct flow *f, struct flow_app_info *
 		app->bytes[PA_DIR_FROM_SRC].truncated += hs->bytes_skipped;
 	}
 	for (int dir = 0; dir < 2; dir++) {
-		if (app->raw[dir]) {
-			struct obs_ctx oc = {ac, f};
-			detect_stream_close(app->raw[dir], ac->scratch, on_observation, &oc);
-		}
 		tcp_stream_free(app->stream[dir]);
-		free(app->dns_buf[dir]);
+		if (app->dns)
+			free(app->dns->buf[dir]);
 	}
+	free(app->dns);
 	info->kind = app->kind;
 	memcpy(info->bytes, app->bytes, sizeof info->bytes);
 	if (app->http)

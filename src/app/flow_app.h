@@ -19,27 +19,26 @@
 #include "privaudit.h"
 #include "tls/tls_session.h"
 
-struct detect_engine;
-struct detect_scratch;
 struct dns_map;
+struct scan_stage;
 struct keylog;
-
-typedef void (*observation_fn)(void *ctx, const struct flow *f, const struct pa_observation *obs);
 
 /* Shared by every flow of an audit. */
 struct app_context {
-	const struct detect_engine *detect; /* NULL: decode only, no scanning */
-	struct detect_scratch *scratch;
-	observation_fn observation;
-	void *ctx;
+	struct scan_stage *scan;            /* the signature engine's side; NULL: decode only */
 	struct dns_map *dns;                /* DNS answers seen are added here */
 	size_t max_body;                    /* bound on a decoded HTTP body (0 = 1 MiB) */
+	/* Bytes towards the device scanned per flow (echoes only): 0 = the
+	 * default, APP_ECHO_SCAN_DEFAULT; UINT64_MAX = all of them. */
+	uint64_t echo_scan_limit;
 	struct keylog *keylog;              /* TLS secrets; NULL: TLS is parsed, not decrypted */
 	/* Every decoded field before scanning (tests, debugging); NULL: none. */
 	void (*field_tap)(void *ctx, const struct flow *f, const struct pa_field_ref *ref,
 			  const uint8_t *value, size_t len);
 	void *field_tap_ctx;
 };
+
+#define APP_ECHO_SCAN_DEFAULT 65536
 
 enum app_kind { APP_UNDECIDED, APP_HTTP1, APP_TLS, APP_DNS, APP_RAW };
 const char *app_kind_name(enum app_kind k);
@@ -50,6 +49,7 @@ struct app_bytes {
 	uint64_t encrypted;  /* TLS/QUIC or other ciphertext not decrypted */
 	uint64_t gap;        /* never captured (holes in the TCP stream) */
 	uint64_t truncated;  /* cut by the snap length, or beyond a decoder's bound */
+	uint64_t unscanned;  /* towards the device, past the echo-scan bound: decoded, not scanned */
 };
 
 struct flow_app_info {
@@ -63,6 +63,22 @@ struct flow_app_info {
 
 void flow_app_packet(struct app_context *ac, struct flow *f, enum pa_dir dir,
 		     const struct pa_packet *pkt);
+/*
+ * Bytes of application-layer state an idle flow holds in fixed-size parts,
+ * by kind (report.json "memory"): what a flow costs between messages, less
+ * allocator overhead and the variable parts (HTTP Host text, HPACK tables,
+ * OpenSSL's cipher contexts) and anything in flight. tools/flow-memory
+ * measures the whole.
+ */
+struct flow_app_sizes {
+	size_t udp;           /* UDP (DNS too): counters only */
+	size_t tcp;           /* TCP: counters and reassembly state (raw streams) */
+	size_t http;          /* HTTP/1 between requests */
+	size_t tls;           /* TLS not decrypted */
+	size_t tls_decrypted; /* TLS decrypted, HTTP/1 inside */
+};
+void flow_app_state_sizes(struct flow_app_sizes *out);
+
 /* Flushes streams (reporting what they still hold), fills *info, frees the state. */
 void flow_app_end(struct app_context *ac, struct flow *f, struct flow_app_info *info);
 /* The latest HTTP Host seen in the flow, or NULL (valid until flow_app_end). */

@@ -1,4 +1,11 @@
-/* http1.c — HTTP/1.x messages to fields, on libhttp-parser. */
+/*
+ * http1.c — HTTP/1.x messages to fields, on libhttp-parser.
+ *
+ * A kept-alive connection spends most of its life between messages, so
+ * each side holds only the parser's state then; what a message gathers
+ * (URL, header being read, content type, body, the packets behind the body)
+ * is allocated when it starts and freed when it ends.
+ */
 #include "app/http1.h"
 
 #include <http_parser.h>
@@ -14,13 +21,8 @@
 #define MAX_HEADER_NAME 128
 #define METHOD_QUEUE 32 /* pipelined requests awaiting a response */
 
-struct side {
-	http_parser parser;
-	struct http1 *conn;
-	bool is_request;
-	bool broken; /* after a parse error: skip until a message start */
-
-	/* the message under way */
+/* The message under way on one side. */
+struct message {
 	uint8_t *url;
 	size_t url_len;
 	char hname[MAX_HEADER_NAME];
@@ -28,13 +30,21 @@ struct side {
 	uint8_t *hval;
 	size_t hval_len;
 	bool have_header;
+	bool body_over;
 	uint64_t url_packet, value_packet;
 	char content_type[128];
 	char content_encoding[64];
 	uint8_t *body;
 	size_t body_len, body_cap;
-	bool body_over;
 	struct field_origin origin; /* which packet brought which body bytes */
+};
+
+struct side {
+	http_parser parser;
+	struct http1 *conn;
+	bool is_request;
+	bool broken; /* after a parse error: skip until a message start */
+	struct message *m; /* NULL between messages */
 
 	/* the feed under way */
 	struct field_emitter *e;
@@ -45,7 +55,7 @@ struct side {
 struct http1 {
 	struct side client, server;
 	size_t max_body;
-	char host[256];
+	char *host; /* Host of the latest request, NULL before any */
 	uint8_t methods[METHOD_QUEUE]; /* enum http_method of requests not answered yet */
 	unsigned method_head, method_count;
 	struct http1_stats stats;
@@ -72,14 +82,22 @@ struct http1 *http1_new(size_t max_body)
 
 static void reset_message(struct side *s)
 {
-	free(s->url);
-	free(s->hval);
-	free(s->body);
-	s->url = s->hval = s->body = NULL;
-	s->url_len = s->hval_len = s->hname_len = s->body_len = s->body_cap = 0;
-	s->have_header = s->body_over = false;
-	s->content_type[0] = s->content_encoding[0] = '\0';
-	s->origin.count = 0;
+	struct message *m = s->m;
+	if (!m)
+		return;
+	free(m->url);
+	free(m->hval);
+	free(m->body);
+	free(m);
+	s->m = NULL;
+}
+
+/* The message under way, started on its first byte. */
+static struct message *message_of(struct side *s)
+{
+	if (!s->m)
+		s->m = pa_xcalloc(1, sizeof *s->m);
+	return s->m;
 }
 
 void http1_free(struct http1 *h)
@@ -88,6 +106,7 @@ void http1_free(struct http1 *h)
 		return;
 	reset_message(&h->client);
 	reset_message(&h->server);
+	free(h->host);
 	free(h);
 }
 
@@ -104,18 +123,19 @@ static void emit(struct side *s, uint64_t packet, const char *name, const uint8_
 
 static void emit_request_line(struct side *s)
 {
+	struct message *m = message_of(s);
 	const char *method = http_method_str((enum http_method)s->parser.method);
-	emit(s, s->url_packet, "http.method", (const uint8_t *)method, strlen(method));
-	const uint8_t *q = memchr(s->url, '?', s->url_len);
-	size_t path_len = q ? (size_t)(q - s->url) : s->url_len;
+	emit(s, m->url_packet, "http.method", (const uint8_t *)method, strlen(method));
+	const uint8_t *q = m->url ? memchr(m->url, '?', m->url_len) : NULL;
+	size_t path_len = q ? (size_t)(q - m->url) : m->url_len;
 	uint8_t *path = pa_xmalloc(path_len + 1);
-	size_t n = fields_url_decode(s->url, path_len, path, false);
-	emit(s, s->url_packet, "http.path", path, n);
+	size_t n = fields_url_decode(m->url, path_len, path, false);
+	emit(s, m->url_packet, "http.path", path, n);
 	free(path);
 	if (q) {
 		uint64_t saved = s->e->ref.packet;
-		s->e->ref.packet = s->url_packet;
-		fields_emit_params(s->e, "http.query", q + 1, s->url_len - path_len - 1);
+		s->e->ref.packet = m->url_packet;
+		fields_emit_params(s->e, "http.query", q + 1, m->url_len - path_len - 1);
 		s->e->ref.packet = saved;
 	}
 }
@@ -127,44 +147,56 @@ static void copy_header_text(char *dst, size_t cap, const uint8_t *v, size_t len
 	dst[n] = '\0';
 }
 
+/* The Host header, as long as the 255 bytes the report keeps of it. */
+static void set_host(struct http1 *h, const uint8_t *v, size_t len)
+{
+	size_t n = len < 255 ? len : 255;
+	free(h->host);
+	h->host = pa_xmalloc(n + 1);
+	memcpy(h->host, v, n);
+	h->host[n] = '\0';
+}
+
 static void finish_header(struct side *s)
 {
-	if (!s->have_header)
+	struct message *m = s->m;
+	if (!m || !m->have_header)
 		return;
-	s->have_header = false;
-	s->hname[s->hname_len] = '\0';
+	m->have_header = false;
+	m->hname[m->hname_len] = '\0';
 	char name[FIELD_NAME_MAX];
 	snprintf(name, sizeof name, "%s:%s", s->is_request ? "http.header" : "http.response.header",
-		 s->hname);
-	emit(s, s->value_packet, name, s->hval ? s->hval : (const uint8_t *)"", s->hval_len);
+		 m->hname);
+	emit(s, m->value_packet, name, m->hval ? m->hval : (const uint8_t *)"", m->hval_len);
 
-	if (!strcasecmp(s->hname, "Content-Type"))
-		copy_header_text(s->content_type, sizeof s->content_type, s->hval, s->hval_len);
-	else if (!strcasecmp(s->hname, "Content-Encoding"))
-		copy_header_text(s->content_encoding, sizeof s->content_encoding, s->hval, s->hval_len);
-	else if (s->is_request && !strcasecmp(s->hname, "Host"))
-		copy_header_text(s->conn->host, sizeof s->conn->host, s->hval, s->hval_len);
-	else if (s->is_request && !strcasecmp(s->hname, "Cookie")) {
+	if (!strcasecmp(m->hname, "Content-Type"))
+		copy_header_text(m->content_type, sizeof m->content_type, m->hval, m->hval_len);
+	else if (!strcasecmp(m->hname, "Content-Encoding"))
+		copy_header_text(m->content_encoding, sizeof m->content_encoding, m->hval, m->hval_len);
+	else if (s->is_request && !strcasecmp(m->hname, "Host"))
+		set_host(s->conn, m->hval, m->hval_len);
+	else if (s->is_request && !strcasecmp(m->hname, "Cookie")) {
 		uint64_t saved = s->e->ref.packet;
-		s->e->ref.packet = s->value_packet;
-		fields_emit_cookies(s->e, "http.cookie", s->hval, s->hval_len);
+		s->e->ref.packet = m->value_packet;
+		fields_emit_cookies(s->e, "http.cookie", m->hval, m->hval_len);
 		s->e->ref.packet = saved;
 	}
-	s->hname_len = 0;
-	s->hval_len = 0;
+	m->hname_len = 0;
+	m->hval_len = 0;
 }
 
 static void emit_body(struct side *s)
 {
-	if (!s->body_len)
+	struct message *m = s->m;
+	if (!m || !m->body_len)
 		return;
 	struct http1 *h = s->conn;
-	if (s->body_over)
+	if (m->body_over)
 		h->stats.body_truncated++;
 	uint8_t *dec;
 	size_t dec_len;
-	enum body_status st = body_decode(s->content_encoding[0] ? s->content_encoding : NULL,
-					  s->body, s->body_len, h->max_body, &dec, &dec_len);
+	enum body_status st = body_decode(m->content_encoding[0] ? m->content_encoding : NULL,
+					  m->body, m->body_len, h->max_body, &dec, &dec_len);
 	if (st == BODY_TRUNCATED)
 		h->stats.body_truncated++;
 	else if (st == BODY_CORRUPT || st == BODY_UNSUPPORTED)
@@ -173,16 +205,16 @@ static void emit_body(struct side *s)
 	s->e->ref.packet = s->packet;
 	/* Bytes as they came (no content coding): fields get the packet that
 	 * carried them. Decompressed bytes exist only once the whole body is in. */
-	bool as_sent = st == BODY_OK && dec_len == s->body_len &&
-		       (!s->content_encoding[0] || !strcasecmp(s->content_encoding, "identity"));
+	bool as_sent = st == BODY_OK && dec_len == m->body_len &&
+		       (!m->content_encoding[0] || !strcasecmp(m->content_encoding, "identity"));
 	if (as_sent) {
-		s->origin.base = dec;
-		s->origin.len = dec_len;
-		s->e->origin = &s->origin;
+		m->origin.base = dec;
+		m->origin.len = dec_len;
+		s->e->origin = &m->origin;
 		s->e->cursor = 0;
 	}
 	fields_emit_body(s->e, s->is_request ? "http.body" : "http.response.body",
-			 s->content_type[0] ? s->content_type : NULL, dec, dec_len);
+			 m->content_type[0] ? m->content_type : NULL, dec, dec_len);
 	s->e->origin = NULL;
 	s->e->ref.packet = saved;
 	free(dec);
@@ -212,29 +244,32 @@ static int on_message_begin(http_parser *p)
 static int on_url(http_parser *p, const char *at, size_t n)
 {
 	struct side *s = p->data;
-	s->url_packet = s->packet;
-	return append(&s->url, &s->url_len, MAX_URL, at, n);
+	struct message *m = message_of(s);
+	m->url_packet = s->packet;
+	return append(&m->url, &m->url_len, MAX_URL, at, n);
 }
 
 static int on_header_field(http_parser *p, const char *at, size_t n)
 {
 	struct side *s = p->data;
-	if (s->have_header)
+	struct message *m = message_of(s);
+	if (m->have_header)
 		finish_header(s);
-	size_t room = MAX_HEADER_NAME - 1 - s->hname_len;
+	size_t room = MAX_HEADER_NAME - 1 - m->hname_len;
 	if (n > room)
 		n = room;
-	memcpy(s->hname + s->hname_len, at, n);
-	s->hname_len += n;
+	memcpy(m->hname + m->hname_len, at, n);
+	m->hname_len += n;
 	return 0;
 }
 
 static int on_header_value(http_parser *p, const char *at, size_t n)
 {
 	struct side *s = p->data;
-	s->have_header = true;
-	s->value_packet = s->packet;
-	return append(&s->hval, &s->hval_len, MAX_HEADER_VALUE, at, n);
+	struct message *m = message_of(s);
+	m->have_header = true;
+	m->value_packet = s->packet;
+	return append(&m->hval, &m->hval_len, MAX_HEADER_VALUE, at, n);
 }
 
 static int on_headers_complete(http_parser *p)
@@ -258,23 +293,24 @@ static int on_headers_complete(http_parser *p)
 static int on_body(http_parser *p, const char *at, size_t n)
 {
 	struct side *s = p->data;
+	struct message *m = message_of(s);
 	size_t max = s->conn->max_body;
-	if (s->body_len + n > max) {
-		s->body_over = true;
-		n = max - s->body_len;
+	if (m->body_len + n > max) {
+		m->body_over = true;
+		n = max - m->body_len;
 	}
 	if (!n)
 		return 0;
-	if (s->body_len + n > s->body_cap) {
-		size_t cap = s->body_cap ? s->body_cap * 2 : 4096;
-		while (cap < s->body_len + n)
+	if (m->body_len + n > m->body_cap) {
+		size_t cap = m->body_cap ? m->body_cap * 2 : 4096;
+		while (cap < m->body_len + n)
 			cap *= 2;
-		s->body = pa_xrealloc(s->body, cap);
-		s->body_cap = cap;
+		m->body = pa_xrealloc(m->body, cap);
+		m->body_cap = cap;
 	}
-	memcpy(s->body + s->body_len, at, n);
-	s->body_len += n;
-	field_origin_add(&s->origin, s->body_len, s->packet, s->ts_us);
+	memcpy(m->body + m->body_len, at, n);
+	m->body_len += n;
+	field_origin_add(&m->origin, m->body_len, s->packet, s->ts_us);
 	return 0;
 }
 
@@ -400,10 +436,15 @@ void http1_finish(struct http1 *h, struct field_emitter *client, struct field_em
 
 const char *http1_host(const struct http1 *h)
 {
-	return h->host;
+	return h->host ? h->host : "";
 }
 
 const struct http1_stats *http1_stats(const struct http1 *h)
 {
 	return &h->stats;
+}
+
+size_t http1_state_size(void)
+{
+	return sizeof(struct http1);
 }

@@ -40,6 +40,10 @@ void http1_finish(struct http1 *h, struct field_emitter *client, struct field_em
 const char *http1_host(const struct http1 *h);
 const struct http1_stats *http1_stats(const struct http1 *h);
 
+/* Bytes of a connection's state between messages (memory accounting); the
+ * Host text and a message under way come on top. */
+size_t http1_state_size(void);
+
 /* True when data starts like an HTTP/1 request line ("GET /", "POST /" ...). */
 bool http1_looks_like_request(const uint8_t *data, size_t len);
 

@@ -62,7 +62,9 @@ struct h2_side {
 	/* header block under way */
 	uint32_t hb_stream;
 	bool hb_end_stream;
-	struct h2_stream streams[H2_MAX_STREAMS];
+	/* Streams under way, allocated when they open: a slot is free when
+	 * NULL or when its id is 0. */
+	struct h2_stream *streams[H2_MAX_STREAMS];
 	uint64_t clock;
 };
 
@@ -90,7 +92,10 @@ void http2_free(struct http2 *h)
 		if (h->side[i].inflater)
 			nghttp2_hd_inflate_del(h->side[i].inflater);
 		for (int k = 0; k < H2_MAX_STREAMS; k++)
-			free(h->side[i].streams[k].body);
+			if (h->side[i].streams[k]) {
+				free(h->side[i].streams[k]->body);
+				free(h->side[i].streams[k]);
+			}
 	}
 	free(h);
 }
@@ -151,35 +156,53 @@ static void stream_close(struct http2 *h, struct h2_side *side, struct h2_stream
 {
 	if (e)
 		stream_emit_body(h, side, st, e);
+	for (int k = 0; k < H2_MAX_STREAMS; k++)
+		if (side->streams[k] == st)
+			side->streams[k] = NULL;
 	free(st->body);
-	memset(st, 0, sizeof(*st));
+	free(st);
+}
+
+/* A free slot reads as a stream of id 0 (a stream 0 takes the first one). */
+static struct h2_stream *slot_stream(struct h2_side *side, int k)
+{
+	if (!side->streams[k])
+		side->streams[k] = pa_xcalloc(1, sizeof(struct h2_stream));
+	return side->streams[k];
+}
+
+static uint32_t slot_id(const struct h2_side *side, int k)
+{
+	return side->streams[k] ? side->streams[k]->id : 0;
 }
 
 static struct h2_stream *stream_get(struct http2 *h, struct h2_side *side, uint32_t id,
 				    bool create, struct field_emitter *e)
 {
-	struct h2_stream *oldest = NULL, *free_slot = NULL;
+	int oldest = -1, free_slot = -1;
 	for (int i = 0; i < H2_MAX_STREAMS; i++) {
-		struct h2_stream *st = &side->streams[i];
-		if (st->id == id) {
+		uint32_t sid = slot_id(side, i);
+		if (sid == id) {
+			struct h2_stream *st = slot_stream(side, i);
 			st->last_use = ++side->clock;
 			return st;
 		}
-		if (!st->id && !free_slot)
-			free_slot = st;
-		if (st->id && (!oldest || st->last_use < oldest->last_use))
-			oldest = st;
+		if (!sid && free_slot < 0)
+			free_slot = i;
+		if (sid && (oldest < 0 || side->streams[i]->last_use < side->streams[oldest]->last_use))
+			oldest = i;
 	}
 	if (!create)
 		return NULL;
-	if (!free_slot) {
+	if (free_slot < 0) {
 		h->stats.streams_evicted++;
-		stream_close(h, side, oldest, e);
+		stream_close(h, side, side->streams[oldest], e);
 		free_slot = oldest;
 	}
-	free_slot->id = id;
-	free_slot->last_use = ++side->clock;
-	return free_slot;
+	struct h2_stream *st = slot_stream(side, free_slot);
+	st->id = id;
+	st->last_use = ++side->clock;
+	return st;
 }
 
 static void copy_text(char *dst, size_t cap, const uint8_t *v, size_t len)
@@ -454,7 +477,7 @@ void http2_finish(struct http2 *h, struct field_emitter *client, struct field_em
 	for (int i = 0; i < 2; i++) {
 		struct field_emitter *e = i == 0 ? client : server;
 		for (int k = 0; k < H2_MAX_STREAMS; k++)
-			if (h->side[i].streams[k].id)
-				stream_close(h, &h->side[i], &h->side[i].streams[k], e);
+			if (slot_id(&h->side[i], k))
+				stream_close(h, &h->side[i], h->side[i].streams[k], e);
 	}
 }

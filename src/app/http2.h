@@ -9,7 +9,7 @@
  * http2.response.status, http2.response.header:<name>, http2.response.body.
  *
  * Frames are read as they stream in: no frame is buffered whole, only the
- * bodies of streams (bounded).
+ * bodies of streams (bounded). A stream's state exists while it is open.
  */
 #ifndef PA_HTTP2_H
 #define PA_HTTP2_H

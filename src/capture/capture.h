@@ -48,6 +48,8 @@ enum capture_status capture_file_next(struct capture_file *cf, struct capture_re
 void capture_file_on_secrets(struct capture_file *cf, capture_secrets_fn fn, void *ctx);
 const char *capture_file_path(const struct capture_file *cf);
 const char *capture_file_format(const struct capture_file *cf); /* "pcap", "pcap-ns", "pcapng" */
+/* The open file's descriptor, for fstat (-1 for a capture in memory). */
+int capture_file_fd(const struct capture_file *cf);
 void capture_file_close(struct capture_file *cf);
 
 /*

@@ -557,6 +557,11 @@ const char *capture_file_path(const struct capture_file *cf)
 	return cf->path;
 }
 
+int capture_file_fd(const struct capture_file *cf)
+{
+	return cf->fd;
+}
+
 const char *capture_file_format(const struct capture_file *cf)
 {
 	switch (cf->format) {

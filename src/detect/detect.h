@@ -14,7 +14,8 @@
  * caller fills flow_id (and hostname/jurisdiction in its own records).
  *
  * Threads: the engine is read-only after loading; each thread needs its own
- * struct detect_scratch. Nothing is allocated per scan.
+ * struct detect_scratch. A raw stream holds only what its next bytes may
+ * still need (scan.c), so its buffers grow and shrink as it is scanned.
  */
 #ifndef PA_DETECT_H
 #define PA_DETECT_H
@@ -90,6 +91,9 @@ size_t detect_stream_scan(struct detect_stream *stream, struct detect_scratch *s
 /* Bytes that will never be seen (capture loss): nothing may match across them. */
 size_t detect_stream_gap(struct detect_stream *stream, struct detect_scratch *scratch,
 			 detect_sink_fn sink, void *ctx);
+/* Bytes an idle raw stream holds at most (memory accounting): its state, the
+ * Hyperscan stream, a full history and the packets that carried it. */
+size_t detect_stream_idle_size(const struct detect_engine *engine);
 /* Reports matches anchored at the end of the data, then frees the stream. */
 size_t detect_stream_close(struct detect_stream *stream, struct detect_scratch *scratch,
 			   detect_sink_fn sink, void *ctx);

@@ -23,6 +23,11 @@
  * queue keeps only the longest value from one start; a pattern value inside a
  * device literal's bytes (a serial-shaped run inside base64 of the serial) is
  * the device value seen again and is dropped.
+ *
+ * Memory: a raw stream lives as long as its flow, mostly idle, so it holds
+ * only what the next chunk can still need, sized to use: the last bytes (at
+ * most DETECT_HISTORY, a window's length), the packets that carried them, and
+ * a queue of waiting matches that exists only while something waits.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -50,6 +55,33 @@ struct pattern_pending {
 	struct pa_observation obs;
 };
 
+/* A device literal reported lately; seq: its rank among all reported. */
+struct device_span {
+	uint64_t start, end;
+	uint64_t seq;
+};
+
+/* Matches waiting and device literals reported lately: allocated with the
+ * first of them, freed once nothing is left (detect_stream.queue). */
+struct detect_queue {
+	struct pending pending[PENDING_MAX];
+	size_t pending_count;
+	struct pattern_pending patterns[PATTERN_PENDING_MAX];
+	size_t pattern_count;
+	/* The last DEVICE_SPANS reported (older ones count no more), less those
+	 * that end too early to hold any value still to come. */
+	struct device_span spans[DEVICE_SPANS];
+	size_t span_count;
+	uint64_t spans_reported;
+};
+
+/* The chunk that ended at stream offset `end` came in packet `packet`. */
+struct packet_mark {
+	uint64_t end;
+	uint64_t packet;
+	int64_t ts_us;
+};
+
 struct detect_stream {
 	const struct detect_engine *engine;
 	hs_stream_t *hs;
@@ -57,24 +89,17 @@ struct detect_stream {
 	const char *field;
 	bool from_device;
 	bool decoded_base64;  /* a field decoded from base64 ("x+base64"): patterns saw it encoded */
+	bool keep_buffers;    /* the field scanner's stream: buffers stay at full size */
+	uint16_t history_len; /* bytes held just before `offset` */
+	uint16_t history_cap;
+	uint8_t packet_count, packet_cap;
 	uint64_t offset;      /* stream offset of the current chunk's first byte */
 	uint64_t value_floor; /* values ending at or before this are key prefix */
-	size_t history_len;
-	uint8_t history[DETECT_HISTORY]; /* the bytes just before `offset` */
-	struct {
-		uint64_t end; /* one past the chunk's last byte */
-		uint64_t packet;
-		int64_t ts_us;
-	} packets[PACKET_MAP];
-	unsigned packet_head, packet_count;
-	struct pending pending[PENDING_MAX];
-	size_t pending_count;
-	struct pattern_pending patterns[PATTERN_PENDING_MAX];
-	size_t pattern_count;
-	struct {
-		uint64_t start, end;
-	} device_spans[DEVICE_SPANS]; /* device literals reported lately */
-	unsigned span_head, span_count;
+	uint8_t *history;
+	/* The last PACKET_MAP chunks, oldest first, less those wholly before
+	 * the bytes a window may still reach (they are never asked for). */
+	struct packet_mark *packets;
+	struct detect_queue *queue; /* NULL while nothing waits */
 };
 
 struct detect_scratch {
@@ -113,6 +138,13 @@ struct detect_scratch *detect_scratch_alloc(const struct detect_engine *e)
 	struct detect_scratch *sc = calloc(1, sizeof *sc);
 	if (!sc)
 		return NULL;
+	/* One stream serves every field of the thread: its buffers stay. */
+	sc->field.keep_buffers = true;
+	sc->field.history = pa_xmalloc(DETECT_HISTORY);
+	sc->field.history_cap = DETECT_HISTORY;
+	sc->field.packets = pa_xmalloc(PACKET_MAP * sizeof *sc->field.packets);
+	sc->field.packet_cap = PACKET_MAP;
+	sc->field.queue = pa_xcalloc(1, sizeof *sc->field.queue);
 	if (hs_alloc_scratch(e->db, &sc->hs) != HS_SUCCESS ||
 	    (e->value_db && hs_alloc_scratch(e->value_db, &sc->value_hs) != HS_SUCCESS) ||
 	    hs_open_stream(e->db, 0, &sc->field.hs) != HS_SUCCESS) {
@@ -132,6 +164,9 @@ void detect_scratch_free(struct detect_scratch *sc)
 		hs_close_stream(sc->field.hs, sc->hs, NULL, NULL);
 	hs_free_scratch(sc->hs);
 	hs_free_scratch(sc->value_hs);
+	free(sc->field.history);
+	free(sc->field.packets);
+	free(sc->field.queue);
 	free(sc);
 }
 
@@ -157,25 +192,39 @@ static int byte_at(const struct scan_call *c, uint64_t o)
 /* The packet that carried stream offset o. */
 static void packet_of(const struct detect_stream *s, uint64_t o, uint64_t *packet, int64_t *ts)
 {
-	unsigned n = s->packet_count;
 	*packet = 0, *ts = 0;
-	for (unsigned i = 0; i < n; i++) {
-		unsigned at = (s->packet_head + PACKET_MAP - 1 - i) % PACKET_MAP;
-		*packet = s->packets[at].packet;
-		*ts = s->packets[at].ts_us;
-		unsigned prev = (at + PACKET_MAP - 1) % PACKET_MAP;
-		if (i + 1 == n || o >= s->packets[prev].end)
+	for (size_t i = s->packet_count; i-- > 0;) {
+		*packet = s->packets[i].packet;
+		*ts = s->packets[i].ts_us;
+		if (i == 0 || o >= s->packets[i - 1].end)
 			return; /* o is in this chunk (or older than the map: oldest known) */
+	}
+}
+
+static struct detect_queue *queue_of(struct detect_stream *s)
+{
+	if (!s->queue)
+		s->queue = pa_xcalloc(1, sizeof *s->queue);
+	return s->queue;
+}
+
+/* An idle stream holds no queue. */
+static void queue_release_if_empty(struct detect_stream *s)
+{
+	struct detect_queue *q = s->queue;
+	if (q && !s->keep_buffers && !q->pending_count && !q->pattern_count && !q->span_count) {
+		free(q);
+		s->queue = NULL;
 	}
 }
 
 /* ---- pattern matches ------------------------------------------------------ */
 
-static void pattern_drop(struct detect_stream *s, size_t i)
+static void pattern_drop(struct detect_queue *q, size_t i)
 {
-	memmove(&s->patterns[i], &s->patterns[i + 1],
-		(s->pattern_count - i - 1) * sizeof s->patterns[0]);
-	s->pattern_count--;
+	memmove(&q->patterns[i], &q->patterns[i + 1],
+		(q->pattern_count - i - 1) * sizeof q->patterns[0]);
+	q->pattern_count--;
 }
 
 /*
@@ -190,35 +239,36 @@ static bool within(uint64_t start, uint64_t end, uint64_t span_start, uint64_t s
 	return start + SPAN_SLACK >= span_start && end <= span_end + SPAN_SLACK;
 }
 
-static bool inside_device_span(const struct detect_stream *s, uint64_t start, uint64_t end)
+static bool inside_device_span(const struct detect_queue *q, uint64_t start, uint64_t end)
 {
-	for (size_t i = 0; i < s->pending_count; i++)
-		if (within(start, end, s->pending[i].start, s->pending[i].end))
+	for (size_t i = 0; i < q->pending_count; i++)
+		if (within(start, end, q->pending[i].start, q->pending[i].end))
 			return true;
-	for (unsigned i = 0; i < s->span_count; i++)
-		if (within(start, end, s->device_spans[i].start, s->device_spans[i].end))
+	for (size_t i = 0; i < q->span_count; i++)
+		if (within(start, end, q->spans[i].start, q->spans[i].end))
 			return true;
 	return false;
 }
 
 static void pattern_emit(struct scan_call *c, size_t i)
 {
-	struct detect_stream *s = c->s;
-	struct pattern_pending *p = &s->patterns[i];
-	if (!inside_device_span(s, p->start, p->end)) {
+	struct detect_queue *q = c->s->queue;
+	struct pattern_pending *p = &q->patterns[i];
+	if (!inside_device_span(q, p->start, p->end)) {
 		c->sink(c->ctx, &p->obs);
 		c->reported++;
 	}
-	pattern_drop(s, i);
+	pattern_drop(q, i);
 }
 
 /* Emits the queued pattern matches no longer match can extend (all when final). */
 static void pattern_flush(struct scan_call *c, bool final)
 {
 	struct detect_stream *s = c->s;
+	struct detect_queue *q = s->queue;
 	uint64_t seen = s->offset + c->chunk_len;
-	for (size_t i = 0; i < s->pattern_count;) {
-		if (final || s->patterns[i].end + WINDOW_MAX <= seen)
+	for (size_t i = 0; q && i < q->pattern_count;) {
+		if (final || q->patterns[i].end + WINDOW_MAX <= seen)
 			pattern_emit(c, i);
 		else
 			i++;
@@ -229,21 +279,22 @@ static void emit(struct scan_call *c, unsigned sig, const char *source, const ch
 		 const char *value, size_t value_len, uint64_t value_end)
 {
 	struct detect_stream *s = c->s;
+	struct detect_queue *q = queue_of(s);
 	uint64_t start = value_end - value_len;
-	for (size_t i = 0; i < s->pattern_count; i++) {
-		struct pattern_pending *p = &s->patterns[i];
+	for (size_t i = 0; i < q->pattern_count; i++) {
+		struct pattern_pending *p = &q->patterns[i];
 		if (p->sig != sig)
 			continue;
 		if (p->start <= start && value_end <= p->end)
 			return; /* part of a longer value already queued */
 		if (p->start == start && value_end > p->end) {
-			pattern_drop(s, i); /* the same value, grown */
+			pattern_drop(q, i); /* the same value, grown */
 			break;
 		}
 	}
-	if (s->pattern_count == PATTERN_PENDING_MAX)
+	if (q->pattern_count == PATTERN_PENDING_MAX)
 		pattern_emit(c, 0);
-	struct pattern_pending *p = &s->patterns[s->pattern_count++];
+	struct pattern_pending *p = &q->patterns[q->pattern_count++];
 	struct pa_observation *obs = &p->obs;
 	p->sig = sig;
 	p->start = start;
@@ -282,31 +333,32 @@ static void emit_literal(struct scan_call *c, const struct pending *p)
 	snprintf(obs.value, sizeof obs.value, "%s", id->value);
 	c->sink(c->ctx, &obs);
 	c->reported++;
-	struct detect_stream *s = c->s;
-	unsigned at = (s->span_head + s->span_count) % DEVICE_SPANS;
-	if (s->span_count == DEVICE_SPANS)
-		s->span_head = (s->span_head + 1) % DEVICE_SPANS;
-	else
-		s->span_count++;
-	s->device_spans[at].start = p->start;
-	s->device_spans[at].end = p->end;
+	/* Only the last DEVICE_SPANS reported count: the one before them goes. */
+	struct detect_queue *q = c->s->queue; /* p waited in it */
+	uint64_t seq = q->spans_reported++;
+	if (q->span_count && q->spans[0].seq + DEVICE_SPANS <= seq) {
+		memmove(&q->spans[0], &q->spans[1], (q->span_count - 1) * sizeof q->spans[0]);
+		q->span_count--;
+	}
+	q->spans[q->span_count++] = (struct device_span){p->start, p->end, seq};
 }
 
-static void pending_drop(struct detect_stream *s, size_t i)
+static void pending_drop(struct detect_queue *q, size_t i)
 {
-	memmove(&s->pending[i], &s->pending[i + 1], (s->pending_count - i - 1) * sizeof s->pending[0]);
-	s->pending_count--;
+	memmove(&q->pending[i], &q->pending[i + 1], (q->pending_count - i - 1) * sizeof q->pending[0]);
+	q->pending_count--;
 }
 
 /* Emits the queued matches no later literal can still contain (all when final). */
 static void pending_flush(struct scan_call *c, bool final)
 {
 	struct detect_stream *s = c->s;
+	struct detect_queue *q = s->queue;
 	uint64_t seen = s->offset + c->chunk_len;
-	for (size_t i = 0; i < s->pending_count;) {
-		if (final || s->pending[i].end + c->scratch->max_literal <= seen) {
-			emit_literal(c, &s->pending[i]);
-			pending_drop(s, i);
+	for (size_t i = 0; q && i < q->pending_count;) {
+		if (final || q->pending[i].end + c->scratch->max_literal <= seen) {
+			emit_literal(c, &q->pending[i]);
+			pending_drop(q, i);
 		} else {
 			i++;
 		}
@@ -327,23 +379,24 @@ static void on_literal(struct scan_call *c, uint32_t lit, unsigned long long to)
 	if (end < l->len || end <= s->value_floor)
 		return;
 	uint64_t start = end - l->len;
+	struct detect_queue *q = queue_of(s);
 	/* Any device literal inside a longer one is part of it: the two IMEIs'
 	 * base64 without check digit differ only in bits a cut edge drops. */
-	for (size_t i = 0; i < s->pending_count;) {
-		struct pending *p = &s->pending[i];
+	for (size_t i = 0; i < q->pending_count;) {
+		struct pending *p = &q->pending[i];
 		if (p->start <= start && end <= p->end)
 			return; /* inside a longer encoding already queued */
 		if (start <= p->start && p->end <= end) {
-			pending_drop(s, i);
+			pending_drop(q, i);
 			continue;
 		}
 		i++;
 	}
-	if (s->pending_count == PENDING_MAX) {
-		emit_literal(c, &s->pending[0]);
-		pending_drop(s, 0);
+	if (q->pending_count == PENDING_MAX) {
+		emit_literal(c, &q->pending[0]);
+		pending_drop(q, 0);
 	}
-	struct pending *p = &s->pending[s->pending_count++];
+	struct pending *p = &q->pending[q->pending_count++];
 	p->literal = lit;
 	p->start = start;
 	p->end = end;
@@ -475,17 +528,28 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 
 static void remember_packet(struct detect_stream *s, uint64_t end, uint64_t packet, int64_t ts)
 {
-	s->packets[s->packet_head].end = end;
-	s->packets[s->packet_head].packet = packet;
-	s->packets[s->packet_head].ts_us = ts;
-	s->packet_head = (s->packet_head + 1) % PACKET_MAP;
-	if (s->packet_count < PACKET_MAP)
-		s->packet_count++;
+	if (s->packet_count == PACKET_MAP) {
+		memmove(&s->packets[0], &s->packets[1], (PACKET_MAP - 1) * sizeof s->packets[0]);
+		s->packet_count--;
+	}
+	if (s->packet_count == s->packet_cap) {
+		unsigned cap = s->packet_cap ? s->packet_cap * 2u : 2u;
+		s->packet_cap = (uint8_t)(cap < PACKET_MAP ? cap : PACKET_MAP);
+		s->packets = pa_xrealloc(s->packets, s->packet_cap * sizeof *s->packets);
+	}
+	s->packets[s->packet_count++] = (struct packet_mark){end, packet, ts};
 }
 
-/* After a chunk: keep its last bytes for windows that start before the next one. */
+/* After a chunk: keep its last bytes for windows that start before the next
+ * one, in a buffer grown as the stream grows, up to DETECT_HISTORY. */
 static void keep_history(struct detect_stream *s, const uint8_t *data, size_t len)
 {
+	size_t want = s->history_len + len < DETECT_HISTORY ? s->history_len + len : DETECT_HISTORY;
+	if (want > s->history_cap) {
+		size_t cap = (want + 63) & ~(size_t)63;
+		s->history_cap = (uint16_t)(cap < DETECT_HISTORY ? cap : DETECT_HISTORY);
+		s->history = pa_xrealloc(s->history, s->history_cap);
+	}
 	if (len >= DETECT_HISTORY) {
 		memcpy(s->history, data + len - DETECT_HISTORY, DETECT_HISTORY);
 		s->history_len = DETECT_HISTORY;
@@ -494,9 +558,42 @@ static void keep_history(struct detect_stream *s, const uint8_t *data, size_t le
 								     : s->history_len;
 		memmove(s->history, s->history + s->history_len - keep, keep);
 		memcpy(s->history + keep, data, len);
-		s->history_len = keep + len;
+		s->history_len = (uint16_t)(keep + len);
 	}
 	s->offset += len;
+}
+
+/*
+ * Forgets what no match from the next chunk on can ask for. A window reaches
+ * back at most WINDOW_MAX bytes before the chunk it ends in, and a value or
+ * literal is placed by the packet of its last byte, inside that reach: older
+ * chunks of the packet map are never looked up. A pattern value still to come
+ * (or still queued) ends inside the reach too, so a device span that ends
+ * before it cannot hold one. What is forgotten could not change any result.
+ */
+static void forget_unreachable(struct detect_stream *s)
+{
+	uint64_t reach = s->offset > WINDOW_MAX ? s->offset - WINDOW_MAX : 0;
+	size_t old = 0;
+	while (old + 1 < s->packet_count && s->packets[old].end <= reach)
+		old++;
+	if (old) {
+		s->packet_count -= (uint8_t)old;
+		memmove(&s->packets[0], &s->packets[old], s->packet_count * sizeof s->packets[0]);
+	}
+	if (!s->keep_buffers && s->packet_cap > 2 && s->packet_count * 4u <= s->packet_cap) {
+		s->packet_cap /= 2;
+		s->packets = pa_xrealloc(s->packets, s->packet_cap * sizeof *s->packets);
+	}
+	struct detect_queue *q = s->queue;
+	if (q) {
+		size_t n = 0;
+		for (size_t i = 0; i < q->span_count; i++)
+			if (q->spans[i].end + SPAN_SLACK > reach)
+				q->spans[n++] = q->spans[i];
+		q->span_count = n;
+		queue_release_if_empty(s);
+	}
 }
 
 static void feed(struct scan_call *c, const uint8_t *data, size_t len)
@@ -507,6 +604,7 @@ static void feed(struct scan_call *c, const uint8_t *data, size_t len)
 	pending_flush(c, false);
 	pattern_flush(c, false);
 	keep_history(c->s, data, len);
+	forget_unreachable(c->s);
 	c->chunk = NULL;
 	c->chunk_len = 0;
 }
@@ -524,18 +622,15 @@ static void stream_reset_state(struct detect_stream *s)
 	s->offset = 0;
 	s->value_floor = 0;
 	s->history_len = 0;
-	s->packet_head = s->packet_count = 0;
-	s->pending_count = 0;
-	s->pattern_count = 0;
-	s->span_head = s->span_count = 0;
+	s->packet_count = 0;
+	if (s->queue)
+		s->queue->pending_count = s->queue->pattern_count = s->queue->span_count = 0;
 }
 
 struct detect_stream *detect_stream_open(const struct detect_engine *e,
 					 const struct pa_field_ref *ref, bool from_device)
 {
-	struct detect_stream *s = calloc(1, sizeof *s);
-	if (!s)
-		return NULL;
+	struct detect_stream *s = pa_xcalloc(1, sizeof *s);
 	if (hs_open_stream(e->db, 0, &s->hs) != HS_SUCCESS) {
 		free(s);
 		return NULL;
@@ -571,8 +666,10 @@ size_t detect_stream_gap(struct detect_stream *s, struct detect_scratch *scratch
 	/* Offsets restart; nothing before the gap may join what follows. */
 	s->history_len = 0;
 	s->offset = 0;
-	s->packet_count = s->packet_head = 0;
-	s->span_count = s->span_head = 0;
+	s->packet_count = 0;
+	if (s->queue)
+		s->queue->span_count = 0;
+	queue_release_if_empty(s);
 	return c.reported;
 }
 
@@ -591,8 +688,19 @@ size_t detect_stream_close(struct detect_stream *s, struct detect_scratch *scrat
 	} else {
 		hs_close_stream(s->hs, NULL, NULL, NULL);
 	}
+	free(s->history);
+	free(s->packets);
+	free(s->queue);
 	free(s);
 	return n;
+}
+
+size_t detect_stream_idle_size(const struct detect_engine *e)
+{
+	/* A chunk of 512 bytes or more leaves two packet marks at most in reach
+	 * (the buffer's smallest size). */
+	return sizeof(struct detect_stream) + e->stream_size + DETECT_HISTORY +
+	       2 * sizeof(struct packet_mark);
 }
 
 /* "http.query:imei" -> "imei"; "http.json:data.dev[0].imei" -> "imei". */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "detect/detect_internal.h"
+#include "detect/hs_cache.h"
 
 static const char *const entry_keys[] = { "type",	"description", "pattern", "boundary",
 					  "context",	"validator",   "caseless" };
@@ -143,7 +144,11 @@ static bool compile_one(const char *expr, unsigned flags, unsigned mode, const c
 {
 	hs_database_t *db = NULL;
 	*err = NULL;
-	if (hs_compile(expr, flags, mode, NULL, &db, err) != HS_SUCCESS) {
+	/* Through the cache: a pattern that compiled once is known good, and
+	 * compiling every signature alone at each start cost more than the
+	 * audit of a small capture. */
+	unsigned id = 0;
+	if (hs_cache_compile_multi(&expr, &flags, &id, 1, mode, &db, err) != HS_SUCCESS) {
 		*err_msg = (*err && (*err)->message) ? (*err)->message : "unknown error";
 		return false;
 	}

@@ -66,6 +66,7 @@ struct flow {
 	struct classify_flow *classify;
 	bool classify_done;
 	struct flow_app *app;
+	struct scan_flow *scan; /* the scan side's state (stage/scan_stage.c) */
 };
 
 static inline enum pa_dir flow_device_dir(const struct flow *f)

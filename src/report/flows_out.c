@@ -1,7 +1,6 @@
 /* flows_out.c — the flows.jsonl record of a flow. */
 #include "report/flows_out.h"
 
-#include <math.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,121 +11,153 @@ static const char *device_side_name(int side)
 	return side == DEVICE_SIDE_SRC ? "src" : side == DEVICE_SIDE_DST ? "dst" : "unknown";
 }
 
-static json_t *proto_json(uint8_t proto)
+static void proto_json(struct jsonw *w, uint8_t proto)
 {
 	if (proto == IPPROTO_TCP)
-		return json_string("tcp");
-	if (proto == IPPROTO_UDP)
-		return json_string("udp");
-	return json_integer(proto);
+		jw_string(w, "tcp");
+	else if (proto == IPPROTO_UDP)
+		jw_string(w, "udp");
+	else
+		jw_uint(w, proto);
 }
 
-static json_t *ms_or_null(double ms)
+/* Milliseconds to the microsecond; null when not measured (< 0). */
+static void ms_or_null(struct jsonw *w, const char *key, double ms)
 {
-	return ms < 0 ? json_null() : json_real(round(ms * 1000.0) / 1000.0);
+	if (ms < 0)
+		jw_kv_null(w, key);
+	else
+		jw_kv_fixed(w, key, ms, 3);
 }
 
-static json_t *str_or_null(const char *s)
+/* Absent facts ("" or NULL) are null. */
+static void str_or_null(struct jsonw *w, const char *key, const char *s)
 {
-	return s && s[0] ? json_string(s) : json_null();
+	jw_kv_string(w, key, s && s[0] ? s : NULL);
 }
 
-json_t *flow_record_json(const struct flow_record *r)
+static void risks_json(struct jsonw *w, const char *risks)
+{
+	jw_key(w, "ndpi_risks");
+	jw_array_open(w);
+	for (const char *s = risks; *s;) {
+		size_t n = strcspn(s, ",");
+		if (n) /* as strtok did: no empty names */
+			jw_string_len(w, s, n);
+		s += n + (s[n] == ',');
+	}
+	jw_array_close(w);
+}
+
+static void geo_json(struct jsonw *w, const struct geo_result *g)
+{
+	str_or_null(w, "country", g ? g->country : NULL);
+	jw_kv_string(w, "jurisdiction", g ? g->jurisdiction : "unknown");
+	if (g && g->conflict) {
+		jw_key(w, "country_conflict");
+		jw_array_open(w);
+		for (size_t i = 0; i < g->answer_count; i++)
+			jw_string(w, g->answers[i][0] ? g->answers[i] : NULL);
+		jw_array_close(w);
+	}
+	if (g && g->asn)
+		jw_kv_uint(w, "asn", g->asn);
+	else
+		jw_kv_null(w, "asn");
+	str_or_null(w, "as_org", g ? g->as_org : NULL);
+}
+
+static void inspected_json(struct jsonw *w, const char *key, const struct app_bytes *b)
+{
+	jw_key(w, key);
+	jw_object_open(w);
+	jw_kv_uint(w, "scanned", b->scanned);
+	jw_kv_uint(w, "encrypted", b->encrypted);
+	jw_kv_uint(w, "gap", b->gap);
+	jw_kv_uint(w, "truncated", b->truncated);
+	jw_kv_uint(w, "unscanned", b->unscanned);
+	jw_object_close(w);
+}
+
+static void tls_json(struct jsonw *w, const struct flow_app_info *app)
+{
+	const struct tls_info *t = &app->tls;
+	const char *version = t->version == 0x0304 ? "1.3" : t->version == 0x0303 ? "1.2" :
+			      t->version == 0x0302 ? "1.1" : t->version == 0x0301 ? "1.0" : NULL;
+	jw_key(w, "tls");
+	jw_object_open(w);
+	jw_kv_bool(w, "decrypted", t->decrypted);
+	jw_kv_string(w, "version", version);
+	str_or_null(w, "cipher_suite", t->cipher_name);
+	str_or_null(w, "alpn", t->alpn);
+	jw_kv_bool(w, "resumed", t->resumed);
+	jw_kv_uint(w, "records_decrypted", t->records_decrypted);
+	jw_kv_uint(w, "records_failed", t->records_failed);
+	jw_kv_uint(w, "records_undecrypted", t->records_undecrypted);
+	jw_kv_uint(w, "key_updates", t->key_updates);
+	jw_kv_string(w, "reason", t->reason);
+	jw_kv_string(w, "plaintext", app->tls_app);
+	jw_object_close(w);
+}
+
+void flow_record_json(struct jsonw *w, const struct flow_record *r)
 {
 	const struct flow *f = r->flow;
-	char src[48], dst[48], t0[40], t1[40];
+	char addr[48], ts[40];
 	/* "up" is what the device sent; with the device side unknown, the initiator's. */
 	int up = f->device_side == DEVICE_SIDE_DST ? PA_DIR_FROM_DST : PA_DIR_FROM_SRC;
 	int down = 1 - up;
 	const struct classify_result *c = r->cls;
-	const struct geo_result *g = r->geo;
 
-	json_t *o = json_object();
-	json_object_set_new(o, "flow_id", json_integer((json_int_t)f->id));
-	json_object_set_new(o, "ts_start", json_string(pa_time_str(f->ts_first, t0, sizeof t0)));
-	json_object_set_new(o, "ts_end", json_string(pa_time_str(f->ts_last, t1, sizeof t1)));
-	json_object_set_new(o, "proto", proto_json(f->proto));
-	json_object_set_new(o, "src_ip", json_string(pa_addr_str(&f->src, src, sizeof src)));
-	json_object_set_new(o, "src_port", json_integer(f->sport));
-	json_object_set_new(o, "dst_ip", json_string(pa_addr_str(&f->dst, dst, sizeof dst)));
-	json_object_set_new(o, "dst_port", json_integer(f->dport));
+	jw_object_open(w);
+	jw_kv_uint(w, "flow_id", f->id);
+	jw_kv_string(w, "ts_start", pa_time_str(f->ts_first, ts, sizeof ts));
+	jw_kv_string(w, "ts_end", pa_time_str(f->ts_last, ts, sizeof ts));
+	jw_key(w, "proto");
+	proto_json(w, f->proto);
+	jw_kv_string(w, "src_ip", pa_addr_str(&f->src, addr, sizeof addr));
+	jw_kv_uint(w, "src_port", f->sport);
+	jw_kv_string(w, "dst_ip", pa_addr_str(&f->dst, addr, sizeof addr));
+	jw_kv_uint(w, "dst_port", f->dport);
 	if (f->vlan)
-		json_object_set_new(o, "vlan", json_integer(f->vlan));
-	json_object_set_new(o, "device_side", json_string(device_side_name(f->device_side)));
-	json_object_set_new(o, "packets_up", json_integer((json_int_t)f->packets[up]));
-	json_object_set_new(o, "bytes_up", json_integer((json_int_t)f->ip_bytes[up]));
-	json_object_set_new(o, "payload_up", json_integer((json_int_t)f->payload_bytes[up]));
-	json_object_set_new(o, "packets_down", json_integer((json_int_t)f->packets[down]));
-	json_object_set_new(o, "bytes_down", json_integer((json_int_t)f->ip_bytes[down]));
-	json_object_set_new(o, "payload_down", json_integer((json_int_t)f->payload_bytes[down]));
-	json_object_set_new(o, "first_packet", json_integer((json_int_t)f->first_packet));
-	json_object_set_new(o, "end_reason", json_string(flow_end_reason_name(r->why)));
-	json_object_set_new(o, "ndpi_proto", json_string(c->app_protocol));
-	json_object_set_new(o, "ndpi_category", json_string(c->category));
-	json_object_set_new(o, "ndpi_hostname", str_or_null(c->hostname));
-	json_object_set_new(o, "sni", str_or_null(c->sni));
-	json_object_set_new(o, "http_host", str_or_null(c->http_host));
-	json_object_set_new(o, "dns_name", str_or_null(f->dns_name));
-	json_object_set_new(o, "tls_version", str_or_null(c->tls_version));
-	json_object_set_new(o, "alpn", str_or_null(c->alpn));
-	json_object_set_new(o, "ja3_client", str_or_null(c->ja3_client));
-	json_object_set_new(o, "ja3_server", str_or_null(c->ja3_server));
-	json_t *risks = json_array();
-	if (c->risks[0]) {
-		char buf[sizeof c->risks];
-		memcpy(buf, c->risks, sizeof buf);
-		char *save = NULL;
-		for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-			json_array_append_new(risks, json_string(tok));
-	}
-	json_object_set_new(o, "ndpi_risks", risks);
-	json_object_set_new(o, "hostname", str_or_null(r->hostname));
-	json_object_set_new(o, "hostname_source", json_string(hostname_source_name(r->hostname_source)));
-	json_object_set_new(o, "country", g ? str_or_null(g->country) : json_null());
-	json_object_set_new(o, "jurisdiction", json_string(g ? g->jurisdiction : "unknown"));
-	if (g && g->conflict) {
-		json_t *ans = json_array();
-		for (size_t i = 0; i < g->answer_count; i++)
-			json_array_append_new(ans, str_or_null(g->answers[i]));
-		json_object_set_new(o, "country_conflict", ans);
-	}
-	json_object_set_new(o, "asn", g && g->asn ? json_integer(g->asn) : json_null());
-	json_object_set_new(o, "as_org", g ? str_or_null(g->as_org) : json_null());
+		jw_kv_uint(w, "vlan", f->vlan);
+	jw_kv_string(w, "device_side", device_side_name(f->device_side));
+	jw_kv_uint(w, "packets_up", f->packets[up]);
+	jw_kv_uint(w, "bytes_up", f->ip_bytes[up]);
+	jw_kv_uint(w, "payload_up", f->payload_bytes[up]);
+	jw_kv_uint(w, "packets_down", f->packets[down]);
+	jw_kv_uint(w, "bytes_down", f->ip_bytes[down]);
+	jw_kv_uint(w, "payload_down", f->payload_bytes[down]);
+	jw_kv_uint(w, "first_packet", f->first_packet);
+	jw_kv_string(w, "end_reason", flow_end_reason_name(r->why));
+	jw_kv_string(w, "ndpi_proto", c->app_protocol);
+	jw_kv_string(w, "ndpi_category", c->category);
+	str_or_null(w, "ndpi_hostname", c->hostname);
+	str_or_null(w, "sni", c->sni);
+	str_or_null(w, "http_host", c->http_host);
+	str_or_null(w, "dns_name", f->dns_name);
+	str_or_null(w, "tls_version", c->tls_version);
+	str_or_null(w, "alpn", c->alpn);
+	str_or_null(w, "ja3_client", c->ja3_client);
+	str_or_null(w, "ja3_server", c->ja3_server);
+	risks_json(w, c->risks);
+	str_or_null(w, "hostname", r->hostname);
+	jw_kv_string(w, "hostname_source", hostname_source_name(r->hostname_source));
+	geo_json(w, r->geo);
 	const struct flow_app_info *app = r->app;
 	if (app) {
-		json_object_set_new(o, "app", json_string(app_kind_name(app->kind)));
-		int idx[2] = {up, down};
-		for (int i = 0; i < 2; i++) {
-			const struct app_bytes *b = &app->bytes[idx[i]];
-			json_object_set_new(o, i ? "inspected_down" : "inspected_up",
-				json_pack("{s:I, s:I, s:I, s:I}", "scanned", (json_int_t)b->scanned,
-					  "encrypted", (json_int_t)b->encrypted, "gap", (json_int_t)b->gap,
-					  "truncated", (json_int_t)b->truncated));
-		}
-	}
-	if (app && app->tls_seen) {
-		const struct tls_info *t = &app->tls;
-		char version[8];
-		snprintf(version, sizeof version, "%s",
-			 t->version == 0x0304 ? "1.3" : t->version == 0x0303 ? "1.2" :
-			 t->version == 0x0302 ? "1.1" : t->version == 0x0301 ? "1.0" : "");
-		json_object_set_new(o, "tls", json_pack(
-			"{s:b, s:s?, s:s?, s:s?, s:b, s:I, s:I, s:I, s:I, s:s?, s:s?}",
-			"decrypted", t->decrypted, "version", version[0] ? version : NULL,
-			"cipher_suite", t->cipher_name && t->cipher_name[0] ? t->cipher_name : NULL,
-			"alpn", t->alpn[0] ? t->alpn : NULL, "resumed", t->resumed,
-			"records_decrypted", (json_int_t)t->records_decrypted,
-			"records_failed", (json_int_t)t->records_failed,
-			"records_undecrypted", (json_int_t)t->records_undecrypted,
-			"key_updates", (json_int_t)t->key_updates,
-			"reason", t->reason, "plaintext", app->tls_app));
+		jw_kv_string(w, "app", app_kind_name(app->kind));
+		inspected_json(w, "inspected_up", &app->bytes[up]);
+		inspected_json(w, "inspected_down", &app->bytes[down]);
+		if (app->tls_seen)
+			tls_json(w, app);
 	}
 	/* Handshake timing at the capture point: SYN → SYN/ACK is the round trip
 	 * to the server, SYN/ACK → ACK the one to the client; rtt_ms their sum. */
 	double server = f->proto == IPPROTO_TCP ? flow_rtt_server_ms(f) : -1;
 	double client = f->proto == IPPROTO_TCP ? flow_rtt_client_ms(f) : -1;
-	json_object_set_new(o, "rtt_ms", ms_or_null(server >= 0 && client >= 0 ? server + client : -1));
-	json_object_set_new(o, "rtt_syn_synack_ms", ms_or_null(server));
-	json_object_set_new(o, "rtt_synack_ack_ms", ms_or_null(client));
-	return o;
+	ms_or_null(w, "rtt_ms", server >= 0 && client >= 0 ? server + client : -1);
+	ms_or_null(w, "rtt_syn_synack_ms", server);
+	ms_or_null(w, "rtt_synack_ack_ms", client);
+	jw_object_close(w);
 }

@@ -5,12 +5,11 @@
 #ifndef PA_FLOWS_OUT_H
 #define PA_FLOWS_OUT_H
 
-#include <jansson.h>
-
 #include "app/flow_app.h"
 #include "classify/classify.h"
 #include "flow/flow.h"
 #include "geo/geo.h"
+#include "report/jsonw.h"
 
 /* Everything known about a flow when it ends. */
 struct flow_record {
@@ -23,7 +22,7 @@ struct flow_record {
 	const struct flow_app_info *app;   /* what the application layer saw and could not see */
 };
 
-/* The flow's JSON object (new reference). */
-json_t *flow_record_json(const struct flow_record *r);
+/* Appends the flow's JSON object to w. */
+void flow_record_json(struct jsonw *w, const struct flow_record *r);
 
 #endif

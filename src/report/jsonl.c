@@ -13,10 +13,9 @@ struct jsonl_out {
 	bool write_failed;
 	int write_errno;
 	uint64_t lines;
-	/* One line is serialized here and written with one fwrite: json_dumpf
-	 * writes token by token, which cost a tenth of an audit's time. */
-	char *line;
-	size_t line_cap;
+	/* One line is built here, in memory reused from line to line, and
+	 * written with one fwrite: a write per token cost a tenth of an audit. */
+	struct jsonw line;
 };
 
 struct jsonl_out *jsonl_open(const char *dir, const char *name, bool flush_each, struct pa_error *err)
@@ -28,6 +27,7 @@ struct jsonl_out *jsonl_open(const char *dir, const char *name, bool flush_each,
 	snprintf(o->path, n, "%s/%s", dir, name);
 	snprintf(o->tmp_path, n, flush_each ? "%s/%s" : "%s/.%s.tmp", dir, name);
 	o->flush_each = flush_each;
+	jw_init(&o->line);
 	o->f = fopen(o->tmp_path, "w");
 	if (!o->f) {
 		pa_error_set(err, "%s: %s", o->tmp_path, strerror(errno));
@@ -39,26 +39,23 @@ struct jsonl_out *jsonl_open(const char *dir, const char *name, bool flush_each,
 	return o;
 }
 
-void jsonl_write(struct jsonl_out *o, json_t *j)
+struct jsonw *jsonl_line(struct jsonl_out *o)
 {
-	size_t n = json_dumpb(j, o->line, o->line_cap, JSON_COMPACT);
-	if (n + 1 > o->line_cap) { /* too small: grow to fit, serialize again */
-		o->line_cap = n + 1 > 2 * o->line_cap ? n + 1 : 2 * o->line_cap;
-		o->line = pa_xrealloc(o->line, o->line_cap);
-		n = json_dumpb(j, o->line, o->line_cap, JSON_COMPACT);
-	}
-	bool ok = n > 0;
-	if (ok) {
-		o->line[n] = '\n';
-		ok = fwrite(o->line, 1, n + 1, o->f) == n + 1;
-	}
+	jw_reset(&o->line);
+	return &o->line;
+}
+
+void jsonl_write(struct jsonl_out *o)
+{
+	struct jsonw *w = &o->line;
+	jw_raw(w, "\n", 1);
+	bool ok = fwrite(w->buf, 1, w->len, o->f) == w->len;
 	if (ok && o->flush_each)
 		ok = fflush(o->f) == 0;
 	if (!ok && !o->write_failed) {
 		o->write_failed = true;
 		o->write_errno = errno;
 	}
-	json_decref(j);
 	o->lines++;
 }
 
@@ -82,7 +79,7 @@ bool jsonl_close(struct jsonl_out *o, struct pa_error *err)
 		pa_error_set(err, "%s: not written completely: %s", o->path, strerror(o->write_errno));
 	free(o->path);
 	free(o->tmp_path);
-	free(o->line);
+	jw_free(&o->line);
 	free(o);
 	return ok;
 }

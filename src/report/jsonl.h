@@ -7,14 +7,16 @@
 #ifndef PA_JSONL_H
 #define PA_JSONL_H
 
-#include <jansson.h>
-
 #include "privaudit.h"
+#include "report/jsonw.h"
 
 struct jsonl_out;
 struct jsonl_out *jsonl_open(const char *dir, const char *name, bool flush_each, struct pa_error *err);
-/* Writes and releases j (steals the reference). */
-void jsonl_write(struct jsonl_out *o, json_t *j);
+/* The writer for the next line, emptied: put one JSON value into it, then
+ * jsonl_write(). It belongs to o. */
+struct jsonw *jsonl_line(struct jsonl_out *o);
+/* Writes the value built since jsonl_line() as one line, with one fwrite. */
+void jsonl_write(struct jsonl_out *o);
 uint64_t jsonl_lines(const struct jsonl_out *o);
 /* Flushes, checks for write errors, renames into place; frees o. */
 bool jsonl_close(struct jsonl_out *o, struct pa_error *err);

@@ -30,15 +30,29 @@ json_t *manifest_geoip_meta(const struct geo_db_info *db)
 			 (json_int_t)db->node_count);
 }
 
+/* hashed: the file's hash taken while the audit read it, else NULL (hash now). */
 static bool add_file(json_t *files, const char *role, const char *path, const char *shown,
-		     bool relative, json_t *meta, struct pa_error *err)
+		     bool relative, json_t *meta, const struct pa_file_hash *hashed,
+		     struct pa_error *err)
 {
 	char hex[PA_SHA256_HEX];
 	uint64_t size = 0;
-	if (!pa_sha256_file(path, hex, &size, err))
+	if (hashed && !hashed->ok) {
+		*err = hashed->error;
 		return false;
+	}
+	if (hashed) {
+		snprintf(hex, sizeof hex, "%s", hashed->sha256);
+		size = hashed->size;
+	} else if (!pa_sha256_file(path, hex, &size, err)) {
+		return false;
+	}
 	json_t *e = json_pack("{s:s, s:s, s:b, s:I, s:s}", "role", role, "path", shown, "relative",
 			      relative, "size", (json_int_t)size, "sha256", hex);
+	if (hashed && hashed->changed) {
+		json_object_set_new(e, "changed_during_audit", json_true());
+		json_object_set_new(e, "problem", json_string(hashed->problem));
+	}
 	if (!relative) {
 		char abs[PATH_MAX];
 		json_object_set_new(e, "resolved", json_string(realpath(path, abs) ? abs : path));
@@ -64,7 +78,7 @@ static bool add_tree(json_t *files, const char *role, const char *path, const ch
 		return false;
 	}
 	if (!S_ISDIR(st.st_mode))
-		return add_file(files, role, path, shown, relative, NULL, err);
+		return add_file(files, role, path, shown, relative, NULL, NULL, err);
 	if (depth >= MANIFEST_MAX_DEPTH)
 		return true;
 	struct dirent **names;
@@ -95,11 +109,11 @@ bool manifest_write(const char *dir, const struct manifest_entry *entries, size_
 		if (!entries[i].path)
 			continue;
 		struct stat st;
-		if (stat(entries[i].path, &st) == 0 && S_ISDIR(st.st_mode))
+		if (!entries[i].hash && stat(entries[i].path, &st) == 0 && S_ISDIR(st.st_mode))
 			ok = add_tree(files, entries[i].role, entries[i].path, entries[i].path, false, 0, err);
 		else
 			ok = add_file(files, entries[i].role, entries[i].path, entries[i].path, false,
-				      entries[i].meta, err);
+				      entries[i].meta, entries[i].hash, err);
 	}
 	char path[4096];
 	snprintf(path, sizeof path, "%s/evidence", dir);
@@ -109,7 +123,7 @@ bool manifest_write(const char *dir, const struct manifest_entry *entries, size_
 	for (size_t i = 0; ok && outputs[i]; i++) {
 		snprintf(path, sizeof path, "%s/%s", dir, outputs[i]);
 		if (access(path, F_OK) == 0)
-			ok = add_file(files, "output", path, outputs[i], true, NULL, err);
+			ok = add_file(files, "output", path, outputs[i], true, NULL, NULL, err);
 	}
 	if (!ok) {
 		json_decref(files);
@@ -207,7 +221,13 @@ int evidence_verify(const char *dir, FILE *out)
 		char hex[PA_SHA256_HEX];
 		uint64_t size = 0;
 		struct pa_error err;
-		if (access(file, F_OK) != 0) {
+		if (json_is_true(json_object_get(e, "changed_during_audit"))) {
+			/* The recorded hash may not be of the bytes analysed:
+			 * no file can match it, whatever it holds now. */
+			const char *why = json_string_value(json_object_get(e, "problem"));
+			fprintf(out, "CHANGED  %s (during the audit: %s)\n", p, why ? why : "no detail");
+			changed++;
+		} else if (access(file, F_OK) != 0) {
 			fprintf(out, "MISSING  %s\n", p);
 			missing++;
 		} else if (!pa_sha256_file(file, hex, &size, &err)) {

@@ -7,9 +7,13 @@
  *
  * Schema (docs/findings.md):
  *   {"tool": {"name", "version"}, "command_line", "created",
- *    "files": [{"role", "path", "resolved", "relative", "size", "sha256", "meta"?}]}
+ *    "files": [{"role", "path", "resolved", "relative", "size", "sha256", "meta"?,
+ *               "changed_during_audit"?, "problem"?}]}
  * "relative": true for files inside DIR (path relative to DIR), else "path"
  * is as given and "resolved" the absolute path at the time of the run.
+ * "changed_during_audit": true (with "problem") when the file changed while
+ * the audit read it: its hash may not describe the bytes analysed, and
+ * verify reports it as CHANGED whatever the file holds now.
  */
 #ifndef PA_MANIFEST_H
 #define PA_MANIFEST_H
@@ -18,15 +22,17 @@
 
 #include "geo/geo.h"
 #include "privaudit.h"
+#include "util/hasher.h"
 
 /* One file (or folder: every regular file under it, recursively, sorted). */
 struct manifest_entry {
 	const char *role; /* "capture", "policy", "signatures", "device", "recipients", "geoip", "keylog", ... */
 	const char *path;
 	json_t *meta;     /* borrowed; copied into the entry (GeoIP metadata), may be NULL */
+	const struct pa_file_hash *hash; /* hashed already (captures, while read), or NULL */
 };
 
-/* Hashes the entries, then DIR/evidence/ and the outputs present in DIR
+/* Hashes the entries (those without a hash), then DIR/evidence/ and the outputs present in DIR
  * (flows.jsonl, observations.jsonl, findings.jsonl, report.json,
  * report.html), and writes DIR/manifest.json through a temporary name.
  * false with err set when an entry cannot be read or the file not written. */

@@ -5,9 +5,8 @@
 #ifndef PA_OBSERVATIONS_OUT_H
 #define PA_OBSERVATIONS_OUT_H
 
-#include <jansson.h>
-
 #include "privaudit.h"
+#include "report/jsonw.h"
 
 /* An observation with what the flow knew about its recipient at the time. */
 struct observation_record {
@@ -18,6 +17,7 @@ struct observation_record {
 	uint16_t dst_port;
 };
 
-json_t *observation_record_json(const struct observation_record *r, bool show_values);
+/* Appends the observation's JSON object to w. */
+void observation_record_json(struct jsonw *w, const struct observation_record *r, bool show_values);
 
 #endif

@@ -24,6 +24,8 @@ static void heading(struct html *h, const char *anchor, const char *zh, const ch
 
 /* ---- inputs ------------------------------------------------------------------ */
 
+/* The hash taken while the audit read the file (report.json has it since
+ * the hasher thread); a report.json from before may lack it. */
 static void input_hash(struct html *h, const json_t *in)
 {
 	const char *recorded = j_str(in, "sha256");
@@ -31,6 +33,9 @@ static void input_hash(struct html *h, const json_t *in)
 		h_raw(h, "<span class=\"mono hash\">");
 		h_text(h, recorded);
 		h_raw(h, "</span>");
+		if (json_is_true(j_get(in, "changed_during_audit")))
+			h_raw(h, " <span class=\"muted small\">(the file changed during the audit: "
+				 "this hash may not be of the bytes analysed)</span>");
 		return;
 	}
 	/* Not in the document: hash the file if it is still where it was read. */

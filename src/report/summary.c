@@ -8,6 +8,8 @@
 #include <unistd.h>
 #include <time.h>
 
+#include "util/hasher.h"
+
 #define TOP_RECIPIENTS 15
 
 struct summary {
@@ -261,10 +263,19 @@ json_t *summary_json(const struct summary *s, const struct summary_inputs *in)
 	json_t *files = json_array();
 	for (size_t i = 0; i < in->file_count; i++) {
 		const struct input_file_info *f = &in->files[i];
-		json_array_append_new(files, json_pack("{s:s, s:s?, s:I, s:I, s:I, s:s?, s:b}",
+		json_t *e = json_pack("{s:s, s:s?, s:I, s:I, s:I, s:s?, s:b}",
 			"path", f->path, "format", f->format, "records", (json_int_t)f->records,
 			"first_packet", (json_int_t)f->first_packet, "last_packet", (json_int_t)f->last_packet,
-			"problem", f->problem, "failed", f->failed));
+			"problem", f->problem, "failed", f->failed);
+		/* The hash manifest.json records too: report.html shows it
+		 * without reading the capture again. */
+		if (f->hash && f->hash->ok) {
+			json_object_set_new(e, "sha256", json_string(f->hash->sha256));
+			json_object_set_new(e, "size", json_integer((json_int_t)f->hash->size));
+			if (f->hash->changed)
+				json_object_set_new(e, "changed_during_audit", json_true());
+		}
+		json_array_append_new(files, e);
 	}
 	json_object_set_new(o, "inputs", files);
 	json_object_set_new(o, "packets", json_pack("{s:I, s:I, s:s?, s:s?, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",

@@ -6,6 +6,7 @@
 #ifndef PA_SUMMARY_H
 #define PA_SUMMARY_H
 
+#include <jansson.h>
 #include <stdio.h>
 
 #include "decode/decode.h"

@@ -92,6 +92,11 @@ uint64_t tcp_stream_offset(const struct tcp_stream *s)
 	return s->next_offset;
 }
 
+size_t tcp_stream_state_size(void)
+{
+	return sizeof(struct tcp_stream);
+}
+
 void tcp_stream_syn(struct tcp_stream *s, uint32_t seq)
 {
 	if (s->started)

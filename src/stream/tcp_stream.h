@@ -46,5 +46,7 @@ const struct tcp_stream_stats *tcp_stream_stats(const struct tcp_stream *s);
 size_t tcp_stream_buffered(const struct tcp_stream *s);
 /* Stream offset of the next byte to be delivered (= delivered + gap bytes). */
 uint64_t tcp_stream_offset(const struct tcp_stream *s);
+/* Bytes of one direction's state with nothing buffered (memory accounting). */
+size_t tcp_stream_state_size(void);
 
 #endif

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -356,7 +357,12 @@ bool keylog_load_file(struct keylog *kl, const char *path, FILE *diag, struct pa
 		}
 	struct keylog_source src = {.path = pa_xstrdup(path)};
 	size_t good = 0;
-	if (!read_source(kl, &src, diag, &good, err)) {
+	/* Live: apps create their key log when they first connect, which may
+	 * be after the capture starts; keylog_reload() keeps looking for it. */
+	bool later = kl->growing && access(path, F_OK) != 0 && errno == ENOENT;
+	if (later && diag)
+		fprintf(diag, "privaudit: %s: does not exist yet; read once it appears\n", path);
+	if (!later && !read_source(kl, &src, diag, &good, err)) {
 		free(src.path);
 		return false;
 	}

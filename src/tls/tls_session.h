@@ -11,9 +11,11 @@
  * record that fails authentication is counted and dropped: no byte of it is
  * ever handed on.
  *
- * Memory: the struct itself; a record buffer per direction only once a record
- * spans segments (max one record); handshake message buffers until the
- * handshake is over; a bounded queue of records while the key is not known yet.
+ * Memory: the struct itself; a record buffer per direction while a record
+ * spans segments (the record's size); a handshake message buffer likewise;
+ * the hellos until the keys are in use; a bounded queue of records while the
+ * key is not known yet; the keys while the session is among the most recent
+ * to decrypt (tls_session_set_hot_limit).
  */
 #ifndef PA_TLS_SESSION_H
 #define PA_TLS_SESSION_H
@@ -66,6 +68,19 @@ void tls_session_retry(struct tls_session *s, tls_plaintext_fn plaintext_cb, voi
 void tls_session_gap(struct tls_session *s, bool from_client, size_t len);
 
 void tls_session_info(const struct tls_session *s, struct tls_info *info);
+
+/* Bytes of an established, idle session's state (memory accounting): when
+ * decrypted, parked (what derives its keys again, not the keys); records in
+ * flight not counted. */
+size_t tls_session_state_size(bool decrypted);
+
+/*
+ * How many sessions of the calling thread keep their keys and OpenSSL's
+ * cipher contexts (about 1 KiB a direction) between records: the ones that
+ * decrypted most recently; the others park them (default and most: 64).
+ * Waking a parked session costs a key derivation. Tests lower it.
+ */
+void tls_session_set_hot_limit(size_t n);
 
 /* True when data (the first bytes a client sent) starts like a TLS record
  * carrying a ClientHello: the test for creating a session. */

@@ -2,35 +2,48 @@
 #include "util/sha256.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-bool pa_sha256_file(const char *path, char hex[PA_SHA256_HEX], uint64_t *size, struct pa_error *err)
+/* Large reads: a capture of hundreds of MB is hashed in a few hundred
+ * system calls. Small files get a buffer of their own size. */
+#define SHA256_CHUNK (1u << 20)
+
+bool pa_sha256_fd(int fd, const char *name, char hex[PA_SHA256_HEX], uint64_t *size,
+		  struct pa_error *err)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		pa_error_set(err, "%s: %s", path, strerror(errno));
-		return false;
-	}
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
 		EVP_MD_CTX_free(ctx);
-		fclose(f);
-		pa_error_set(err, "%s: cannot initialise SHA-256", path);
+		pa_error_set(err, "%s: cannot initialise SHA-256", name);
 		return false;
 	}
-	static __thread unsigned char buf[1 << 16];
+	struct stat st;
+	size_t cap = SHA256_CHUNK;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size < cap)
+		cap = (size_t)st.st_size + 1; /* + 1: the read that sees the end */
+	unsigned char *buf = pa_xmalloc(cap);
 	uint64_t total = 0;
-	size_t n;
-	while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
-		EVP_DigestUpdate(ctx, buf, n);
-		total += n;
+	bool ok = true;
+	for (;;) {
+		ssize_t n = read(fd, buf, cap);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			pa_error_set(err, "%s: read error: %s", name, strerror(errno));
+			ok = false;
+		}
+		if (n <= 0)
+			break;
+		EVP_DigestUpdate(ctx, buf, (size_t)n);
+		total += (uint64_t)n;
 	}
-	bool ok = !ferror(f);
-	if (!ok)
-		pa_error_set(err, "%s: read error: %s", path, strerror(errno));
-	fclose(f);
+	free(buf);
 	unsigned char md[32];
 	unsigned int mdlen = 0;
 	EVP_DigestFinal_ex(ctx, md, &mdlen);
@@ -39,5 +52,17 @@ bool pa_sha256_file(const char *path, char hex[PA_SHA256_HEX], uint64_t *size, s
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 	if (size)
 		*size = total;
+	return ok;
+}
+
+bool pa_sha256_file(const char *path, char hex[PA_SHA256_HEX], uint64_t *size, struct pa_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		pa_error_set(err, "%s: %s", path, strerror(errno));
+		return false;
+	}
+	bool ok = pa_sha256_fd(fd, path, hex, size, err);
+	close(fd);
 	return ok;
 }

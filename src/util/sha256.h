@@ -9,4 +9,9 @@
 /* false with err set ("FILE: No such file or directory") when unreadable. */
 bool pa_sha256_file(const char *path, char hex[PA_SHA256_HEX], uint64_t *size, struct pa_error *err);
 
+/* The same over an open descriptor, read from where it stands to its end;
+ * name is used in messages ("NAME: read error: ..."). */
+bool pa_sha256_fd(int fd, const char *name, char hex[PA_SHA256_HEX], uint64_t *size,
+		  struct pa_error *err);
+
 #endif

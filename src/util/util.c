@@ -174,3 +174,77 @@ bool pa_mkdir_p(const char *dir, struct pa_error *err)
 	}
 	return true;
 }
+
+/*
+ * Length (2..4) of the well-formed UTF-8 sequence that starts at s, or 0
+ * with *bad set to the length (1..3) of its maximal invalid subpart. The
+ * ranges of the second byte (Unicode table 3-7) rule out overlong forms
+ * (C0, C1, E0 80..9F, F0 80..8F), surrogates (ED A0..BF) and code points
+ * above U+10FFFF (F4 90.., F5..FF).
+ */
+size_t pa_utf8_seq(const unsigned char *s, const unsigned char *end, size_t *bad)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t need;
+	if (c >= 0xc2 && c <= 0xdf) {
+		need = 2;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		need = 3;
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		need = 4;
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+	} else {
+		*bad = 1;
+		return 0;
+	}
+	for (size_t i = 1; i < need; i++) {
+		if (s + i >= end || s[i] < lo || s[i] > hi) {
+			*bad = i;
+			return 0;
+		}
+		lo = 0x80;
+		hi = 0xbf;
+	}
+	return need;
+}
+
+const char *pa_utf8_clean(const char *s, char *out, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
+	size_t o = 0;
+	bool clean = true;
+	while (p < end) {
+		size_t bad = 0, k = *p < 0x80 ? 1 : pa_utf8_seq(p, end, &bad);
+		if (k && clean) {
+			p += k;
+			continue;
+		}
+		if (clean) { /* first damage: copy what came before */
+			clean = false;
+			o = (size_t)(p - (const unsigned char *)s);
+			if (o > n - 4)
+				o = n - 4; /* room left for U+FFFD and the NUL */
+			while (o && ((unsigned char)s[o] & 0xc0) == 0x80)
+				o--; /* cut at a whole character */
+			memcpy(out, s, o);
+		}
+		const unsigned char *from = k ? p : (const unsigned char *)"\xef\xbf\xbd";
+		size_t len = k ? k : 3;
+		if (o + len + 1 > n)
+			break;
+		memcpy(out + o, from, len);
+		o += len;
+		p += k ? k : bad;
+	}
+	if (clean)
+		return s;
+	out[o] = 0;
+	return out;
+}

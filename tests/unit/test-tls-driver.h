@@ -112,53 +112,85 @@ static void drv_secrets(void *ctx, uint32_t type, const uint8_t *data, size_t le
 	}
 }
 
-/* Runs a capture; keys: key log file or NULL. Returns false when unreadable. */
-static bool drv_run_file(struct drv_run *r, const char *pcap, uint16_t server_port)
+/* One decoded TCP packet of the run's capture. */
+static void drv_packet(struct drv_run *r, const struct pa_packet *pkt)
+{
+	bool from_client = pkt->dport == r->server_port;
+	uint16_t cport = from_client ? pkt->sport : pkt->dport;
+	struct drv_conn *c = NULL;
+	for (size_t i = 0; i < r->nconn; i++)
+		if (r->conn[i].client_port == cport)
+			c = &r->conn[i];
+	if (!c) {
+		if (r->nconn == DRV_MAX_CONN)
+			return;
+		c = &r->conn[r->nconn++];
+		c->client_port = cport;
+		c->run = r;
+		c->stream[0] = tcp_stream_new(0);
+		c->stream[1] = tcp_stream_new(0);
+		c->tls = tls_session_new(r->kl);
+	}
+	int d = from_client ? 0 : 1;
+	c->from_client_now = from_client;
+	if (pkt->tcp_flags & PA_TCP_SYN)
+		tcp_stream_syn(c->stream[d], pkt->tcp_seq);
+	else if (pkt->payload_len)
+		tcp_stream_segment(c->stream[d], pkt->tcp_seq, pkt->payload, pkt->payload_len,
+				   pkt->number, pkt->ts_us, drv_stream, c);
+}
+
+/* A capture being read packet by packet into a run. */
+struct drv_reader {
+	struct capture_file *cf;
+	struct decoder *dec;
+	uint64_t number;
+};
+
+static bool drv_open(struct drv_reader *rd, struct drv_run *r, const char *pcap,
+		     uint16_t server_port)
 {
 	struct pa_error err;
-	struct capture_file *cf = capture_file_open(pcap, &err);
-	if (!cf) {
+	rd->cf = capture_file_open(pcap, &err);
+	if (!rd->cf) {
 		fprintf(stderr, "%s\n", err.msg);
 		return false;
 	}
-	capture_file_on_secrets(cf, drv_secrets, r);
+	capture_file_on_secrets(rd->cf, drv_secrets, r);
 	r->server_port = server_port;
-	struct decoder *dec = decoder_new(NULL);
+	rd->dec = decoder_new(NULL);
+	rd->number = 0;
+	return true;
+}
+
+/* The reader's next record into the run; false at the end (reader closed). */
+static bool drv_next(struct drv_reader *rd, struct drv_run *r)
+{
+	struct pa_error err;
 	struct capture_record rec;
-	uint64_t number = 0;
-	while (capture_file_next(cf, &rec, &err) == CAPTURE_RECORD) {
+	while (capture_file_next(rd->cf, &rec, &err) == CAPTURE_RECORD) {
 		struct pa_packet pkt;
 		enum decode_problem problem;
 		memset(&pkt, 0, sizeof(pkt));
-		pkt.number = ++number;
-		if (decode_packet(dec, &rec, &pkt, &problem) != DECODE_OK || pkt.l4_proto != 6)
+		pkt.number = ++rd->number;
+		if (decode_packet(rd->dec, &rec, &pkt, &problem) != DECODE_OK || pkt.l4_proto != 6)
 			continue;
-		bool from_client = pkt.dport == server_port;
-		uint16_t cport = from_client ? pkt.sport : pkt.dport;
-		struct drv_conn *c = NULL;
-		for (size_t i = 0; i < r->nconn; i++)
-			if (r->conn[i].client_port == cport)
-				c = &r->conn[i];
-		if (!c) {
-			if (r->nconn == DRV_MAX_CONN)
-				continue;
-			c = &r->conn[r->nconn++];
-			c->client_port = cport;
-			c->run = r;
-			c->stream[0] = tcp_stream_new(0);
-			c->stream[1] = tcp_stream_new(0);
-			c->tls = tls_session_new(r->kl);
-		}
-		int d = from_client ? 0 : 1;
-		c->from_client_now = from_client;
-		if (pkt.tcp_flags & PA_TCP_SYN)
-			tcp_stream_syn(c->stream[d], pkt.tcp_seq);
-		else if (pkt.payload_len)
-			tcp_stream_segment(c->stream[d], pkt.tcp_seq, pkt.payload, pkt.payload_len,
-					   pkt.number, pkt.ts_us, drv_stream, c);
+		drv_packet(r, &pkt);
+		return true;
 	}
-	decoder_free(dec);
-	capture_file_close(cf);
+	decoder_free(rd->dec);
+	capture_file_close(rd->cf);
+	return false;
+}
+
+/* Runs a capture; keys: key log file or NULL. Returns false when unreadable. */
+static bool drv_run_file(struct drv_run *r, const char *pcap, uint16_t server_port)
+{
+	struct drv_reader rd;
+	if (!drv_open(&rd, r, pcap, server_port))
+		return false;
+	while (drv_next(&rd, r))
+		;
 	return true;
 }
 

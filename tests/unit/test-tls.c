@@ -1,13 +1,18 @@
 /* test-tls.c — TLS decryption end to end on loopback captures made by
  * tools/make-tls-fixtures (nginx + curl, openssl s_server/s_client): every
  * suite of TLS 1.2 and 1.3 over HTTP/1.1 and HTTP/2, resumption, KeyUpdate,
- * MAC-then-encrypt CBC, wrong and missing keys, and secrets carried in a
- * pcapng Decryption Secrets Block. */
+ * MAC-then-encrypt CBC, wrong and missing keys, secrets carried in a pcapng
+ * Decryption Secrets Block, and sessions parking their keys. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "test-tls-driver.h"
 
@@ -302,6 +307,103 @@ static void test_late_key(void **state)
 	run_free(r);
 }
 
+/* Live: a key log the app has not created yet is read once it appears;
+ * offline, a missing key log is an error. */
+static void test_keylog_appears_later(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/pa-keylog-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[64];
+	snprintf(path, sizeof path, "%s/app.keylog", dir);
+	struct pa_error err;
+
+	struct keylog *offline = keylog_new();
+	assert_false(keylog_load_file(offline, path, NULL, &err));
+	assert_non_null(strstr(err.msg, "No such file"));
+	keylog_free(offline);
+
+	struct keylog *kl = keylog_new();
+	keylog_set_growing(kl, true);
+	assert_true(keylog_load_file(kl, path, NULL, &err));
+	assert_int_equal(keylog_reload(kl, NULL), 0);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "CLIENT_RANDOM %064d %096d\n", 1, 2);
+	fclose(f);
+	assert_int_equal(keylog_reload(kl, NULL), 1);
+	assert_int_equal(keylog_stats(kl)->lines_good, 1);
+	keylog_free(kl);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* Sessions that park their keys (tls_session_set_hot_limit): with only one
+ * keeping them, fixtures read a packet at a time in turn make each session
+ * park and wake again at almost every record; every session decrypts what
+ * it decrypts alone, field for field and byte for byte. */
+static void test_parked_sessions(void **state)
+{
+	(void)state;
+	static const char *const names[] = {
+		"tls13-aes128gcm-h1", "tls13-aes256gcm-h2", "tls13-chacha20-h1",
+		"tls12-aes128gcm-h2", "tls12-chacha20-h1", "tls12-aes128cbc-sha1-h1",
+		"tls12-aes256cbc-sha256-h2", "tls12-mte-cbc", "tls12-resume-id",
+		"tls12-resume-ticket", "tls13-keyupdate",
+	};
+	enum { N = sizeof(names) / sizeof(names[0]) };
+	struct drv_run *alone[N], *mixed[N];
+	struct drv_reader rd[N];
+	bool open[N];
+	for (size_t i = 0; i < N; i++)
+		alone[i] = run_fixture(names[i], names[i], NULL);
+	tls_session_set_hot_limit(1);
+	for (size_t i = 0; i < N; i++) {
+		char path[512];
+		struct pa_error err;
+		mixed[i] = calloc(1, sizeof(*mixed[i]));
+		mixed[i]->kl = keylog_new();
+		snprintf(path, sizeof(path), TLS_DIR "%s.keys", names[i]);
+		assert_true(keylog_load_file(mixed[i]->kl, path, stderr, &err));
+		snprintf(path, sizeof(path), TLS_DIR "%s.pcap", names[i]);
+		assert_true(drv_open(&rd[i], mixed[i], path, 48443));
+		open[i] = true;
+	}
+	for (bool any = true; any;) {
+		any = false;
+		for (size_t i = 0; i < N; i++)
+			if (open[i] && (open[i] = drv_next(&rd[i], mixed[i])))
+				any = true;
+	}
+	tls_session_set_hot_limit(64);
+	for (size_t i = 0; i < N; i++) {
+		const struct drv_run *a = alone[i], *m = mixed[i];
+		assert_true(a->nfields > 0 || a->conn[0].text_len[0] > 0); /* something decrypted */
+		assert_int_equal(m->nfields, a->nfields);
+		for (size_t k = 0; k < a->nfields; k++) {
+			assert_string_equal(m->fields[k].name, a->fields[k].name);
+			assert_string_equal(m->fields[k].value, a->fields[k].value);
+			assert_int_equal(m->fields[k].packet, a->fields[k].packet);
+		}
+		assert_int_equal(m->nconn, a->nconn);
+		for (size_t c = 0; c < a->nconn; c++) {
+			struct tls_info ia, im;
+			tls_session_info(a->conn[c].tls, &ia);
+			tls_session_info(m->conn[c].tls, &im);
+			assert_int_equal(im.records_decrypted, ia.records_decrypted);
+			assert_int_equal(im.records_failed, 0);
+			assert_int_equal(im.key_updates, ia.key_updates);
+			for (int d = 0; d < 2; d++) {
+				assert_int_equal(m->conn[c].text_len[d], a->conn[c].text_len[d]);
+				assert_memory_equal(m->conn[c].text[d], a->conn[c].text[d],
+						    a->conn[c].text_len[d]);
+			}
+		}
+		run_free(alone[i]);
+		run_free(mixed[i]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +415,8 @@ int main(void)
 		cmocka_unit_test(test_no_key),
 		cmocka_unit_test(test_decryption_secrets_block),
 		cmocka_unit_test(test_late_key),
+		cmocka_unit_test(test_keylog_appears_later),
+		cmocka_unit_test(test_parked_sessions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
