@@ -96,8 +96,12 @@ struct detect_engine {
 	bool has_device;
 	struct detect_literal *literals;
 	size_t literal_count;
-	hs_database_t *db;       /* stream mode: every pattern and literal */
+	hs_database_t *db;       /* stream mode: every pattern and literal, ends only */
 	hs_database_t *value_db; /* block mode: each signature's value regex alone */
+	/* Block mode, one per signature: its stream expression with start of
+	 * match, run over the few bytes before a reported end (scan.c). */
+	hs_database_t **start_db;
+	unsigned *max_width;     /* of each stream expression; UINT_MAX: unbounded */
 	size_t stream_size;
 };
 

@@ -68,6 +68,38 @@ static char *literal_expression(const struct detect_literal *l)
 	return out;
 }
 
+/*
+ * The stream database reports where matches end, not where they start:
+ * start-of-match tracking (HS_FLAG_SOM_LEFTMOST) in stream mode made every
+ * scanned byte cost about a third more, for the few bytes that match. The
+ * start is found afterwards, by each signature's own block database over
+ * the bytes just before the end (scan.c, on_pattern).
+ */
+static bool compile_start_dbs(struct detect_engine *e, const char *const *exprs,
+			      struct pa_diag *diag)
+{
+	e->start_db = pa_xcalloc(e->sigs.count ? e->sigs.count : 1, sizeof *e->start_db);
+	e->max_width = pa_xcalloc(e->sigs.count ? e->sigs.count : 1, sizeof *e->max_width);
+	for (size_t i = 0; i < e->sigs.count; i++) {
+		const struct detect_sig *s = &e->sigs.items[i];
+		unsigned flag = HS_FLAG_SOM_LEFTMOST, id = (unsigned)i;
+		hs_compile_error_t *err = NULL;
+		hs_expr_info_t *info = NULL;
+		if (hs_expression_info(exprs[i], flag, &info, &err) != HS_SUCCESS ||
+		    hs_cache_compile_multi(&exprs[i], &flag, &id, 1, HS_MODE_BLOCK, &e->start_db[i],
+					   &err) != HS_SUCCESS) {
+			pa_diag_error(diag, s->file, s->line, "pattern does not compile: %s",
+				      err && err->message ? err->message : "unknown error");
+			hs_free_compile_error(err);
+			free(info);
+			return false;
+		}
+		e->max_width[i] = info->max_width;
+		free(info);
+	}
+	return true;
+}
+
 static bool compile(struct detect_engine *e, struct pa_diag *diag)
 {
 	size_t n = e->sigs.count + e->literal_count;
@@ -79,7 +111,6 @@ static bool compile(struct detect_engine *e, struct pa_diag *diag)
 
 	for (size_t i = 0; i < e->sigs.count; i++) {
 		exprs[i] = detect_sig_expression(&e->sigs.items[i]);
-		flags[i] = HS_FLAG_SOM_LEFTMOST;
 		ids[i] = (unsigned)i;
 	}
 	for (size_t i = 0; i < e->literal_count; i++) {
@@ -88,8 +119,7 @@ static bool compile(struct detect_engine *e, struct pa_diag *diag)
 		ids[k] = (unsigned)k;
 	}
 	if (hs_cache_compile_multi((const char *const *)exprs, flags, ids, (unsigned)n,
-				   HS_MODE_STREAM | HS_MODE_SOM_HORIZON_SMALL, &e->db,
-				   &err) != HS_SUCCESS) {
+				   HS_MODE_STREAM, &e->db, &err) != HS_SUCCESS) {
 		int at = err ? err->expression : -1;
 		if (at >= 0 && (size_t)at < e->sigs.count)
 			pa_diag_error(diag, e->sigs.items[at].file, e->sigs.items[at].line,
@@ -101,6 +131,8 @@ static bool compile(struct detect_engine *e, struct pa_diag *diag)
 	}
 	hs_free_compile_error(err);
 	err = NULL;
+	if (ok)
+		ok = compile_start_dbs(e, (const char *const *)exprs, diag);
 
 	/* The value database: the same ids, each signature's value regex alone. */
 	for (size_t i = 0; ok && i < e->sigs.count; i++) {
@@ -110,6 +142,8 @@ static bool compile(struct detect_engine *e, struct pa_diag *diag)
 		exprs[i] = pa_xmalloc(len);
 		snprintf(exprs[i], len, s->caseless ? "(?i:%s)" : "(?:%s)", s->pattern);
 	}
+	for (size_t i = 0; i < e->sigs.count; i++)
+		flags[i] = HS_FLAG_SOM_LEFTMOST;
 	if (ok && e->sigs.count &&
 	    hs_cache_compile_multi((const char *const *)exprs, flags, ids, (unsigned)e->sigs.count,
 				   HS_MODE_BLOCK, &e->value_db, &err) != HS_SUCCESS) {
@@ -161,6 +195,10 @@ void detect_engine_free(struct detect_engine *e)
 {
 	if (!e)
 		return;
+	for (size_t i = 0; e->start_db && i < e->sigs.count; i++)
+		hs_free_database(e->start_db[i]);
+	free(e->start_db);
+	free(e->max_width);
 	detect_sigset_free(&e->sigs);
 	detect_device_free(&e->device);
 	detect_literals_free(e->literals, e->literal_count);

@@ -122,6 +122,9 @@ struct scan_call {
 	unsigned want_id;
 	unsigned long long best_from, best_to;
 	bool best_found;
+	/* start-of-match search (pattern_start) */
+	unsigned long long start_want_end, start_from;
+	bool start_found;
 };
 
 static size_t max_literal_len(const struct detect_engine *e)
@@ -145,7 +148,11 @@ struct detect_scratch *detect_scratch_alloc(const struct detect_engine *e)
 	sc->field.packets = pa_xmalloc(PACKET_MAP * sizeof *sc->field.packets);
 	sc->field.packet_cap = PACKET_MAP;
 	sc->field.queue = pa_xcalloc(1, sizeof *sc->field.queue);
-	if (hs_alloc_scratch(e->db, &sc->hs) != HS_SUCCESS ||
+	bool ok = true;
+	/* One scratch serves the value database and every start database. */
+	for (size_t i = 0; i < e->sigs.count; i++)
+		ok = ok && hs_alloc_scratch(e->start_db[i], &sc->value_hs) == HS_SUCCESS;
+	if (!ok || hs_alloc_scratch(e->db, &sc->hs) != HS_SUCCESS ||
 	    (e->value_db && hs_alloc_scratch(e->value_db, &sc->value_hs) != HS_SUCCESS) ||
 	    hs_open_stream(e->db, 0, &sc->field.hs) != HS_SUCCESS) {
 		detect_scratch_free(sc);
@@ -484,13 +491,58 @@ static void on_location(struct scan_call *c, const struct detect_sig *sig, const
 		emit(c, c->want_id, "pattern", micro_a ? "e6" : "decimal", v, len, value_end);
 }
 
-static void on_pattern(struct scan_call *c, unsigned id, unsigned long long from,
-		       unsigned long long to)
+static int on_start(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
+		    void *ctx)
+{
+	(void)id, (void)flags;
+	struct scan_call *c = ctx;
+	if (to == c->start_want_end && (!c->start_found || from < c->start_from)) {
+		c->start_from = from;
+		c->start_found = true;
+	}
+	return 0;
+}
+
+/*
+ * Where the match of signature id that ends at stream offset `to` starts:
+ * its leftmost start, as HS_FLAG_SOM_LEFTMOST would have reported it. The
+ * signature's block database runs over the bytes a match could span (its
+ * maximum width, at most WINDOW_MAX, and no further back than the history).
+ * A start found at the window's first byte when the stream goes on before it
+ * is only the block scan's own start of data (the `^` of a boundary), unless
+ * the window already spans the longest possible match: the match is then
+ * longer than a window and dropped, as before.
+ */
+static bool pattern_start(struct scan_call *c, unsigned id, uint64_t to, uint8_t *window,
+			  uint64_t *from)
+{
+	const struct detect_engine *e = c->s->engine;
+	const struct detect_stream *s = c->s;
+	uint64_t oldest = s->offset - s->history_len;
+	uint64_t width = e->max_width[id] < WINDOW_MAX ? e->max_width[id] : WINDOW_MAX;
+	uint64_t ws = to - oldest > width ? to - width : oldest;
+	if (!window_bytes(c, ws, to, window))
+		return false;
+	c->start_want_end = to - ws;
+	c->start_found = false;
+	if (hs_scan(e->start_db[id], (const char *)window, (unsigned)(to - ws), 0,
+		    c->scratch->value_hs, on_start, c) != HS_SUCCESS || !c->start_found)
+		return false;
+	if (c->start_from == 0 && ws > 0 && e->max_width[id] > to - ws)
+		return false;
+	*from = ws + c->start_from;
+	if (c->start_from)
+		memmove(window, window + c->start_from, (size_t)(to - *from));
+	return true;
+}
+
+static void on_pattern(struct scan_call *c, unsigned id, unsigned long long to)
 {
 	const struct detect_engine *e = c->s->engine;
 	const struct detect_sig *sig = &e->sigs.items[id];
 	uint8_t window[WINDOW_MAX];
-	if (!window_bytes(c, from, to, window))
+	uint64_t from;
+	if (!pattern_start(c, id, to, window, &from))
 		return;
 	c->want_id = id;
 	c->best_found = false;
@@ -515,10 +567,11 @@ static void on_pattern(struct scan_call *c, unsigned id, unsigned long long from
 static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
 		    void *ctx)
 {
+	(void)from; /* always 0: the stream database tracks ends only */
 	struct scan_call *c = ctx;
 	const struct detect_engine *e = c->s->engine;
 	if (id < e->sigs.count)
-		on_pattern(c, id, from, to);
+		on_pattern(c, id, to);
 	else
 		on_literal(c, (uint32_t)(id - e->sigs.count), to);
 	return 0;

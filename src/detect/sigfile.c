@@ -178,14 +178,22 @@ bool detect_sig_compile_check(const struct detect_sig *s, struct pa_diag *diag)
 		return false;
 
 	char *expr = detect_sig_expression(s);
-	if (!compile_one(expr, HS_FLAG_SOM_LEFTMOST, HS_MODE_STREAM | HS_MODE_SOM_HORIZON_SMALL,
-			 &msg, &err)) {
-		bool too_large = strstr(msg, "too large") != NULL;
-		pa_diag_error(diag, s->file, s->line, "pattern does not compile: %s%s", msg,
-			      too_large ? " (replace large {m,n} repeats by + or *)" : "");
-		ok = false;
+	/* Both forms the engine builds: the stream form (ends only) and the
+	 * block form with start of match (engine.c, compile_start_dbs). */
+	static const struct { unsigned flags, mode; } forms[] = {
+		{ 0, HS_MODE_STREAM },
+		{ HS_FLAG_SOM_LEFTMOST, HS_MODE_BLOCK },
+	};
+	for (size_t i = 0; ok && i < sizeof forms / sizeof forms[0]; i++) {
+		if (!compile_one(expr, forms[i].flags, forms[i].mode, &msg, &err)) {
+			bool too_large = strstr(msg, "too large") != NULL;
+			pa_diag_error(diag, s->file, s->line, "pattern does not compile: %s%s", msg,
+				      too_large ? " (replace large {m,n} repeats by + or *)" : "");
+			ok = false;
+		}
+		hs_free_compile_error(err);
+		err = NULL;
 	}
-	hs_free_compile_error(err);
 	free(expr);
 	return ok;
 }
