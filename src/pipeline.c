@@ -40,6 +40,8 @@
 #ifndef PA_DEFAULT_SIGNATURES
 #define PA_DEFAULT_SIGNATURES "signatures"
 #endif
+#define FLOWS_JSONL "flows.jsonl"
+#define OBSERVATIONS_JSONL "observations.jsonl"
 
 struct audit {
 	struct audit_config cfg;
@@ -56,6 +58,11 @@ struct audit {
 	int64_t next_keylog_check_us;    /* live: when to look whether the key logs grew */
 	struct jsonl_out *flows_out;
 	struct jsonl_out *observations_out;
+	/* Their SHA-256, taken as written, for the manifest (audit_finish). */
+	struct output_hash {
+		const char *name;
+		struct pa_file_hash hash;
+	} out_hash[2];
 	struct summary *summary;
 	uint64_t observations;
 	struct policy *policy;
@@ -483,10 +490,10 @@ struct audit *audit_new(const struct audit_config *cfg, struct pa_error *err)
 	if (cfg->out_dir) {
 		if (!pa_mkdir_p(cfg->out_dir, err))
 			goto fail;
-		a->flows_out = jsonl_open(cfg->out_dir, "flows.jsonl", cfg->live, err);
+		a->flows_out = jsonl_open(cfg->out_dir, FLOWS_JSONL, cfg->live, err);
 		if (!a->flows_out)
 			goto fail;
-		a->observations_out = jsonl_open(cfg->out_dir, "observations.jsonl", cfg->live, err);
+		a->observations_out = jsonl_open(cfg->out_dir, OBSERVATIONS_JSONL, cfg->live, err);
 		if (!a->observations_out)
 			goto fail;
 	}
@@ -584,6 +591,10 @@ static bool write_manifest(struct audit *a, struct pa_error *err)
 		metas[i] = manifest_geoip_meta(db);
 		add_entry(e, &n, max, "geoip", db->path, metas[i]);
 	}
+	for (size_t i = 0; i < sizeof a->out_hash / sizeof a->out_hash[0]; i++)
+		if (a->out_hash[i].name && a->out_hash[i].hash.ok && n < max)
+			e[n++] = (struct manifest_entry){.role = "output", .path = a->out_hash[i].name,
+							 .hash = &a->out_hash[i].hash, .output = true};
 	bool ok = manifest_write(cfg->out_dir, e, n, cfg->command_line, err);
 	for (size_t i = 0; i < AUDIT_MAX_GEOIP; i++)
 		json_decref(metas[i]);
@@ -689,11 +700,16 @@ int audit_finish(struct audit *a, FILE *out)
 	}
 
 	bool write_failed = false;
-	/* The streamed outputs are closed first: the manifest hashes them. */
+	/* The streamed outputs are closed first; the manifest takes the
+	 * hashes made as they were written. */
 	struct jsonl_out **outs[] = {&a->flows_out, &a->observations_out};
+	const char *names[] = {FLOWS_JSONL, OBSERVATIONS_JSONL};
 	for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {
 		struct pa_error err;
-		if (*outs[i] && !jsonl_close(*outs[i], &err)) {
+		if (!*outs[i])
+			continue;
+		a->out_hash[i].name = names[i];
+		if (!jsonl_close(*outs[i], &a->out_hash[i].hash, &err)) {
 			fprintf(stderr, "privaudit: %s\n", err.msg);
 			write_failed = true;
 		}
@@ -731,7 +747,7 @@ void audit_free(struct audit *a)
 	for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {
 		struct pa_error err;
 		if (outs[i])
-			jsonl_close(outs[i], &err);
+			jsonl_close(outs[i], NULL, &err);
 	}
 	detect_engine_free(a->detect);
 	pa_hasher_free(a->hasher);

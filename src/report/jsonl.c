@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hasher.h"
+#include "util/sha256.h"
+
 struct jsonl_out {
 	FILE *f;
 	char *path, *tmp_path;
@@ -13,6 +16,8 @@ struct jsonl_out {
 	bool write_failed;
 	int write_errno;
 	uint64_t lines;
+	uint64_t bytes;
+	struct pa_sha256 *sha;
 	/* One line is built here, in memory reused from line to line, and
 	 * written with one fwrite: a write per token cost a tenth of an audit. */
 	struct jsonw line;
@@ -28,9 +33,12 @@ struct jsonl_out *jsonl_open(const char *dir, const char *name, bool flush_each,
 	snprintf(o->tmp_path, n, flush_each ? "%s/%s" : "%s/.%s.tmp", dir, name);
 	o->flush_each = flush_each;
 	jw_init(&o->line);
+	o->sha = pa_sha256_new();
 	o->f = fopen(o->tmp_path, "w");
 	if (!o->f) {
 		pa_error_set(err, "%s: %s", o->tmp_path, strerror(errno));
+		char unused[PA_SHA256_HEX];
+		pa_sha256_final(o->sha, unused);
 		free(o->path);
 		free(o->tmp_path);
 		free(o);
@@ -49,6 +57,8 @@ void jsonl_write(struct jsonl_out *o)
 {
 	struct jsonw *w = &o->line;
 	jw_raw(w, "\n", 1);
+	pa_sha256_update(o->sha, w->buf, w->len);
+	o->bytes += w->len;
 	bool ok = fwrite(w->buf, 1, w->len, o->f) == w->len;
 	if (ok && o->flush_each)
 		ok = fflush(o->f) == 0;
@@ -64,9 +74,11 @@ uint64_t jsonl_lines(const struct jsonl_out *o)
 	return o->lines;
 }
 
-bool jsonl_close(struct jsonl_out *o, struct pa_error *err)
+bool jsonl_close(struct jsonl_out *o, struct pa_file_hash *hash, struct pa_error *err)
 {
 	bool ok = !o->write_failed;
+	char hex[PA_SHA256_HEX];
+	pa_sha256_final(o->sha, hex);
 	if (fclose(o->f) != 0 && ok) {
 		ok = false;
 		o->write_errno = errno;
@@ -77,6 +89,14 @@ bool jsonl_close(struct jsonl_out *o, struct pa_error *err)
 	}
 	if (!ok)
 		pa_error_set(err, "%s: not written completely: %s", o->path, strerror(o->write_errno));
+	if (hash) {
+		memset(hash, 0, sizeof *hash);
+		hash->ok = ok;
+		memcpy(hash->sha256, hex, sizeof hex);
+		hash->size = o->bytes;
+		if (!ok && err)
+			hash->error = *err;
+	}
 	free(o->path);
 	free(o->tmp_path);
 	jw_free(&o->line);

@@ -18,7 +18,11 @@ struct jsonw *jsonl_line(struct jsonl_out *o);
 /* Writes the value built since jsonl_line() as one line, with one fwrite. */
 void jsonl_write(struct jsonl_out *o);
 uint64_t jsonl_lines(const struct jsonl_out *o);
-/* Flushes, checks for write errors, renames into place; frees o. */
-bool jsonl_close(struct jsonl_out *o, struct pa_error *err);
+/* Flushes, checks for write errors, renames into place; frees o. hash
+ * (may be NULL) gets the SHA-256 and size of every byte written, taken as
+ * the lines were written: the manifest records it without reading the file
+ * back. */
+struct pa_file_hash;
+bool jsonl_close(struct jsonl_out *o, struct pa_file_hash *hash, struct pa_error *err);
 
 #endif

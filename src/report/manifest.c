@@ -106,7 +106,7 @@ bool manifest_write(const char *dir, const struct manifest_entry *entries, size_
 	json_t *files = json_array();
 	bool ok = true;
 	for (size_t i = 0; ok && i < n; i++) {
-		if (!entries[i].path)
+		if (!entries[i].path || entries[i].output)
 			continue;
 		struct stat st;
 		if (!entries[i].hash && stat(entries[i].path, &st) == 0 && S_ISDIR(st.st_mode))
@@ -121,9 +121,13 @@ bool manifest_write(const char *dir, const struct manifest_entry *entries, size_
 	if (ok && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
 		ok = add_tree(files, "evidence", path, "evidence", true, 1, err);
 	for (size_t i = 0; ok && outputs[i]; i++) {
+		const struct pa_file_hash *hashed = NULL;
+		for (size_t k = 0; k < n; k++)
+			if (entries[k].output && entries[k].path && !strcmp(entries[k].path, outputs[i]))
+				hashed = entries[k].hash;
 		snprintf(path, sizeof path, "%s/%s", dir, outputs[i]);
 		if (access(path, F_OK) == 0)
-			ok = add_file(files, "output", path, outputs[i], true, NULL, NULL, err);
+			ok = add_file(files, "output", path, outputs[i], true, NULL, hashed, err);
 	}
 	if (!ok) {
 		json_decref(files);

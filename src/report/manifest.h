@@ -30,11 +30,13 @@ struct manifest_entry {
 	const char *path;
 	json_t *meta;     /* borrowed; copied into the entry (GeoIP metadata), may be NULL */
 	const struct pa_file_hash *hash; /* hashed already (captures, while read), or NULL */
+	bool output;      /* path is the name of an output in DIR, hashed as written */
 };
 
 /* Hashes the entries (those without a hash), then DIR/evidence/ and the outputs present in DIR
  * (flows.jsonl, observations.jsonl, findings.jsonl, report.json,
- * report.html), and writes DIR/manifest.json through a temporary name.
+ * report.html; an output given as an entry with its hash is not read
+ * again), and writes DIR/manifest.json through a temporary name.
  * false with err set when an entry cannot be read or the file not written. */
 bool manifest_write(const char *dir, const struct manifest_entry *entries, size_t n,
 		    const char *command_line, struct pa_error *err);

@@ -14,6 +14,47 @@
  * system calls. Small files get a buffer of their own size. */
 #define SHA256_CHUNK (1u << 20)
 
+static void to_hex(const unsigned char md[32], char hex[PA_SHA256_HEX])
+{
+	static const char digits[] = "0123456789abcdef";
+	for (unsigned i = 0; i < 32; i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 15];
+	}
+	hex[64] = '\0';
+}
+
+struct pa_sha256 {
+	EVP_MD_CTX *ctx;
+};
+
+struct pa_sha256 *pa_sha256_new(void)
+{
+	struct pa_sha256 *h = pa_xcalloc(1, sizeof *h);
+	h->ctx = EVP_MD_CTX_new();
+	/* Fails only without memory: the same exit as pa_xmalloc's. */
+	if (!h->ctx || EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1) {
+		fprintf(stderr, "privaudit: cannot initialise SHA-256 (libcrypto)\n");
+		exit(PA_EXIT_INTERNAL);
+	}
+	return h;
+}
+
+void pa_sha256_update(struct pa_sha256 *h, const void *data, size_t len)
+{
+	EVP_DigestUpdate(h->ctx, data, len);
+}
+
+void pa_sha256_final(struct pa_sha256 *h, char hex[PA_SHA256_HEX])
+{
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	EVP_DigestFinal_ex(h->ctx, md, &mdlen);
+	EVP_MD_CTX_free(h->ctx);
+	free(h);
+	to_hex(md, hex);
+}
+
 bool pa_sha256_fd(int fd, const char *name, char hex[PA_SHA256_HEX], uint64_t *size,
 		  struct pa_error *err)
 {
@@ -48,8 +89,7 @@ bool pa_sha256_fd(int fd, const char *name, char hex[PA_SHA256_HEX], uint64_t *s
 	unsigned int mdlen = 0;
 	EVP_DigestFinal_ex(ctx, md, &mdlen);
 	EVP_MD_CTX_free(ctx);
-	for (unsigned i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	to_hex(md, hex);
 	if (size)
 		*size = total;
 	return ok;

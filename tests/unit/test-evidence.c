@@ -200,10 +200,10 @@ static void test_evidence_and_manifest(void **state)
 
 	assert_true(findings_write_jsonl(fs, out, &err));
 	struct manifest_entry entries[] = {
-		{"capture", a, NULL, NULL},
-		{"capture", b, NULL, NULL},
-		{"policy", LANXIN, NULL, NULL},
-		{"recipients", CATALOGUE, NULL, NULL},
+		{.role = "capture", .path = a},
+		{.role = "capture", .path = b},
+		{.role = "policy", .path = LANXIN},
+		{.role = "recipients", .path = CATALOGUE},
 	};
 	assert_true(manifest_write(out, entries, 4, "privaudit audit --out x a.pcapng b.pcapng", &err));
 	char manifest[300];

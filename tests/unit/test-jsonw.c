@@ -21,6 +21,8 @@
 #include "report/jsonl.h"
 #include "report/jsonw.h"
 #include "report/observations_out.h"
+#include "util/hasher.h"
+#include "util/sha256.h"
 
 /* w's text as a NUL-terminated string (for failure messages and strcmp). */
 static const char *text(struct jsonw *w)
@@ -532,9 +534,18 @@ static void test_jsonl_file(void **state)
 	assert_int_equal(jsonl_lines(o), 3);
 	struct stat st;
 	assert_int_equal(stat(path, &st), -1);
-	assert_true(jsonl_close(o, &err));
+	struct pa_file_hash hash;
+	assert_true(jsonl_close(o, &hash, &err));
 	assert_int_equal(stat(tmp, &st), -1);
 	assert_string_equal(slurp(path), "{\"i\":0,\"s\":null}\n{\"i\":1,\"s\":\"a\\nb\"}\n{\"i\":2,\"s\":null}\n");
+	/* The hash taken while writing is the file's. */
+	char hex[PA_SHA256_HEX];
+	uint64_t size = 0;
+	assert_true(pa_sha256_file(path, hex, &size, &err));
+	assert_true(hash.ok);
+	assert_string_equal(hash.sha256, hex);
+	assert_int_equal(hash.size, size);
+	assert_int_equal(size, 53);
 	unlink(path);
 
 	/* live: the final name from the start, every line flushed */
@@ -545,7 +556,7 @@ static void test_jsonl_file(void **state)
 	jw_object_close(w);
 	jsonl_write(o);
 	assert_string_equal(slurp(path), "{}\n");
-	assert_true(jsonl_close(o, &err));
+	assert_true(jsonl_close(o, NULL, &err));
 	unlink(path);
 	rmdir(dir);
 }
