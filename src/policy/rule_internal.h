@@ -6,22 +6,9 @@
 #define PA_RULE_INTERNAL_H
 
 #include "policy/findings.h"
+#include "util/keymap.h"
 
 #define FINDINGS_DEFAULT_UPLOAD_THRESHOLD (64u * 1024u)
-
-struct keymap_slot {
-	char *key;
-	size_t value;
-};
-
-/* String key → index into an array; open addressing, grows at half full. */
-struct keymap {
-	struct keymap_slot *slots;
-	size_t cap, used;
-};
-size_t keymap_get(const struct keymap *m, const char *key); /* SIZE_MAX when absent */
-void keymap_put(struct keymap *m, const char *key, size_t value);
-void keymap_free(struct keymap *m);
 
 /* A flow's recipient as this policy sees it. */
 struct recipient_view {

@@ -9,53 +9,97 @@
 #include <time.h>
 
 #include "util/hasher.h"
+#include "util/keymap.h"
 
 #define TOP_RECIPIENTS 15
 
+/* One line of an aggregate: a jurisdiction, a recipient or an opaque-TLS
+ * reason. Kept in plain arrays behind a keymap: one update per ended flow
+ * was a tenth of the scan thread as jansson objects, and freeing 40,000
+ * recipients' objects held up the end of an audit. */
+struct tally {
+	const char *name; /* the keymap's copy */
+	uint64_t flows, bytes_up, bytes_down;
+	char jurisdiction[24]; /* recipients: where the first flow went */
+	struct proto_count {
+		const char *name; /* interned in summary.protocol_names */
+		uint64_t flows;
+	} *protocols;
+	size_t protocol_count;
+};
+
+struct tallies {
+	struct keymap index;
+	struct tally *items;
+	size_t count, cap;
+};
+
 struct summary {
-	json_t *jurisdictions; /* name → {flows, bytes_up, bytes_down} */
-	json_t *recipients;    /* hostname or address → {flows, bytes_up, bytes_down, jurisdiction, protocols{}} */
+	struct tallies jurisdictions, recipients, tls_opaque;
+	struct keymap protocol_names; /* nDPI protocol names, interned */
 	uint64_t flows_tcp, flows_udp, flows_other;
-	/* TLS: flows seen, decrypted, opaque by reason (name → count), records */
+	/* TLS: flows seen, decrypted, records */
 	uint64_t tls_flows, tls_decrypted, tls_records_decrypted, tls_records_failed,
 		tls_records_undecrypted;
-	json_t *tls_opaque;
 };
+
+static struct tally *tally_of(struct tallies *t, const char *name)
+{
+	size_t i = keymap_get(&t->index, name);
+	if (i != SIZE_MAX)
+		return &t->items[i];
+	if (t->count == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 16;
+		t->items = pa_xrealloc(t->items, t->cap * sizeof *t->items);
+	}
+	struct tally *e = &t->items[t->count];
+	memset(e, 0, sizeof *e);
+	e->name = keymap_put(&t->index, name, t->count);
+	t->count++;
+	return e;
+}
+
+static void tallies_free(struct tallies *t)
+{
+	for (size_t i = 0; i < t->count; i++)
+		free(t->items[i].protocols);
+	free(t->items);
+	keymap_free(&t->index);
+}
+
+static void count_protocol(struct summary *s, struct tally *e, const char *proto)
+{
+	for (size_t i = 0; i < e->protocol_count; i++)
+		if (!strcmp(e->protocols[i].name, proto)) {
+			e->protocols[i].flows++;
+			return;
+		}
+	const char *name = keymap_put(&s->protocol_names, proto, 0); /* the interned copy */
+	e->protocols = pa_xrealloc(e->protocols, (e->protocol_count + 1) * sizeof *e->protocols);
+	e->protocols[e->protocol_count++] = (struct proto_count){name, 1};
+}
 
 struct summary *summary_new(void)
 {
-	struct summary *s = pa_xcalloc(1, sizeof *s);
-	s->jurisdictions = json_object();
-	s->recipients = json_object();
-	s->tls_opaque = json_object();
-	return s;
+	return pa_xcalloc(1, sizeof(struct summary));
 }
 
 void summary_free(struct summary *s)
 {
 	if (!s)
 		return;
-	json_decref(s->jurisdictions);
-	json_decref(s->recipients);
-	json_decref(s->tls_opaque);
+	tallies_free(&s->jurisdictions);
+	tallies_free(&s->recipients);
+	tallies_free(&s->tls_opaque);
+	keymap_free(&s->protocol_names);
 	free(s);
 }
 
-static void add_int(json_t *o, const char *key, uint64_t v)
+static void add_bytes(struct tally *e, uint64_t up, uint64_t down)
 {
-	json_t *cur = json_object_get(o, key);
-	json_int_t base = cur ? json_integer_value(cur) : 0;
-	json_object_set_new(o, key, json_integer(base + (json_int_t)v));
-}
-
-static json_t *entry(json_t *map, const char *key)
-{
-	json_t *e = json_object_get(map, key);
-	if (!e) {
-		e = json_object();
-		json_object_set_new(map, key, e);
-	}
-	return e;
+	e->flows++;
+	e->bytes_up += up;
+	e->bytes_down += down;
 }
 
 void summary_add_flow(struct summary *s, const struct flow_record *r)
@@ -77,65 +121,40 @@ void summary_add_flow(struct summary *s, const struct flow_record *r)
 		s->tls_records_failed += t->records_failed;
 		s->tls_records_undecrypted += t->records_undecrypted;
 		if (!t->decrypted)
-			add_int(s->tls_opaque, t->reason ? t->reason : "unknown", 1);
+			tally_of(&s->tls_opaque, t->reason ? t->reason : "unknown")->flows++;
 	}
 
 	const char *jur = r->geo ? r->geo->jurisdiction : "unknown";
-	json_t *j = entry(s->jurisdictions, jur);
-	add_int(j, "flows", 1);
-	add_int(j, "bytes_up", f->ip_bytes[up]);
-	add_int(j, "bytes_down", f->ip_bytes[1 - up]);
+	add_bytes(tally_of(&s->jurisdictions, jur), f->ip_bytes[up], f->ip_bytes[1 - up]);
 
 	char addr[48];
 	const struct pa_addr *remote = f->device_side == DEVICE_SIDE_DST ? &f->src : &f->dst;
 	const char *who = r->hostname && r->hostname[0] ? r->hostname
 							: pa_addr_str(remote, addr, sizeof addr);
-	json_t *e = entry(s->recipients, who);
-	add_int(e, "flows", 1);
-	add_int(e, "bytes_up", f->ip_bytes[up]);
-	add_int(e, "bytes_down", f->ip_bytes[1 - up]);
-	if (!json_object_get(e, "jurisdiction"))
-		json_object_set_new(e, "jurisdiction", json_string(jur));
-	add_int(entry(e, "protocols"), r->cls->app_protocol[0] ? r->cls->app_protocol : "Unknown", 1);
-}
-
-static uint64_t get_u64(const json_t *o, const char *key)
-{
-	return (uint64_t)json_integer_value(json_object_get(o, key));
+	struct tally *e = tally_of(&s->recipients, who);
+	if (!e->flows)
+		snprintf(e->jurisdiction, sizeof e->jurisdiction, "%s", jur);
+	add_bytes(e, f->ip_bytes[up], f->ip_bytes[1 - up]);
+	count_protocol(s, e, r->cls->app_protocol[0] ? r->cls->app_protocol : "Unknown");
 }
 
 static int by_upload_desc(const void *a, const void *b)
 {
-	const json_t *x = json_object_get(*(json_t *const *)a, "v");
-	const json_t *y = json_object_get(*(json_t *const *)b, "v");
-	uint64_t ux = get_u64(x, "bytes_up"), uy = get_u64(y, "bytes_up");
-	if (ux != uy)
-		return ux < uy ? 1 : -1;
-	return strcmp(json_string_value(json_object_get(*(json_t *const *)a, "k")),
-		      json_string_value(json_object_get(*(json_t *const *)b, "k")));
+	const struct tally *x = *(const struct tally *const *)a;
+	const struct tally *y = *(const struct tally *const *)b;
+	if (x->bytes_up != y->bytes_up)
+		return x->bytes_up < y->bytes_up ? 1 : -1;
+	return strcmp(x->name, y->name);
 }
 
-/* Map entries as [{k, v}], largest upload first, ties by name. */
-static json_t **sorted_entries(const json_t *map, size_t *n)
+/* The tallies, largest upload first, ties by name. */
+static const struct tally **sorted(const struct tallies *t)
 {
-	*n = json_object_size(map);
-	json_t **v = pa_xcalloc(*n, sizeof *v);
-	size_t i = 0;
-	const char *k;
-	json_t *val;
-	json_object_foreach((json_t *)map, k, val) {
-		v[i] = json_pack("{s:s, s:O}", "k", k, "v", val);
-		i++;
-	}
-	qsort(v, *n, sizeof *v, by_upload_desc);
+	const struct tally **v = pa_xcalloc(t->count, sizeof *v);
+	for (size_t i = 0; i < t->count; i++)
+		v[i] = &t->items[i];
+	qsort(v, t->count, sizeof *v, by_upload_desc);
 	return v;
-}
-
-static void free_entries(json_t **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		json_decref(v[i]);
-	free(v);
 }
 
 static const char *human_bytes(uint64_t b, char *buf, size_t len)
@@ -198,11 +217,10 @@ void summary_print(const struct summary *s, const struct summary_inputs *in, FIL
 		fprintf(out, "TLS: %llu flows, %llu decrypted, %llu opaque",
 			(unsigned long long)s->tls_flows, (unsigned long long)s->tls_decrypted,
 			(unsigned long long)(s->tls_flows - s->tls_decrypted));
-		const char *k;
-		json_t *n;
 		const char *sep = " (";
-		json_object_foreach(s->tls_opaque, k, n) {
-			fprintf(out, "%s%s %lld", sep, k, (long long)json_integer_value(n));
+		for (size_t i = 0; i < s->tls_opaque.count; i++) {
+			fprintf(out, "%s%s %llu", sep, s->tls_opaque.items[i].name,
+				(unsigned long long)s->tls_opaque.items[i].flows);
 			sep = ", ";
 		}
 		fprintf(out, "%s; records %llu decrypted, %llu failed\n", sep[0] == ',' ? ")" : "",
@@ -216,30 +234,22 @@ void summary_print(const struct summary *s, const struct summary_inputs *in, FIL
 		fprintf(out, "Evidence capture lost %llu packets: %s\n", (unsigned long long)in->loss->evidence_lost,
 			in->loss->evidence_error);
 
-	size_t n;
-	json_t **v = sorted_entries(s->jurisdictions, &n);
+	const struct tally **v = sorted(&s->jurisdictions);
 	fprintf(out, "Upload by jurisdiction:\n");
-	for (size_t i = 0; i < n; i++) {
-		json_t *e = json_object_get(v[i], "v");
-		fprintf(out, "  %-12s %6llu flows  up %10s  down %10s\n",
-			json_string_value(json_object_get(v[i], "k")), (unsigned long long)get_u64(e, "flows"),
-			human_bytes(get_u64(e, "bytes_up"), b1, sizeof b1),
-			human_bytes(get_u64(e, "bytes_down"), b2, sizeof b2));
-	}
-	free_entries(v, n);
+	for (size_t i = 0; i < s->jurisdictions.count; i++)
+		fprintf(out, "  %-12s %6llu flows  up %10s  down %10s\n", v[i]->name,
+			(unsigned long long)v[i]->flows, human_bytes(v[i]->bytes_up, b1, sizeof b1),
+			human_bytes(v[i]->bytes_down, b2, sizeof b2));
+	free(v);
 
-	v = sorted_entries(s->recipients, &n);
-	fprintf(out, "Top recipients by upload (%zu in all):\n", n);
-	for (size_t i = 0; i < n && i < TOP_RECIPIENTS; i++) {
-		json_t *e = json_object_get(v[i], "v");
-		fprintf(out, "  %-40s %-12s %5llu flows  up %10s  down %10s\n",
-			json_string_value(json_object_get(v[i], "k")),
-			json_string_value(json_object_get(e, "jurisdiction")),
-			(unsigned long long)get_u64(e, "flows"),
-			human_bytes(get_u64(e, "bytes_up"), b1, sizeof b1),
-			human_bytes(get_u64(e, "bytes_down"), b2, sizeof b2));
-	}
-	free_entries(v, n);
+	v = sorted(&s->recipients);
+	fprintf(out, "Top recipients by upload (%zu in all):\n", s->recipients.count);
+	for (size_t i = 0; i < s->recipients.count && i < TOP_RECIPIENTS; i++)
+		fprintf(out, "  %-40s %-12s %5llu flows  up %10s  down %10s\n", v[i]->name,
+			v[i]->jurisdiction, (unsigned long long)v[i]->flows,
+			human_bytes(v[i]->bytes_up, b1, sizeof b1),
+			human_bytes(v[i]->bytes_down, b2, sizeof b2));
+	free(v);
 
 	for (size_t i = 0; i < geo_db_count(in->geo); i++) {
 		const struct geo_db_info *g = geo_db(in->geo, i);
@@ -251,6 +261,29 @@ void summary_print(const struct summary *s, const struct summary_inputs *in, FIL
 	}
 	if (!geo_db_count(in->geo))
 		fprintf(out, "GeoIP: no database given (--geoip FILE): public destinations are \"unknown\"\n");
+}
+
+/* {name: {flows, bytes_up, bytes_down}}; recipients add jurisdiction and
+ * protocols {name: flows}. */
+static json_t *tallies_json(const struct tallies *t, bool recipients)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; i < t->count; i++) {
+		const struct tally *e = &t->items[i];
+		json_t *v = json_pack("{s:I, s:I, s:I}", "flows", (json_int_t)e->flows,
+				      "bytes_up", (json_int_t)e->bytes_up,
+				      "bytes_down", (json_int_t)e->bytes_down);
+		if (recipients) {
+			json_t *p = json_object();
+			for (size_t k = 0; k < e->protocol_count; k++)
+				json_object_set_new(p, e->protocols[k].name,
+						    json_integer((json_int_t)e->protocols[k].flows));
+			json_object_set_new(v, "jurisdiction", json_string(e->jurisdiction));
+			json_object_set_new(v, "protocols", p);
+		}
+		json_object_set_new(o, e->name, v);
+	}
+	return o;
 }
 
 json_t *summary_json(const struct summary *s, const struct summary_inputs *in)
@@ -300,8 +333,8 @@ json_t *summary_json(const struct summary *s, const struct summary_inputs *in)
 		"total", (json_int_t)fs->created, "tcp", (json_int_t)s->flows_tcp,
 		"udp", (json_int_t)s->flows_udp, "other", (json_int_t)s->flows_other,
 		"peak_active", (json_int_t)fs->peak_active, "ended", ended));
-	json_object_set(o, "jurisdictions", s->jurisdictions);
-	json_object_set(o, "recipients", s->recipients);
+	json_object_set_new(o, "jurisdictions", tallies_json(&s->jurisdictions, false));
+	json_object_set_new(o, "recipients", tallies_json(&s->recipients, true));
 	json_t *dbs = json_array();
 	for (size_t i = 0; i < geo_db_count(in->geo); i++) {
 		const struct geo_db_info *g = geo_db(in->geo, i);
@@ -312,9 +345,13 @@ json_t *summary_json(const struct summary *s, const struct summary_inputs *in)
 	json_object_set_new(o, "geoip", dbs);
 	json_object_set_new(o, "device_side", json_string(in->device_from_profile ? "profile" : "guessed"));
 	json_object_set_new(o, "observations", json_integer((json_int_t)in->observations));
-	json_object_set_new(o, "tls", json_pack("{s:I, s:I, s:O, s:I, s:I, s:I}",
+	json_t *opaque = json_object();
+	for (size_t i = 0; i < s->tls_opaque.count; i++)
+		json_object_set_new(opaque, s->tls_opaque.items[i].name,
+				    json_integer((json_int_t)s->tls_opaque.items[i].flows));
+	json_object_set_new(o, "tls", json_pack("{s:I, s:I, s:o, s:I, s:I, s:I}",
 		"flows", (json_int_t)s->tls_flows, "decrypted", (json_int_t)s->tls_decrypted,
-		"opaque", s->tls_opaque, "records_decrypted", (json_int_t)s->tls_records_decrypted,
+		"opaque", opaque, "records_decrypted", (json_int_t)s->tls_records_decrypted,
 		"records_failed", (json_int_t)s->tls_records_failed,
 		"records_undecrypted", (json_int_t)s->tls_records_undecrypted));
 	char ct[40];
