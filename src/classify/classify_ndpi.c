@@ -180,9 +180,14 @@ const char *classify_http_host(const struct classify_flow *state)
 	return state->ndpi.host_server_name;
 }
 
+/* src, cut to fit, NUL-terminated ("" for NULL). */
 static void copy_str(char *dst, size_t size, const char *src)
 {
-	snprintf(dst, size, "%s", src ? src : "");
+	size_t n = src ? strlen(src) : 0;
+	if (n >= size)
+		n = size - 1;
+	memcpy(dst, src ? src : "", n);
+	dst[n] = '\0';
 }
 
 static void fill_risks(const struct ndpi_flow_struct *flow, char *out, size_t size)

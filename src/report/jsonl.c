@@ -9,6 +9,8 @@
 #include "util/hasher.h"
 #include "util/sha256.h"
 
+#define JSONL_BUFFER (1u << 20)
+
 struct jsonl_out {
 	FILE *f;
 	char *path, *tmp_path;
@@ -35,6 +37,10 @@ struct jsonl_out *jsonl_open(const char *dir, const char *name, bool flush_each,
 	jw_init(&o->line);
 	o->sha = pa_sha256_new();
 	o->f = fopen(o->tmp_path, "w");
+	/* Large writes: flows.jsonl can be hundreds of MB, and stdio's default
+	 * buffer made that one write call per 4 KiB. */
+	if (o->f && !flush_each)
+		setvbuf(o->f, NULL, _IOFBF, JSONL_BUFFER);
 	if (!o->f) {
 		pa_error_set(err, "%s: %s", o->tmp_path, strerror(errno));
 		char unused[PA_SHA256_HEX];

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <time.h>
 
 #include "capture/capture.h"
 #include "decode/decode.h"
@@ -723,6 +725,45 @@ static void ipv6_fragments(void **state)
 	assert_memory_equal(pkt.payload, datagram + 8, 1992);
 }
 
+/* The hand-written formatters print what the C library prints: addresses
+ * as inet_ntop, timestamps as gmtime_r + strftime with microseconds. */
+static void text_forms_match_libc(void **state)
+{
+	(void)state;
+	char ours[64], libc[64];
+	uint32_t x = 0x9e3779b9u;
+	for (int i = 0; i < 200000; i++) {
+		x = x * 1664525u + 1013904223u;
+		struct pa_addr a = {.family = 4};
+		uint32_t v = i < 256 ? (uint32_t)i * 0x01010101u : x;
+		memcpy(a.bytes, &v, 4);
+		inet_ntop(AF_INET, a.bytes, libc, sizeof libc);
+		assert_string_equal(pa_addr_str(&a, ours, sizeof ours), libc);
+	}
+	const int64_t fixed[] = {0, 1, -1, 999999, -999999, 1000000, -1000000, 951782400000000,
+				 951868800000000, 4102444800000000, 253402300799999999,
+				 -62135596800000000, 1649106109723000};
+	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0] + 100000; i++) {
+		x = x * 1664525u + 1013904223u;
+		int64_t us = i < sizeof fixed / sizeof fixed[0] ? fixed[i]
+				: (int64_t)(((uint64_t)x << 20) ^ x) % 253402300800000000LL;
+		if (i % 3 == 0 && i >= sizeof fixed / sizeof fixed[0])
+			us = -us / 1000;
+		time_t sec = (time_t)(us / 1000000);
+		long usec = (long)(us % 1000000);
+		if (usec < 0) {
+			usec += 1000000;
+			sec--;
+		}
+		struct tm tm;
+		gmtime_r(&sec, &tm);
+		char base[40];
+		strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(libc, sizeof libc, "%s.%06ldZ", base, usec);
+		assert_string_equal(pa_time_str(us, ours, sizeof ours), libc);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -738,6 +779,7 @@ int main(void)
 		cmocka_unit_test(fragments_too_large),
 		cmocka_unit_test(fragments_evicted),
 		cmocka_unit_test(ipv6_fragments),
+		cmocka_unit_test(text_forms_match_libc),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
