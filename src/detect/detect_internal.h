@@ -97,11 +97,12 @@ struct detect_engine {
 	struct detect_literal *literals;
 	size_t literal_count;
 	hs_database_t *db;       /* stream mode: every pattern and literal, ends only */
-	hs_database_t *value_db; /* block mode: each signature's value regex alone */
-	/* Block mode, one per signature: its stream expression with start of
-	 * match, run over the few bytes before a reported end (scan.c). */
-	hs_database_t **start_db;
-	unsigned *max_width;     /* of each stream expression; UINT_MAX: unbounded */
+	/* Per signature, block mode, start of match tracked (engine.c). */
+	struct detect_sig_dbs {
+		hs_database_t *start; /* the stream expression: where a match starts */
+		hs_database_t *value; /* the value regex alone: the value in a match */
+		unsigned max_width;   /* of the stream expression; UINT_MAX: unbounded */
+	} *sig_dbs;
 	size_t stream_size;
 };
 

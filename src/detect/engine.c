@@ -68,34 +68,55 @@ static char *literal_expression(const struct detect_literal *l)
 	return out;
 }
 
+/* One block database of one expression (start of match tracked). */
+static bool compile_block(const char *expr, unsigned id, hs_database_t **db,
+			  const struct detect_sig *s, struct pa_diag *diag)
+{
+	unsigned flag = HS_FLAG_SOM_LEFTMOST;
+	hs_compile_error_t *err = NULL;
+	if (hs_cache_compile_multi(&expr, &flag, &id, 1, HS_MODE_BLOCK, db, &err) == HS_SUCCESS)
+		return true;
+	pa_diag_error(diag, s->file, s->line, "pattern does not compile: %s",
+		      err && err->message ? err->message : "unknown error");
+	hs_free_compile_error(err);
+	return false;
+}
+
 /*
  * The stream database reports where matches end, not where they start:
  * start-of-match tracking (HS_FLAG_SOM_LEFTMOST) in stream mode made every
- * scanned byte cost about a third more, for the few bytes that match. The
- * start is found afterwards, by each signature's own block database over
- * the bytes just before the end (scan.c, on_pattern).
+ * scanned byte cost about a third more, for the few bytes that match. Each
+ * signature has two small block databases for what follows a match
+ * (scan.c, on_pattern): its stream expression, to find where the match
+ * starts, and its value regex alone, to cut the value out. One pattern per
+ * database: a match runs only its own signature's pattern.
  */
-static bool compile_start_dbs(struct detect_engine *e, const char *const *exprs,
-			      struct pa_diag *diag)
+static bool compile_sig_dbs(struct detect_engine *e, char *const *stream_exprs,
+			    struct pa_diag *diag)
 {
-	e->start_db = pa_xcalloc(e->sigs.count ? e->sigs.count : 1, sizeof *e->start_db);
-	e->max_width = pa_xcalloc(e->sigs.count ? e->sigs.count : 1, sizeof *e->max_width);
+	e->sig_dbs = pa_xcalloc(e->sigs.count ? e->sigs.count : 1, sizeof *e->sig_dbs);
 	for (size_t i = 0; i < e->sigs.count; i++) {
 		const struct detect_sig *s = &e->sigs.items[i];
-		unsigned flag = HS_FLAG_SOM_LEFTMOST, id = (unsigned)i;
+		struct detect_sig_dbs *d = &e->sig_dbs[i];
 		hs_compile_error_t *err = NULL;
 		hs_expr_info_t *info = NULL;
-		if (hs_expression_info(exprs[i], flag, &info, &err) != HS_SUCCESS ||
-		    hs_cache_compile_multi(&exprs[i], &flag, &id, 1, HS_MODE_BLOCK, &e->start_db[i],
-					   &err) != HS_SUCCESS) {
+		if (hs_expression_info(stream_exprs[i], HS_FLAG_SOM_LEFTMOST, &info, &err) !=
+		    HS_SUCCESS) {
 			pa_diag_error(diag, s->file, s->line, "pattern does not compile: %s",
 				      err && err->message ? err->message : "unknown error");
 			hs_free_compile_error(err);
-			free(info);
 			return false;
 		}
-		e->max_width[i] = info->max_width;
+		d->max_width = info->max_width;
 		free(info);
+		size_t len = strlen(s->pattern) + 16;
+		char *value = pa_xmalloc(len);
+		snprintf(value, len, s->caseless ? "(?i:%s)" : "(?:%s)", s->pattern);
+		bool ok = compile_block(stream_exprs[i], (unsigned)i, &d->start, s, diag) &&
+			  compile_block(value, (unsigned)i, &d->value, s, diag);
+		free(value);
+		if (!ok)
+			return false;
 	}
 	return true;
 }
@@ -132,26 +153,7 @@ static bool compile(struct detect_engine *e, struct pa_diag *diag)
 	hs_free_compile_error(err);
 	err = NULL;
 	if (ok)
-		ok = compile_start_dbs(e, (const char *const *)exprs, diag);
-
-	/* The value database: the same ids, each signature's value regex alone. */
-	for (size_t i = 0; ok && i < e->sigs.count; i++) {
-		free(exprs[i]);
-		const struct detect_sig *s = &e->sigs.items[i];
-		size_t len = strlen(s->pattern) + 16;
-		exprs[i] = pa_xmalloc(len);
-		snprintf(exprs[i], len, s->caseless ? "(?i:%s)" : "(?:%s)", s->pattern);
-	}
-	for (size_t i = 0; i < e->sigs.count; i++)
-		flags[i] = HS_FLAG_SOM_LEFTMOST;
-	if (ok && e->sigs.count &&
-	    hs_cache_compile_multi((const char *const *)exprs, flags, ids, (unsigned)e->sigs.count,
-				   HS_MODE_BLOCK, &e->value_db, &err) != HS_SUCCESS) {
-		pa_diag_error(diag, "signatures", 0, "value database does not compile: %s",
-			      err ? err->message : "unknown error");
-		ok = false;
-	}
-	hs_free_compile_error(err);
+		ok = compile_sig_dbs(e, exprs, diag);
 	if (ok && hs_stream_size(e->db, &e->stream_size) != HS_SUCCESS)
 		ok = false;
 	for (size_t i = 0; i < n; i++)
@@ -195,15 +197,15 @@ void detect_engine_free(struct detect_engine *e)
 {
 	if (!e)
 		return;
-	for (size_t i = 0; e->start_db && i < e->sigs.count; i++)
-		hs_free_database(e->start_db[i]);
-	free(e->start_db);
-	free(e->max_width);
+	for (size_t i = 0; e->sig_dbs && i < e->sigs.count; i++) {
+		hs_free_database(e->sig_dbs[i].start);
+		hs_free_database(e->sig_dbs[i].value);
+	}
+	free(e->sig_dbs);
 	detect_sigset_free(&e->sigs);
 	detect_device_free(&e->device);
 	detect_literals_free(e->literals, e->literal_count);
 	hs_free_database(e->db);
-	hs_free_database(e->value_db);
 	free(e);
 }
 

@@ -40,6 +40,7 @@
 #define PATTERN_PENDING_MAX 4
 #define DEVICE_SPANS 8
 #define WINDOW_MAX (DETECT_HISTORY)
+#define START_WINDOW 64 /* first try of pattern_start */
 
 struct pending {
 	uint32_t literal;
@@ -149,11 +150,11 @@ struct detect_scratch *detect_scratch_alloc(const struct detect_engine *e)
 	sc->field.packet_cap = PACKET_MAP;
 	sc->field.queue = pa_xcalloc(1, sizeof *sc->field.queue);
 	bool ok = true;
-	/* One scratch serves the value database and every start database. */
+	/* One scratch serves every signature's block databases. */
 	for (size_t i = 0; i < e->sigs.count; i++)
-		ok = ok && hs_alloc_scratch(e->start_db[i], &sc->value_hs) == HS_SUCCESS;
+		ok = ok && hs_alloc_scratch(e->sig_dbs[i].start, &sc->value_hs) == HS_SUCCESS &&
+		     hs_alloc_scratch(e->sig_dbs[i].value, &sc->value_hs) == HS_SUCCESS;
 	if (!ok || hs_alloc_scratch(e->db, &sc->hs) != HS_SUCCESS ||
-	    (e->value_db && hs_alloc_scratch(e->value_db, &sc->value_hs) != HS_SUCCESS) ||
 	    hs_open_stream(e->db, 0, &sc->field.hs) != HS_SUCCESS) {
 		detect_scratch_free(sc);
 		return NULL;
@@ -184,9 +185,14 @@ static bool window_bytes(const struct scan_call *c, uint64_t from, uint64_t to, 
 	if (to - from > WINDOW_MAX || from + s->history_len < s->offset ||
 	    to > s->offset + c->chunk_len)
 		return false;
-	for (uint64_t o = from; o < to; o++)
-		*out++ = o >= s->offset ? c->chunk[o - s->offset]
-					: s->history[s->history_len - (s->offset - o)];
+	if (from < s->offset) { /* the part still in the history */
+		size_t n = (size_t)((to < s->offset ? to : s->offset) - from);
+		memcpy(out, s->history + s->history_len - (s->offset - from), n);
+		out += n;
+		from += n;
+	}
+	if (from < to)
+		memcpy(out, c->chunk + (from - s->offset), (size_t)(to - from));
 	return true;
 }
 
@@ -505,32 +511,44 @@ static int on_start(unsigned id, unsigned long long from, unsigned long long to,
 
 /*
  * Where the match of signature id that ends at stream offset `to` starts:
- * its leftmost start, as HS_FLAG_SOM_LEFTMOST would have reported it. The
- * signature's block database runs over the bytes a match could span (its
- * maximum width, at most WINDOW_MAX, and no further back than the history).
- * A start found at the window's first byte when the stream goes on before it
- * is only the block scan's own start of data (the `^` of a boundary), unless
- * the window already spans the longest possible match: the match is then
- * longer than a window and dropped, as before.
+ * its leftmost start, as HS_FLAG_SOM_LEFTMOST would have reported it, and
+ * the match's bytes in window. The signature's start database runs over
+ * the bytes just before `to`: START_WINDOW of them, then four times more
+ * while needed, up to what a match could span (the expression's maximum
+ * width, at most WINDOW_MAX, no further back than the history). A start
+ * found at the window's first byte when the stream goes on before it may
+ * be only the block scan's own start of data (the `^` of a boundary): the
+ * window grows; at full size such a match is longer than a window and
+ * dropped, as the stream scan with start of match dropped it.
  */
 static bool pattern_start(struct scan_call *c, unsigned id, uint64_t to, uint8_t *window,
 			  uint64_t *from)
 {
-	const struct detect_engine *e = c->s->engine;
+	const struct detect_sig_dbs *d = &c->s->engine->sig_dbs[id];
 	const struct detect_stream *s = c->s;
 	uint64_t oldest = s->offset - s->history_len;
-	uint64_t width = e->max_width[id] < WINDOW_MAX ? e->max_width[id] : WINDOW_MAX;
-	uint64_t ws = to - oldest > width ? to - width : oldest;
-	if (!window_bytes(c, ws, to, window))
-		return false;
-	c->start_want_end = to - ws;
-	c->start_found = false;
-	if (hs_scan(e->start_db[id], (const char *)window, (unsigned)(to - ws), 0,
-		    c->scratch->value_hs, on_start, c) != HS_SUCCESS || !c->start_found)
-		return false;
-	if (c->start_from == 0 && ws > 0 && e->max_width[id] > to - ws)
-		return false;
-	*from = ws + c->start_from;
+	uint64_t width = d->max_width < WINDOW_MAX ? d->max_width : WINDOW_MAX;
+	uint64_t reach = to - oldest < width ? to - oldest : width;
+	for (uint64_t span = reach < START_WINDOW ? reach : START_WINDOW;; span *= 4) {
+		if (span > reach)
+			span = reach;
+		uint64_t ws = to - span;
+		if (!window_bytes(c, ws, to, window))
+			return false;
+		c->start_want_end = span;
+		c->start_found = false;
+		if (hs_scan(d->start, (const char *)window, (unsigned)span, 0,
+			    c->scratch->value_hs, on_start, c) != HS_SUCCESS)
+			return false;
+		bool cut = c->start_from == 0 && ws > 0 && d->max_width > span;
+		if (c->start_found && !cut) {
+			*from = ws + c->start_from;
+			break;
+		}
+		/* Not found in a cut window may be found in a longer one. */
+		if (span == reach)
+			return false;
+	}
 	if (c->start_from)
 		memmove(window, window + c->start_from, (size_t)(to - *from));
 	return true;
@@ -546,7 +564,7 @@ static void on_pattern(struct scan_call *c, unsigned id, unsigned long long to)
 		return;
 	c->want_id = id;
 	c->best_found = false;
-	if (hs_scan(e->value_db, (const char *)window, (unsigned)(to - from), 0,
+	if (hs_scan(e->sig_dbs[id].value, (const char *)window, (unsigned)(to - from), 0,
 		    c->scratch->value_hs, on_value, c) != HS_SUCCESS || !c->best_found)
 		return;
 	const char *v = (const char *)window + c->best_from;

@@ -179,7 +179,7 @@ bool detect_sig_compile_check(const struct detect_sig *s, struct pa_diag *diag)
 
 	char *expr = detect_sig_expression(s);
 	/* Both forms the engine builds: the stream form (ends only) and the
-	 * block form with start of match (engine.c, compile_start_dbs). */
+	 * block form with start of match (engine.c, compile_sig_dbs). */
 	static const struct { unsigned flags, mode; } forms[] = {
 		{ 0, HS_MODE_STREAM },
 		{ HS_FLAG_SOM_LEFTMOST, HS_MODE_BLOCK },
