@@ -1,6 +1,6 @@
 /*
  * detect.h — the signature engine: device identifiers and location in what
- * leaves the device (docs/detect.md, signatures/README.md).
+ * leaves the device (docs/detect.md).
  *
  * One Hyperscan database (stream mode) holds every signature pattern of
  * signatures/<name>.yaml and every derived encoding of the device profile's values.

@@ -1,6 +1,6 @@
 /*
  * sigfile.c — signature files (signatures/<name>.yaml, format in
- * signatures/README.md): parsed entry by entry, every problem reported as
+ * docs/detect.md): parsed entry by entry, every problem reported as
  * "file:line: message", and each entry's regex compiled alone so that a bad
  * one is named at its own line instead of failing the whole database.
  */
