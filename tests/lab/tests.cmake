@@ -24,3 +24,8 @@ foreach(case ${PA_LAB_CASES})
   set_tests_properties(lab-${case} PROPERTIES LABELS lab SKIP_RETURN_CODE 77
     TIMEOUT 300 RUN_SERIAL TRUE)
 endforeach()
+# The ground-truth tools on a hand-built capture (no root): a port reused
+# for a second connection to one server keeps its own bytes.
+add_test(NAME lab-truth-selftest
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/test_truth.py)
+set_tests_properties(lab-truth-selftest PROPERTIES LABELS unit)

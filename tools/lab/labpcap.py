@@ -168,13 +168,18 @@ class Stream:
 	"""Bytes one side sent on one TCP connection (or UDP 5-tuple), with the
 	packet number that carried each byte (first copy wins; retransmits ignored)."""
 
-	def __init__(self):
+	def __init__(self, first_ts=0.0):
 		self.chunks = {}      # relative seq -> (packet number, bytes)
 		self.isn = None
+		self.syn_seq = None
 		self.datagrams = []   # UDP: (packet number, payload)
+		self.first_ts = first_ts
+		self.numbers = []     # every packet of this direction
 
 	def add_tcp(self, number, seq, flags, payload):
+		self.numbers.append(number)
 		if flags & 0x02:
+			self.syn_seq = seq
 			self.isn = (seq + 1) & 0xFFFFFFFF
 			return
 		if not payload:
@@ -202,19 +207,27 @@ class Stream:
 		return bytes(data), owners
 
 
-def streams(packets):
-	"""{(proto, src, sport, dst, dport): Stream} for every direction seen."""
+def connections(packets):
+	"""{(proto, src, sport, dst, dport): [Stream, ...]} for every direction
+	seen, one Stream per TCP connection in capture order: a client that
+	reuses its port for the same server (the server closed first, so no
+	TIME_WAIT holds the port) opens a new connection on the same 5-tuple,
+	told apart by its SYN's new sequence number."""
 	out = {}
 	for p in packets:
 		l4 = parse_l4(p.data)
 		if l4 is None:
 			continue
 		key = (l4.proto, l4.src, l4.sport, l4.dst, l4.dport)
-		st = out.get(key)
-		if st is None:
-			st = out[key] = Stream()
+		conns = out.setdefault(key, [])
+		new_syn = l4.proto == 6 and l4.flags & 0x02 and conns and \
+			conns[-1].syn_seq is not None and conns[-1].syn_seq != l4.seq
+		if not conns or new_syn:
+			conns.append(Stream(p.ts))
+		st = conns[-1]
 		if l4.proto == 6:
 			st.add_tcp(p.number, l4.seq, l4.flags, l4.payload)
 		else:
+			st.numbers.append(p.number)
 			st.datagrams.append((p.number, l4.payload))
 	return out

@@ -40,7 +40,7 @@ def main():
 		return 2
 	packets = labpcap.read_packets(sys.argv[1])
 	records = app_bytes = tls_directions = 0
-	for key, st in labpcap.streams(packets).items():
+	for key, st in ((k, st) for k, conns in labpcap.connections(packets).items() for st in conns):
 		if key[0] != 6:
 			continue
 		data, owners = st.assemble()

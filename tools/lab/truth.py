@@ -29,17 +29,26 @@ class Locator:
 		self.capture = capture
 		self.keylog = keylog
 		self.packets = labpcap.read_packets(capture)
-		self.streams = labpcap.streams(self.packets)
+		self.connections = labpcap.connections(self.packets)
 		self.assembled = {}
 		self.cursor = {}
 		self.decrypted = None
 
 	def upstream(self, rec):
+		"""(key, Stream) of the phone's side of the connection that carried
+		rec: of several connections on one 5-tuple (a port reused), the last
+		one opened before the driver recorded the datum."""
 		proto = 6 if rec["transport"] == "tcp" else 17
 		for src in PHONE_ADDRS:
 			key = (proto, src, rec["src_port"], rec["dst_ip"], rec["dst_port"])
-			if key in self.streams:
-				return key, self.streams[key]
+			conns = self.connections.get(key)
+			if not conns:
+				continue
+			ts = rec.get("ts")
+			i = len(conns) - 1
+			while i > 0 and ts is not None and conns[i].first_ts > ts:
+				i -= 1
+			return key + (i,), conns[i]
 		return None, None
 
 	def locate(self, rec):
@@ -89,13 +98,8 @@ class Locator:
 		return None, "not found in the decrypted data (key log missing or tshark cannot decode)"
 
 	def flow_frames(self, key):
-		_proto, src, sport, dst, dport = key
-		out = set()
-		for p in self.packets:
-			l4 = labpcap.parse_l4(p.data)
-			if l4 and l4.src == src and l4.sport == sport and l4.dst == dst and l4.dport == dport:
-				out.add(p.number)
-		return out
+		"""The packets of the phone's side of that connection."""
+		return set(self.connections[key[:5]][key[5]].numbers)
 
 
 HEX_LINE = re.compile(r"^([0-9a-f]{4,})  ((?:[0-9a-f]{2} ?)+)")
