@@ -346,6 +346,64 @@ static void test_stream_pattern_split(void **state)
 	assert_int_equal(c.n, 0);
 }
 
+/*
+ * Matches longer than the first start window (64 bytes): the start search
+ * grows its window, in a field and across a stream cut anywhere; a match
+ * longer than the 512-byte window is not reported.
+ */
+static void test_long_matches(void **state)
+{
+	char local[128], email[256], text[1200], apps[1100];
+	memset(local, 'a', 90);
+	local[90] = 0;
+	snprintf(email, sizeof email, "%s.tester@example.com", local);   /* 110 bytes */
+	snprintf(text, sizeof text, "to: %s; x", email);
+	FOUND(text, "email", email);
+
+	/* an app list of about 200 bytes after its key (values keep 255 bytes) */
+	size_t o = 0;
+	for (int i = 0; o < 200; i++)
+		o += (size_t)snprintf(apps + o, sizeof apps - o, "%scom.vendor%02d.app", i ? "," : "", i);
+	snprintf(text, sizeof text, "applist=%s&n=1", apps);
+	FOUND(text, "app_list", apps);
+
+	struct pa_field_ref ref = { "raw-tcp", "tcp.payload", PA_DIR_FROM_SRC, 0, 0 };
+	size_t n = strlen(text);
+	for (size_t cut = 1; cut < n; cut += 7) {
+		struct collected c = { 0 };
+		struct detect_stream *st = detect_stream_open(engine_nodev, &ref, true);
+		detect_stream_scan(st, scratch_nodev, (const uint8_t *)text, cut, 1, 1, collect, &c);
+		detect_stream_scan(st, scratch_nodev, (const uint8_t *)text + cut, n - cut, 2, 2,
+				   collect, &c);
+		detect_stream_close(st, scratch_nodev, collect, &c);
+		assert_int_equal(c.n, 1);
+		assert_string_equal(c.obs[0].type, "app_list");
+		assert_string_equal(c.obs[0].value, apps);
+	}
+
+	/* A list longer than the 512-byte window: the longest match that fits
+	 * the window is the one reported, its value cut to 255 bytes. */
+	o = 0;
+	for (int i = 0; o < 600; i++)
+		o += (size_t)snprintf(apps + o, sizeof apps - o, "%scom.vendor%02d.app", i ? "," : "", i);
+	snprintf(text, sizeof text, "applist=%s&n=1", apps);
+	struct collected c = scan(engine_nodev, "tcp.payload", text, true);
+	assert_int_equal(c.n, 1);
+	assert_string_equal(c.obs[0].type, "app_list");
+	assert_int_equal(strlen(c.obs[0].value), 255);
+	assert_memory_equal(c.obs[0].value, apps, 255);
+
+	/* An address longer than the window has no match that fits (it must
+	 * start at its first byte): not reported, rather than cut short. */
+	char big[700];
+	memset(big, 'a', 600);
+	big[600] = 0;
+	snprintf(text, sizeof text, "to: %s@example.com; x", big);
+	NOT_FOUND(text, "email");
+	snprintf(text, sizeof text, "to: %.400s@example.com; x", big);
+	assert_int_equal(count_pattern("tcp.payload", text, "email", NULL), 1);
+}
+
 /* ---- location ------------------------------------------------------------- */
 
 static void fmt_coord(char *out, size_t len, double v, int dec)
@@ -550,6 +608,7 @@ int main(void)
 		cmocka_unit_test(test_device_value_suppresses_pattern),
 		cmocka_unit_test(test_echo),
 		cmocka_unit_test(test_stream_pattern_split),
+		cmocka_unit_test(test_long_matches),
 		cmocka_unit_test(test_location_datums_orders_precisions),
 		cmocka_unit_test(test_mask),
 		cmocka_unit_test(test_check_signature_errors),
