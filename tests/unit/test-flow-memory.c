@@ -43,6 +43,8 @@
 #include "decode/decode.h"
 #include "pipeline.h"
 
+#include "test-tmpdir.h"
+
 #if defined(__SANITIZE_ADDRESS__)
 /* libasan's (sanitizer/allocator_interface.h, which GCC does not ship) */
 size_t __sanitizer_get_current_allocated_bytes(void);
@@ -415,13 +417,6 @@ static long report_figure(const char *dir, const char *key)
 	return n;
 }
 
-static void remove_dir(const char *dir)
-{
-	char cmd[600];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
-}
-
 static double measure_audit(const struct kind *k, const struct conversation *c, long *figure)
 {
 	char sigs[512], device[512], geoip[512], keys[512];
@@ -451,7 +446,7 @@ static double measure_audit(const struct kind *k, const struct conversation *c, 
 	audit_finish(s.audit, NULL);
 	audit_free(s.audit);
 	*figure = k->report ? report_figure(out, k->report) : -1;
-	remove_dir(out);
+	tmpdir_remove_path(out);
 	return ((double)after - (double)before) / (double)flows_n;
 }
 

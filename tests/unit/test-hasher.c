@@ -23,29 +23,13 @@
 #include "util/hasher.h"
 #include "util/sha256.h"
 
-static char dir[256];
+#include "test-tmpdir.h"
 
-static int make_dir(void **state)
-{
-	(void)state;
-	snprintf(dir, sizeof dir, "/tmp/pa-test-hasher.XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	return 0;
-}
-
-static int remove_dir(void **state)
-{
-	(void)state;
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-/* dir/name with len bytes derived from seed; its SHA-256 (EVP one-shot) in hex. */
+/* tmpdir/name with len bytes derived from seed; its SHA-256 (EVP one-shot) in hex. */
 static void write_file(const char *name, size_t len, unsigned seed, char *path, size_t pathlen,
 		       char hex[PA_SHA256_HEX])
 {
-	snprintf(path, pathlen, "%s/%s", dir, name);
+	snprintf(path, pathlen, "%s/%s", tmpdir, name);
 	uint8_t *buf = malloc(len ? len : 1);
 	for (size_t i = 0; i < len; i++)
 		buf[i] = (uint8_t)((i * 2654435761u) >> 13 ^ seed);
@@ -89,7 +73,7 @@ static void test_known_files(void **state)
 {
 	/* Empty, "abc" (FIPS 180-2's example), and across 1 MiB read boundaries. */
 	char path[300], want[PA_SHA256_HEX], cli[PA_SHA256_HEX];
-	snprintf(path, sizeof path, "%s/abc", dir);
+	snprintf(path, sizeof path, "%s/abc", tmpdir);
 	FILE *f = fopen(path, "wb");
 	fputs("abc", f);
 	fclose(f);
@@ -243,7 +227,7 @@ static void test_replaced_file_flagged(void **state)
 static void test_unreadable_file(void **state)
 {
 	char path[300];
-	snprintf(path, sizeof path, "%s/no-such-capture.pcap", dir);
+	snprintf(path, sizeof path, "%s/no-such-capture.pcap", tmpdir);
 	struct pa_hasher *h = pa_hasher_new();
 	const struct pa_file_hash *r = pa_hash_job_wait(pa_hasher_add(h, path, -1));
 	assert_false(r->ok);
@@ -273,7 +257,7 @@ static void test_manifest_uses_hashes(void **state)
 {
 	char path[300], want[PA_SHA256_HEX], out[300];
 	write_file("capture.pcap", 1000, 12, path, sizeof path, want);
-	snprintf(out, sizeof out, "%s/out", dir);
+	snprintf(out, sizeof out, "%s/out", tmpdir);
 	assert_int_equal(mkdir(out, 0755), 0);
 
 	struct pa_file_hash hash = {.ok = true, .size = 1000};
@@ -324,5 +308,5 @@ int main(void)
 		cmocka_unit_test(test_free_with_pending_jobs),
 		cmocka_unit_test(test_manifest_uses_hashes),
 	};
-	return cmocka_run_group_tests(tests, make_dir, remove_dir);
+	return cmocka_run_group_tests(tests, tmpdir_make, tmpdir_remove);
 }

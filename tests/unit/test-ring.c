@@ -22,24 +22,9 @@
 #include "capture/ring.h"
 #include "util/sha256.h"
 
-static char dir[256];
+#include "test-tmpdir.h"
+
 static uint32_t fixed_len; /* when set, every packet has this size */
-
-static int make_dir(void **state)
-{
-	(void)state;
-	snprintf(dir, sizeof dir, "/tmp/pa-test-ring.XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	return 0;
-}
-
-static int remove_dir(void **state)
-{
-	(void)state;
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
 
 /* Packet i: i % 7 + 60 bytes (odd sizes test the padding), bytes derived from i. */
 static void make_packet(uint64_t i, uint8_t *buf, struct capture_record *rec)
@@ -58,7 +43,7 @@ static uint64_t read_back(unsigned files, uint64_t first, enum capture_status *l
 	uint8_t want[1024];
 	for (unsigned seq = 1; seq <= files; seq++) {
 		char path[400];
-		ring_file_path(dir, seq, path, sizeof path);
+		ring_file_path(tmpdir, seq, path, sizeof path);
 		struct pa_error err;
 		struct capture_file *cf = capture_file_open(path, &err);
 		assert_non_null(cf);
@@ -82,7 +67,7 @@ static uint64_t read_back(unsigned files, uint64_t first, enum capture_status *l
 static json_t *manifest_lines(void)
 {
 	char path[400];
-	snprintf(path, sizeof path, "%s/manifest.jsonl", dir);
+	snprintf(path, sizeof path, "%s/manifest.jsonl", tmpdir);
 	FILE *f = fopen(path, "r");
 	assert_non_null(f);
 	json_t *lines = json_array();
@@ -100,7 +85,7 @@ static void test_rotation_and_manifest(void **state)
 {
 	(void)state;
 	struct pa_error err;
-	struct ring_config cfg = {.dir = dir, .max_bytes = 20000};
+	struct ring_config cfg = {.dir = tmpdir, .max_bytes = 20000};
 	struct ring *r = ring_open(&cfg, &err);
 	assert_non_null(r);
 	uint8_t buf[1024];
@@ -132,7 +117,7 @@ static void test_rotation_and_manifest(void **state)
 		json_t *m = json_array_get(lines, seq - 1);
 		char path[400], hex[PA_SHA256_HEX], name[40];
 		uint64_t size;
-		ring_file_path(dir, seq, path, sizeof path);
+		ring_file_path(tmpdir, seq, path, sizeof path);
 		snprintf(name, sizeof name, "capture-%06u.pcapng", seq);
 		assert_string_equal(json_string_value(json_object_get(m, "file")), name);
 		assert_true(pa_sha256_file(path, hex, &size, &err));
@@ -156,7 +141,7 @@ static void test_full_file_keeps_complete_blocks(void **state)
 {
 	(void)state;
 	struct pa_error err;
-	struct ring_config cfg = {.dir = dir};
+	struct ring_config cfg = {.dir = tmpdir};
 	struct ring *r = ring_open(&cfg, &err);
 	assert_non_null(r);
 	struct rlimit old, small;
@@ -183,7 +168,7 @@ static void test_full_file_keeps_complete_blocks(void **state)
 
 	/* The current file, read while the ring still runs, ends cleanly. */
 	char path[400];
-	ring_file_path(dir, 1, path, sizeof path);
+	ring_file_path(tmpdir, 1, path, sizeof path);
 	struct stat sb;
 	assert_int_equal(stat(path, &sb), 0);
 	assert_true(sb.st_size <= 10000);
@@ -216,7 +201,7 @@ static void test_max_files(void **state)
 {
 	(void)state;
 	struct pa_error err;
-	struct ring_config cfg = {.dir = dir, .max_bytes = 5000, .max_files = 2};
+	struct ring_config cfg = {.dir = tmpdir, .max_bytes = 5000, .max_files = 2};
 	struct ring *r = ring_open(&cfg, &err);
 	assert_non_null(r);
 	uint8_t buf[1024];
@@ -230,7 +215,7 @@ static void test_max_files(void **state)
 	assert_int_equal(st.files_deleted, st.files_opened - 2);
 	char path[400];
 	for (unsigned seq = 1; seq <= st.files_opened; seq++) {
-		ring_file_path(dir, seq, path, sizeof path);
+		ring_file_path(tmpdir, seq, path, sizeof path);
 		assert_int_equal(access(path, F_OK) == 0, seq + 2 > st.files_opened);
 	}
 }
@@ -247,9 +232,9 @@ static void test_unwritable_folder_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_rotation_and_manifest, make_dir, remove_dir),
-		cmocka_unit_test_setup_teardown(test_full_file_keeps_complete_blocks, make_dir, remove_dir),
-		cmocka_unit_test_setup_teardown(test_max_files, make_dir, remove_dir),
+		cmocka_unit_test_setup_teardown(test_rotation_and_manifest, tmpdir_make, tmpdir_remove),
+		cmocka_unit_test_setup_teardown(test_full_file_keeps_complete_blocks, tmpdir_make, tmpdir_remove),
+		cmocka_unit_test_setup_teardown(test_max_files, tmpdir_make, tmpdir_remove),
 		cmocka_unit_test(test_unwritable_folder_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
