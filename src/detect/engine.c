@@ -125,7 +125,6 @@ static bool compile(struct detect_engine *e, struct pa_diag *diag)
 {
 	size_t n = e->sigs.count + e->literal_count;
 	char **exprs = pa_xcalloc(n, sizeof *exprs);
-	unsigned *flags = pa_xcalloc(n, sizeof *flags);
 	unsigned *ids = pa_xcalloc(n, sizeof *ids);
 	hs_compile_error_t *err = NULL;
 	bool ok = true;
@@ -139,7 +138,8 @@ static bool compile(struct detect_engine *e, struct pa_diag *diag)
 		exprs[k] = literal_expression(&e->literals[i]);
 		ids[k] = (unsigned)k;
 	}
-	if (hs_cache_compile_multi((const char *const *)exprs, flags, ids, (unsigned)n,
+	/* No flags: the stream database reports match ends only (compile_sig_dbs). */
+	if (hs_cache_compile_multi((const char *const *)exprs, NULL, ids, (unsigned)n,
 				   HS_MODE_STREAM, &e->db, &err) != HS_SUCCESS) {
 		int at = err ? err->expression : -1;
 		if (at >= 0 && (size_t)at < e->sigs.count)
@@ -159,7 +159,6 @@ static bool compile(struct detect_engine *e, struct pa_diag *diag)
 	for (size_t i = 0; i < n; i++)
 		free(exprs[i]);
 	free(exprs);
-	free(flags);
 	free(ids);
 	return ok;
 }

@@ -421,9 +421,8 @@ static void on_literal(struct scan_call *c, uint32_t lit, unsigned long long to)
 static int on_value(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
 		    void *ctx)
 {
+	(void)id; /* the signature's own value database: always want_id */
 	struct scan_call *c = ctx;
-	if (id != c->want_id)
-		return 0;
 	unsigned long long len = to - from, best = c->best_to - c->best_from;
 	if (!c->best_found || len > best || (len == best && to > c->best_to)) {
 		c->best_from = from;
