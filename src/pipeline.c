@@ -7,6 +7,7 @@
 #include "pipeline.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,11 +36,9 @@
 #include "stage/scan_stage.h"
 #include "tls/keylog.h"
 #include "util/diag.h"
+#include "util/datadir.h"
 #include "util/hasher.h"
 
-#ifndef PA_DEFAULT_SIGNATURES
-#define PA_DEFAULT_SIGNATURES "signatures"
-#endif
 #define FLOWS_JSONL "flows.jsonl"
 #define OBSERVATIONS_JSONL "observations.jsonl"
 
@@ -64,7 +63,8 @@ struct audit {
 		struct pa_file_hash hash;
 	} out_hash[2];
 	struct summary *summary;
-	uint64_t observations;
+	uint64_t observations;           /* scan thread writes, progress reads: atomic */
+	uint64_t findings_raised;        /* likewise */
 	struct policy *policy;
 	struct recipients *recipients;
 	struct findings *findings;
@@ -182,7 +182,8 @@ static void on_observation(void *ctx, const struct flow *f, const char *hostname
 			   const struct pa_observation *obs)
 {
 	struct audit *a = ctx;
-	a->observations++;
+	/* Atomic: the progress line reads it from the packet thread. */
+	__atomic_add_fetch(&a->observations, 1, __ATOMIC_RELAXED);
 	char dst[48];
 	const struct pa_addr *remote = f->device_side == DEVICE_SIDE_DST ? &f->src : &f->dst;
 	struct observation_record r = {
@@ -203,6 +204,7 @@ static void on_observation(void *ctx, const struct flow *f, const char *hostname
 static void on_finding(void *ctx, const struct finding *f)
 {
 	struct audit *a = ctx;
+	__atomic_add_fetch(&a->findings_raised, 1, __ATOMIC_RELAXED); /* for the progress line */
 	if (!a->cfg.live)
 		return;
 	char line[512];
@@ -278,8 +280,11 @@ void audit_progress(const struct audit *a, struct audit_progress *p)
 	p->packets = a->totals.packets;
 	p->bytes = a->totals.bytes;
 	p->active_flows = flow_table_stats(a->flows)->active;
-	p->observations = a->observations;
-	p->findings = findings_count(a->findings);
+	p->flows = flow_table_stats(a->flows)->created;
+	p->observations = __atomic_load_n(&a->observations, __ATOMIC_RELAXED);
+	/* findings_count would read the engine's lists while the scan thread
+	 * changes them; the counter of raised findings is safe to read. */
+	p->findings = __atomic_load_n(&a->findings_raised, __ATOMIC_RELAXED);
 	p->consent_at_us = a->consent_at_us;
 }
 
@@ -340,6 +345,74 @@ static void on_capture_secrets(void *ctx, uint32_t type, const uint8_t *data, si
 				(const char *)data, len, a->cfg.quiet ? NULL : stderr);
 }
 
+/*
+ * Standard input ("-") is read once, as it arrives. With --out every byte is
+ * also kept in DIR/stdin.pcap (or .pcapng): that copy is the input the
+ * manifest hashes, `verify` re-hashes and the evidence is cut from, so it
+ * stands in for the stream in every output.
+ */
+struct stdin_copy {
+	int fd;
+	char path[4096];
+};
+
+static struct capture_file *open_stdin(struct audit *a, struct input_file_info *in,
+				       struct stdin_copy *copy, struct pa_error *err)
+{
+	if (!a->cfg.out_dir)
+		return capture_file_open_stream(STDIN_FILENO, PA_STDIN_NAME, -1, err);
+	/* The format, and so the name, is known only once the header is read. */
+	char partial[4096];
+	snprintf(partial, sizeof partial, "%s/stdin.part", a->cfg.out_dir);
+	copy->fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (copy->fd < 0) {
+		pa_error_set(err, "%s: %s", partial, strerror(errno));
+		return NULL;
+	}
+	struct capture_file *cf = capture_file_open_stream(STDIN_FILENO, PA_STDIN_NAME, copy->fd, err);
+	if (!cf) {
+		close(copy->fd);
+		copy->fd = -1;
+		unlink(partial);
+		return NULL;
+	}
+	snprintf(copy->path, sizeof copy->path, "%s/stdin.%s", a->cfg.out_dir,
+		 strcmp(capture_file_format(cf), "pcapng") ? "pcap" : "pcapng");
+	if (rename(partial, copy->path) != 0) {
+		pa_error_set(err, "%s: %s", copy->path, strerror(errno));
+		capture_file_close(cf);
+		close(copy->fd);
+		copy->fd = -1;
+		return NULL;
+	}
+	free(in->path);
+	in->path = pa_xstrdup(copy->path);
+	return cf;
+}
+
+static void finish_stdin_copy(struct audit *a, struct input_file_info *in,
+			      const struct capture_file *cf, struct stdin_copy *copy)
+{
+	int copy_errno = capture_file_copy_errno(cf);
+	if (close(copy->fd) != 0 && !copy_errno)
+		copy_errno = errno;
+	copy->fd = -1;
+	if (copy_errno) {
+		/* The audit of the stream stands; only its copy is incomplete. */
+		fprintf(stderr, "privaudit: %s: %s (the copy of standard input is incomplete)\n",
+			copy->path, strerror(copy_errno));
+		a->input_failed = true;
+	}
+	/* Complete now: the hasher sees the same file from start to end. */
+	int fd = open(copy->path, O_RDONLY | O_CLOEXEC);
+	if (a->hasher && fd >= 0) {
+		in->hash_job = pa_hasher_add(a->hasher, copy->path, fd);
+		pa_hash_job_reader_done(in->hash_job, fd);
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
 bool audit_file(struct audit *a, const char *path, struct pa_error *err)
 {
 	a->files = pa_xrealloc(a->files, (a->file_count + 1) * sizeof *a->files);
@@ -348,7 +421,9 @@ bool audit_file(struct audit *a, const char *path, struct pa_error *err)
 	in->path = pa_xstrdup(path);
 	a->current = in;
 
-	struct capture_file *cf = capture_file_open(path, err);
+	struct stdin_copy copy = {.fd = -1};
+	struct capture_file *cf = !strcmp(path, "-") ? open_stdin(a, in, &copy, err)
+						     : capture_file_open(path, err);
 	if (!cf) {
 		in->failed = true;
 		in->problem = pa_xstrdup(err->msg);
@@ -357,7 +432,7 @@ bool audit_file(struct audit *a, const char *path, struct pa_error *err)
 	}
 	in->format = capture_file_format(cf);
 	in->first_packet = a->packet_number + 1;
-	if (a->hasher)
+	if (a->hasher && copy.fd < 0)
 		in->hash_job = pa_hasher_add(a->hasher, path, capture_file_fd(cf));
 	capture_file_on_secrets(cf, on_capture_secrets, a);
 
@@ -367,6 +442,12 @@ bool audit_file(struct audit *a, const char *path, struct pa_error *err)
 	while ((st = capture_file_next(cf, &rec, &ferr)) == CAPTURE_RECORD) {
 		in->records++;
 		audit_packet(a, &rec);
+		/* Often enough for a line refreshed a few times a second even
+		 * when packets trickle in through a pipe (a clock read per 16
+		 * records costs nothing measurable); the callback itself
+		 * decides when to draw. */
+		if (a->cfg.on_progress && (in->records & 15) == 0)
+			a->cfg.on_progress(a->cfg.progress_ctx, a, rec.offset);
 	}
 	in->last_packet = a->packet_number;
 	if (st == CAPTURE_TRUNCATED || st == CAPTURE_ERROR) {
@@ -384,6 +465,8 @@ bool audit_file(struct audit *a, const char *path, struct pa_error *err)
 	}
 	if (in->hash_job)
 		pa_hash_job_reader_done(in->hash_job, capture_file_fd(cf));
+	if (copy.fd >= 0)
+		finish_stdin_copy(a, in, cf, &copy);
 	capture_file_close(cf);
 	a->current = NULL;
 	return true;
@@ -408,7 +491,7 @@ static bool load_policy_engine(struct audit *a, struct pa_error *err)
 	const char *catalogue = cfg->recipients_file;
 	if (!catalogue) {
 		snprintf(a->recipients_path, sizeof a->recipients_path, "%s/recipients.yaml",
-			 cfg->signatures_dir ? cfg->signatures_dir : PA_DEFAULT_SIGNATURES);
+			 cfg->signatures_dir ? cfg->signatures_dir : pa_default_signatures_dir());
 		if (access(a->recipients_path, R_OK) == 0)
 			catalogue = a->recipients_path;
 	} else {
@@ -457,7 +540,7 @@ struct audit *audit_new(const struct audit_config *cfg, struct pa_error *err)
 	}
 	{
 		struct pa_diag diag = {.out = stderr};
-		const char *sigdir = cfg->signatures_dir ? cfg->signatures_dir : PA_DEFAULT_SIGNATURES;
+		const char *sigdir = cfg->signatures_dir ? cfg->signatures_dir : pa_default_signatures_dir();
 		a->detect = detect_engine_load(sigdir, cfg->device_file, &diag);
 		if (!a->detect) {
 			pa_error_set(err, "signatures (%s) or device profile: %zu error(s)", sigdir, diag.errors);
@@ -580,7 +663,7 @@ static bool write_manifest(struct audit *a, struct pa_error *err)
 		add_entry(e, &n, max, "keylog", cfg->keylog[i], NULL);
 	add_entry(e, &n, max, "policy", cfg->policy_file, NULL);
 	add_entry(e, &n, max, "device", cfg->device_file, NULL);
-	add_entry(e, &n, max, "signatures", cfg->signatures_dir ? cfg->signatures_dir : PA_DEFAULT_SIGNATURES, NULL);
+	add_entry(e, &n, max, "signatures", cfg->signatures_dir ? cfg->signatures_dir : pa_default_signatures_dir(), NULL);
 	if (cfg->recipients_file)
 		add_entry(e, &n, max, "recipients", a->recipients_path, NULL);
 	add_entry(e, &n, max, "country-overrides", cfg->country_overrides, NULL);
@@ -694,7 +777,19 @@ int audit_finish(struct audit *a, FILE *out)
 		.consent_at_us = a->consent_at_us,
 		.observations = a->observations,
 	};
-	if (out) {
+	if (out && a->cfg.json_summary) {
+		/* --json: report.json's document (without the evidence and
+		 * memory parts, which exist only once the outputs are written),
+		 * for jq and scripts. */
+		json_t *doc = summary_report_json(a->summary, &si, &a->cfg);
+		json_t *policy_part = findings_report_json(a->findings);
+		json_object_update(doc, policy_part);
+		json_decref(policy_part);
+		json_dumpf(doc, out, JSON_INDENT(2) | JSON_SORT_KEYS);
+		fputc('\n', out);
+		fflush(out);
+		json_decref(doc);
+	} else if (out) {
 		summary_print(a->summary, &si, out);
 		findings_print(a->findings, out);
 	}

@@ -143,6 +143,19 @@ bool capture_inputs_collect(struct capture_inputs *in, char *const *args, size_t
 	in->paths = NULL;
 	in->count = 0;
 	for (size_t i = 0; i < nargs; i++) {
+		if (!strcmp(args[i], "-")) {
+			/* Peeking at its first record would consume it, and it
+			 * cannot be rewound: standard input is the whole timeline. */
+			if (nargs > 1) {
+				pa_error_set(err, "-: standard input cannot be combined with other captures "
+					     "(its place in the timeline is unknown until it is read)");
+				goto fail;
+			}
+			in->paths = pa_xcalloc(1, sizeof *in->paths);
+			in->paths[0] = pa_xstrdup("-");
+			in->count = 1;
+			return true;
+		}
 		struct stat st;
 		if (stat(args[i], &st) != 0) {
 			pa_error_set(err, "%s: %s", args[i], strerror(errno));
