@@ -656,7 +656,7 @@ static bool write_final_outputs(struct audit *a, const struct summary_inputs *si
 		free(paths);
 	}
 
-	json_t *report = summary_report_json(a->summary, si, &a->cfg);
+	json_t *report = summary_report_json(a->summary, si, a->cfg.command_line);
 	json_t *policy_part = findings_report_json(a->findings);
 	json_object_update(report, policy_part);
 	json_decref(policy_part);
