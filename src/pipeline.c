@@ -796,7 +796,7 @@ int audit_finish(struct audit *a, FILE *out)
 		/* --json: report.json's document (without the evidence and
 		 * memory parts, which exist only once the outputs are written),
 		 * for jq and scripts. */
-		json_t *doc = summary_report_json(a->summary, &si, &a->cfg);
+		json_t *doc = summary_report_json(a->summary, &si, a->cfg.command_line);
 		json_t *policy_part = findings_report_json(a->findings);
 		json_object_update(doc, policy_part);
 		json_decref(policy_part);
