@@ -122,7 +122,7 @@ static int cmd_audit(struct cli_options *o, int argc, char **argv)
 	if (!o->audit.quiet && isatty(STDERR_FILENO)) {
 		for (size_t i = 0; i < inputs.count; i++) {
 			struct stat st;
-			if (!strcmp(inputs.paths[i], "-") || stat(inputs.paths[i], &st) != 0) {
+			if (capture_path_is_stream(inputs.paths[i]) || stat(inputs.paths[i], &st) != 0) {
 				progress.total_bytes = 0; /* a stream: no total, no time left */
 				break;
 			}
@@ -147,7 +147,7 @@ static int cmd_audit(struct cli_options *o, int argc, char **argv)
 			fprintf(stderr, "privaudit: %s\n", err.msg);
 		}
 		struct stat st;
-		if (strcmp(inputs.paths[i], "-") && stat(inputs.paths[i], &st) == 0)
+		if (!capture_path_is_stream(inputs.paths[i]) && stat(inputs.paths[i], &st) == 0)
 			progress.done_bytes += (uint64_t)st.st_size;
 	}
 	progress_clear(&progress);

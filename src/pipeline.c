@@ -346,67 +346,99 @@ static void on_capture_secrets(void *ctx, uint32_t type, const uint8_t *data, si
 }
 
 /*
- * Standard input ("-") is read once, as it arrives. With --out every byte is
- * also kept in DIR/stdin.pcap (or .pcapng): that copy is the input the
- * manifest hashes, `verify` re-hashes and the evidence is cut from, so it
- * stands in for the stream in every output.
+ * A stream — standard input ("-") or a pipe given by name, such as bash's
+ * <(tcpdump -w - ...) — is read once, as it arrives. With --out every byte
+ * is also kept in DIR/stdin.pcap (or stream.pcap for a named pipe; .pcapng
+ * for pcapng): that copy is the input the manifest hashes, `verify`
+ * re-hashes and the evidence is cut from, so it stands in for the stream in
+ * every output.
  */
-struct stdin_copy {
-	int fd;
-	char path[4096];
+struct stream_input {
+	int fd;      /* the stream; -1 when the input is a file */
+	bool owned;  /* opened here (a named pipe), closed here */
+	int copy_fd; /* -1: no copy */
+	char copy_path[4096];
 };
 
-static struct capture_file *open_stdin(struct audit *a, struct input_file_info *in,
-				       struct stdin_copy *copy, struct pa_error *err)
+static void stream_close(struct stream_input *si)
 {
-	if (!a->cfg.out_dir)
-		return capture_file_open_stream(STDIN_FILENO, PA_STDIN_NAME, -1, err);
-	/* The format, and so the name, is known only once the header is read. */
-	char partial[4096];
-	snprintf(partial, sizeof partial, "%s/stdin.part", a->cfg.out_dir);
-	copy->fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (copy->fd < 0) {
-		pa_error_set(err, "%s: %s", partial, strerror(errno));
+	if (si->owned && si->fd >= 0)
+		close(si->fd);
+	si->fd = -1;
+	if (si->copy_fd >= 0)
+		close(si->copy_fd);
+	si->copy_fd = -1;
+}
+
+static struct capture_file *open_stream(struct audit *a, struct input_file_info *in,
+					const char *path, struct stream_input *si,
+					struct pa_error *err)
+{
+	bool is_stdin = !strcmp(path, "-");
+	const char *name = is_stdin ? PA_STDIN_NAME : path;
+	si->fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	si->owned = !is_stdin;
+	if (si->fd < 0) {
+		pa_error_set(err, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
-	struct capture_file *cf = capture_file_open_stream(STDIN_FILENO, PA_STDIN_NAME, copy->fd, err);
+	if (!a->cfg.out_dir) {
+		struct capture_file *cf = capture_file_open_stream(si->fd, name, -1, err);
+		if (!cf)
+			stream_close(si);
+		return cf;
+	}
+	/* The format, and so the name, is known only once the header is read. */
+	const char *base = is_stdin ? "stdin" : "stream";
+	char partial[4096];
+	snprintf(partial, sizeof partial, "%s/%s.part", a->cfg.out_dir, base);
+	si->copy_fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (si->copy_fd < 0) {
+		pa_error_set(err, "%s: %s", partial, strerror(errno));
+		stream_close(si);
+		return NULL;
+	}
+	struct capture_file *cf = capture_file_open_stream(si->fd, name, si->copy_fd, err);
 	if (!cf) {
-		close(copy->fd);
-		copy->fd = -1;
+		stream_close(si);
 		unlink(partial);
 		return NULL;
 	}
-	snprintf(copy->path, sizeof copy->path, "%s/stdin.%s", a->cfg.out_dir,
+	snprintf(si->copy_path, sizeof si->copy_path, "%s/%s.%s", a->cfg.out_dir, base,
 		 strcmp(capture_file_format(cf), "pcapng") ? "pcap" : "pcapng");
-	if (rename(partial, copy->path) != 0) {
-		pa_error_set(err, "%s: %s", copy->path, strerror(errno));
+	if (rename(partial, si->copy_path) != 0) {
+		pa_error_set(err, "%s: %s", si->copy_path, strerror(errno));
 		capture_file_close(cf);
-		close(copy->fd);
-		copy->fd = -1;
+		stream_close(si);
 		return NULL;
 	}
 	free(in->path);
-	in->path = pa_xstrdup(copy->path);
+	in->path = pa_xstrdup(si->copy_path);
 	return cf;
 }
 
-static void finish_stdin_copy(struct audit *a, struct input_file_info *in,
-			      const struct capture_file *cf, struct stdin_copy *copy)
+static void finish_stream(struct audit *a, struct input_file_info *in,
+			  const struct capture_file *cf, struct stream_input *si)
 {
+	if (si->copy_fd < 0) {
+		stream_close(si);
+		return;
+	}
 	int copy_errno = capture_file_copy_errno(cf);
-	if (close(copy->fd) != 0 && !copy_errno)
+	if (close(si->copy_fd) != 0 && !copy_errno)
 		copy_errno = errno;
-	copy->fd = -1;
+	si->copy_fd = -1;
+	stream_close(si);
 	if (copy_errno) {
 		/* The audit of the stream stands; only its copy is incomplete. */
-		fprintf(stderr, "privaudit: %s: %s (the copy of standard input is incomplete)\n",
-			copy->path, strerror(copy_errno));
+		fprintf(stderr, "privaudit: %s: %s (the copy of the stream is incomplete)\n",
+			si->copy_path, strerror(copy_errno));
 		a->input_failed = true;
 	}
 	/* Complete now: the hasher sees the same file from start to end. */
-	int fd = open(copy->path, O_RDONLY | O_CLOEXEC);
+	int fd = open(si->copy_path, O_RDONLY | O_CLOEXEC);
 	if (a->hasher && fd >= 0) {
-		in->hash_job = pa_hasher_add(a->hasher, copy->path, fd);
+		in->hash_job = pa_hasher_add(a->hasher, si->copy_path, fd);
 		pa_hash_job_reader_done(in->hash_job, fd);
 	}
 	if (fd >= 0)
@@ -421,9 +453,10 @@ bool audit_file(struct audit *a, const char *path, struct pa_error *err)
 	in->path = pa_xstrdup(path);
 	a->current = in;
 
-	struct stdin_copy copy = {.fd = -1};
-	struct capture_file *cf = !strcmp(path, "-") ? open_stdin(a, in, &copy, err)
-						     : capture_file_open(path, err);
+	struct stream_input stream = {.fd = -1, .copy_fd = -1};
+	bool is_stream = capture_path_is_stream(path);
+	struct capture_file *cf = is_stream ? open_stream(a, in, path, &stream, err)
+					    : capture_file_open(path, err);
 	if (!cf) {
 		in->failed = true;
 		in->problem = pa_xstrdup(err->msg);
@@ -432,7 +465,7 @@ bool audit_file(struct audit *a, const char *path, struct pa_error *err)
 	}
 	in->format = capture_file_format(cf);
 	in->first_packet = a->packet_number + 1;
-	if (a->hasher && copy.fd < 0)
+	if (a->hasher && !is_stream)
 		in->hash_job = pa_hasher_add(a->hasher, path, capture_file_fd(cf));
 	capture_file_on_secrets(cf, on_capture_secrets, a);
 
@@ -465,8 +498,8 @@ bool audit_file(struct audit *a, const char *path, struct pa_error *err)
 	}
 	if (in->hash_job)
 		pa_hash_job_reader_done(in->hash_job, capture_file_fd(cf));
-	if (copy.fd >= 0)
-		finish_stdin_copy(a, in, cf, &copy);
+	if (is_stream)
+		finish_stream(a, in, cf, &stream);
 	capture_file_close(cf);
 	a->current = NULL;
 	return true;

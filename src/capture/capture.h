@@ -71,11 +71,16 @@ void capture_file_close(struct capture_file *cf);
  * ring-buffer folders and split captures read as one timeline.
  * Only files starting with a pcap/pcapng magic number are taken from a
  * directory; files without any record sort last.
- * "-" is standard input: it is read where it stands, once, so it cannot be
- * placed by its first timestamp and may not be combined with other inputs.
+ * A stream (capture_path_is_stream: "-", a pipe) is read where it stands,
+ * once, so it cannot be placed by its first timestamp and may not be
+ * combined with other inputs.
  * Returns false with err set when an argument cannot be read ("PATH: No such
  * file or directory") or a directory holds no capture file.
  */
+/* "-" (standard input), or a path that is neither a regular file nor a
+ * folder: a named pipe, /dev/fd/N from bash's <(...), a device. */
+bool capture_path_is_stream(const char *path);
+
 struct capture_inputs {
 	char **paths;
 	size_t count;

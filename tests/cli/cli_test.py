@@ -199,6 +199,26 @@ def case_stdin():
     expect(run("audit", "-", stdin=b"not a capture at all"), 2,
            "standard input: not a pcap or pcapng file", "garbage on standard input")
     expect(run("audit", "-", DEMO), 2, "standard input cannot be combined", "- with a file")
+    # A named pipe (as bash's <(...) gives) is a stream too: read once, copied.
+    fifo = os.path.join(WORK, "capture.fifo")
+    if os.path.exists(fifo):
+        os.unlink(fifo)
+    os.mkfifo(fifo)
+    out = fresh("fifo-out")
+    proc = subprocess.Popen([PRIVAUDIT, "audit", "-q", "--policy", POLICY, "--out", out, fifo],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=WORK)
+    with open(fifo, "wb") as f:
+        f.write(data)
+    _, err = proc.communicate(timeout=120)
+    if proc.returncode != 1:
+        fail("audit of a named pipe: exit %d: %s" % (proc.returncode, err.decode()))
+    with open(os.path.join(by_file, "flows.jsonl")) as a, open(os.path.join(out, "flows.jsonl")) as b:
+        if a.read() != b.read():
+            fail("flows.jsonl differs between the file and a named pipe")
+    if open(os.path.join(out, "stream.pcapng"), "rb").read() != data:
+        fail("DIR/stream.pcapng is not the bytes read from the pipe")
+    expect(run("verify", out), 0, what="a named pipe: same flows, copy kept, verify accepts it")
+    expect(run("audit", fifo, DEMO), 2, "a pipe cannot be combined", "a named pipe with a file")
 
 
 class Pty:
