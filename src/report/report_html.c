@@ -293,7 +293,7 @@ static void header(struct html *h, const json_t *report)
 	}
 	h_fmt(h, "</dd>\n<dt>\xe6\x95\xb0\xe6\x8d\xae\xe5\x8c\x85 Packets</dt><dd>%s packets, %s</dd>\n",
 	      fmt_count(j_u64(report, "summary.packets.read"), b1, sizeof b1),
-	      fmt_bytes(j_u64(report, "summary.packets.bytes"), b2, sizeof b2)); /* 数据包 */
+	      pa_bytes_str(j_u64(report, "summary.packets.bytes"), b2, sizeof b2)); /* 数据包 */
 	h_raw(h, "<dt>\xe5\xb7\xa5\xe5\x85\xb7 Tool</dt><dd>"); /* 工具 */
 	h_text_or_dash(h, j_str(report, "tool.name"));
 	h_raw(h, " ");
