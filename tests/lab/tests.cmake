@@ -22,7 +22,7 @@ add_test(NAME lab-tls-matrix COMMAND ${PA_LAB_TEST} tls tls-matrix $<TARGET_FILE
 list(APPEND PA_LAB_CASES tls-matrix)
 foreach(case ${PA_LAB_CASES})
   set_tests_properties(lab-${case} PROPERTIES LABELS lab SKIP_RETURN_CODE 77
-    TIMEOUT 300 RUN_SERIAL TRUE)
+    TIMEOUT 900 RUN_SERIAL TRUE)
 endforeach()
 # The ground-truth tools on a hand-built capture (no root): a port reused
 # for a second connection to one server keeps its own bytes.
