@@ -29,3 +29,8 @@ endforeach()
 add_test(NAME lab-truth-selftest
   COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/test_truth.py)
 set_tests_properties(lab-truth-selftest PROPERTIES LABELS unit)
+# The quiet wait's packet counting (tools/lab/taps-quiet.py) on hand-built
+# pcapng files (no root): cut blocks, consent markers, ring folders.
+add_test(NAME lab-taps-quiet-selftest
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/test_taps_quiet.py)
+set_tests_properties(lab-taps-quiet-selftest PROPERTIES LABELS unit)
