@@ -38,15 +38,10 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "lab"))
 import labpcap  # noqa: E402
 
-MARKER = b"PRIVAUDIT-CONSENT"
 
 
 def ring_files(ringdir):
 	return sorted(glob.glob(os.path.join(ringdir, "capture-*.pcapng")))
-
-
-def is_marker(frame):
-	return len(frame) > 28 and frame[0] == 0x45 and frame[28:28 + len(MARKER)] == MARKER
 
 
 def ring_vs_phone(ringdir, phone_path):
@@ -54,7 +49,7 @@ def ring_vs_phone(ringdir, phone_path):
 	ring, markers, control = [], 0, [0, 0]
 	for path in files:
 		for p in labpcap.read_packets(path):
-			if is_marker(p.data):
+			if labpcap.is_consent_marker(p.data):
 				markers += 1
 			elif labpcap.is_link_control(p.data):
 				control[0] += 1

@@ -265,3 +265,13 @@ def is_link_control(frame):
 	while nxt in (0, 60) and len(frame) >= off + 8:  # hop-by-hop, destination options
 		nxt, off = frame[off], off + 8 * (frame[off + 1] + 1)
 	return nxt == 58 and len(frame) > off and frame[off] in ICMPV6_LINK_CONTROL
+
+
+CONSENT_MARKER = b"PRIVAUDIT-CONSENT"
+
+
+def is_consent_marker(frame):
+	"""privaudit live writes the consent moment into its evidence ring as a
+	raw IPv4 UDP datagram to 127.0.0.1 carrying this text (docs/live.md): a
+	packet of the ring that never crossed the interface."""
+	return len(frame) > 28 and frame[0] == 0x45 and frame[28:28 + len(CONSENT_MARKER)] == CONSENT_MARKER

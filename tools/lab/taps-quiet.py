@@ -44,11 +44,13 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import labpcap  # noqa: E402
+
 PHONE_ADDRS = ("10.66.0.2", "fd66::2")
 # TCP states after which a connection sends nothing more: TIME-WAIT only
 # waits out old duplicates. Every other state still expects a segment.
 FINAL_TCP_STATES = ("TIME-WAIT", "LISTEN", "CLOSED", "UNCONN")
-MARKER = b"PRIVAUDIT-CONSENT"
 
 
 class PcapngCounter:
@@ -78,19 +80,13 @@ class PcapngCounter:
 			blen = struct.unpack_from(self.endian + "I", data, off + 4)[0]
 			if blen < 12 or off + blen > len(data):
 				break
-			if btype == 6 and not self.is_marker(data[off + 28:off + blen - 4]):
+			if btype == 6 and not labpcap.is_consent_marker(data[off + 28:off + blen - 4]):
 				self.count += 1
 			elif btype in (2, 3):  # obsolete packet block, simple packet block
 				self.count += 1
 			off += blen
 		self.offset += off
 		return self.count
-
-	@staticmethod
-	def is_marker(frame):
-		"""privaudit live writes its consent moment into the ring as a UDP
-		datagram to 127.0.0.1 that never crossed the interface."""
-		return len(frame) > 28 and frame[0] == 0x45 and frame[28:28 + len(MARKER)] == MARKER
 
 
 class Tap:
