@@ -72,6 +72,7 @@ struct input_file_info {
 	uint64_t first_packet, last_packet; /* packet numbers */
 	char *problem;                      /* truncation / damage / link type message, or NULL */
 	bool failed;                        /* could not be opened or analysed */
+	bool damaged;                       /* read up to a cut-off record or a damaged block */
 	struct pa_hash_job *hash_job;       /* --out: hashed on the hasher's thread while read */
 	const struct pa_file_hash *hash;    /* its result, once the outputs are written; or NULL */
 };

@@ -18,8 +18,9 @@
 enum pa_exit {
 	PA_EXIT_CLEAN = 0,    /* no violation found */
 	PA_EXIT_FINDINGS = 1, /* at least one conclusive or indicative finding */
-	PA_EXIT_USAGE = 2,    /* bad usage or bad input file */
+	PA_EXIT_USAGE = 2,    /* bad usage or bad input file (a damaged capture too) */
 	PA_EXIT_INTERNAL = 3, /* internal error (out of memory, bug) */
+	PA_EXIT_UNVERIFIED = 4, /* no violation found, but something could not be verified */
 };
 
 /* An error message a function hands back to its caller, who decides how to

@@ -55,6 +55,7 @@ void findings_free(struct findings *fs)
 	free(fs->freq);
 	free(fs->jur);
 	free(fs->flows);
+	free(fs->unread);
 	keymap_free(&fs->finding_keys);
 	keymap_free(&fs->freq_keys);
 	keymap_free(&fs->flow_keys);
@@ -684,6 +685,59 @@ static void plausibility_note(struct findings *fs, const struct flow_record *rec
 	}
 }
 
+uint64_t unread_bytes_total(const struct unread_bytes *b)
+{
+	return b->encrypted + b->gap + b->truncated + b->unparsed + b->conflict + b->opaque;
+}
+
+/* The device side's bytes of a flow that were not read, by cause. Bytes of a
+ * flow no decoder understood were scanned raw: they are "opaque" unless nDPI
+ * knows the protocol as encrypted (a custom or compressed cleartext format
+ * could hide a datum the raw scan does not recognise). */
+static void unread_of(const struct flow_record *rec, enum pa_dir up, struct unread_bytes *out)
+{
+	memset(out, 0, sizeof *out);
+	if (!rec->app)
+		return;
+	const struct app_bytes *b = &rec->app->bytes[up];
+	out->encrypted = b->encrypted;
+	out->gap = b->gap;
+	out->truncated = b->truncated;
+	if (rec->app->kind == APP_RAW && !(rec->cls && rec->cls->encrypted) &&
+	    rec->flow->payload_bytes[up])
+		out->opaque = b->scanned < rec->flow->payload_bytes[up] ? b->scanned
+									: rec->flow->payload_bytes[up];
+}
+
+static void note_device(struct findings *fs, const struct flow *f, enum pa_dir up)
+{
+	fs->device.flows++;
+	if (f->device_side == DEVICE_SIDE_UNKNOWN) {
+		fs->device.unknown_side_flows++;
+		return;
+	}
+	fs->device.device_flows++;
+	fs->device.device_packets += f->packets[up];
+}
+
+static void keep_unread_flow(struct findings *fs, const struct flow_record *rec,
+			     const struct recipient_view *rv, const char *jur,
+			     const struct unread_bytes *ub)
+{
+	if (fs->unread_count == fs->unread_cap) {
+		fs->unread_cap = fs->unread_cap ? fs->unread_cap * 2 : 64;
+		fs->unread = pa_xrealloc(fs->unread, fs->unread_cap * sizeof *fs->unread);
+	}
+	struct unread_flow *u = &fs->unread[fs->unread_count++];
+	u->id = rec->flow->id;
+	u->ts_first = rec->flow->ts_first;
+	u->recipient_kind = rv->kind;
+	u->cleartext = !rec->app || rec->app->kind != APP_TLS;
+	u->jurisdiction_allowed = fs->p && jurisdiction_known(jur) &&
+				  policy_words_have(&fs->p->residency.allowed, jur);
+	u->bytes = *ub;
+}
+
 void findings_flow_end(struct findings *fs, const struct flow_record *rec)
 {
 	if (!fs || !rec || !rec->flow)
@@ -711,13 +765,11 @@ void findings_flow_end(struct findings *fs, const struct flow_record *rec)
 		copy(jur, sizeof jur, rec->geo ? rec->geo->jurisdiction : "unknown");
 	plausibility_note(fs, rec, &fc->plaus);
 
-	uint64_t unread = 0, enc = 0, gap = 0, trunc = 0;
-	if (rec->app) {
-		enc = rec->app->bytes[up].encrypted;
-		gap = rec->app->bytes[up].gap;
-		trunc = rec->app->bytes[up].truncated;
-		unread = enc + gap + trunc;
-	}
+	note_device(fs, f, up);
+	struct unread_bytes ub;
+	unread_of(rec, up, &ub);
+	uint64_t enc = ub.encrypted, gap = ub.gap, trunc = ub.truncated;
+	uint64_t unread = unread_bytes_total(&ub) - ub.opaque; /* opaque bytes were scanned */
 	struct jurisdiction_row *jr = jurisdiction_row(fs, jur);
 	jr->flows++;
 	jr->bytes_up += f->ip_bytes[up];
@@ -726,19 +778,27 @@ void findings_flow_end(struct findings *fs, const struct flow_record *rec)
 	jr->uninspected_up += unread;
 	if (unread) {
 		fs->un.flows++;
-		fs->un.encrypted_up += enc;
-		fs->un.gap_up += gap;
-		fs->un.truncated_up += trunc;
+		fs->un.encrypted_up += ub.encrypted;
+		fs->un.gap_up += ub.gap;
+		fs->un.truncated_up += ub.truncated;
+		fs->un.unparsed_up += ub.unparsed;
+		fs->un.conflict_up += ub.conflict;
+	}
+	if (ub.opaque) {
+		fs->un.opaque_flows++;
+		fs->un.opaque_up += ub.opaque;
 	}
 	if (fc != &scratch)
 		((struct finding_flow *)fc)->ended = true;
-	if (!fs->p || fc->personal)
-		return;
 
 	char dst[48];
 	pa_addr_str(remote_of(f), dst, sizeof dst);
 	struct recipient_view rv;
 	resolve_recipient(fs, rec->hostname, dst, &rv);
+	if (unread || ub.opaque)
+		keep_unread_flow(fs, rec, &rv, jur, &ub);
+	if (!fs->p || fc->personal)
+		return;
 	char reason[512];
 
 	/* Unverified transfer abroad: much uploaded, nothing readable. */
@@ -848,6 +908,21 @@ const struct jurisdiction_row *findings_jurisdiction_at(const struct findings *f
 const struct uninspected *findings_uninspected(const struct findings *fs)
 {
 	return &fs->un;
+}
+
+const struct device_presence *findings_device(const struct findings *fs)
+{
+	return &fs->device;
+}
+
+bool findings_device_unseen(const struct findings *fs)
+{
+	return !fs->device.device_flows || !fs->device.device_packets;
+}
+
+const char *findings_device_words(const struct findings *fs)
+{
+	return fs->device_why;
 }
 
 const struct plausibility_summary *findings_plausibility(const struct findings *fs)

@@ -296,10 +296,10 @@ json_t *summary_json(const struct summary *s, const struct summary_inputs *in)
 	json_t *files = json_array();
 	for (size_t i = 0; i < in->file_count; i++) {
 		const struct input_file_info *f = &in->files[i];
-		json_t *e = json_pack("{s:s, s:s?, s:I, s:I, s:I, s:s?, s:b}",
+		json_t *e = json_pack("{s:s, s:s?, s:I, s:I, s:I, s:s?, s:b, s:b}",
 			"path", f->path, "format", f->format, "records", (json_int_t)f->records,
 			"first_packet", (json_int_t)f->first_packet, "last_packet", (json_int_t)f->last_packet,
-			"problem", f->problem, "failed", f->failed);
+			"problem", f->problem, "failed", f->failed, "damaged", f->damaged);
 		/* The hash manifest.json records too: report.html shows it
 		 * without reading the capture again. */
 		if (f->hash && f->hash->ok) {
@@ -376,6 +376,8 @@ json_t *summary_report_json(const struct summary *s, const struct summary_inputs
 	json_object_set_new(o, "tool", json_pack("{s:s, s:s, s:s?}", "name", "privaudit",
 		"version", PA_VERSION, "command_line", cfg->command_line));
 	json_object_set_new(o, "summary", summary_json(s, in));
+	json_object_set_new(o, "result", json_pack("{s:i, s:s?}", "exit_code", in->exit_code,
+						   "words", in->result));
 	return o;
 }
 
