@@ -183,11 +183,20 @@ static void on_observation(void *ctx, const struct flow *f, const char *hostname
 {
 	struct audit *a = ctx;
 	a->observations++;
+	/* A datum in a DNS query name goes to the owner of the zone asked
+	 * about: that zone is its recipient, the full name is kept beside it. */
+	char zone[256], query[300];
+	const char *query_name = NULL;
+	if (obs->in_query_name) {
+		query_name = pa_utf8_clean(hostname, query, sizeof query);
+		hostname = recipients_zone(a->recipients, query_name, zone, sizeof zone);
+	}
 	char dst[48];
 	const struct pa_addr *remote = f->device_side == DEVICE_SIDE_DST ? &f->src : &f->dst;
 	struct observation_record r = {
 		.obs = obs,
 		.hostname = hostname,
+		.query_name = query_name,
 		.jurisdiction = f->geo ? f->geo->jurisdiction : "unknown",
 		.dst_ip = pa_addr_str(remote, dst, sizeof dst),
 		.dst_port = f->device_side == DEVICE_SIDE_DST ? f->sport : f->dport,

@@ -399,10 +399,24 @@ static bool jurisdiction_known(const char *j)
 	return j && j[0] && strcmp(j, "unknown") && strcmp(j, "private");
 }
 
+/* Where a datum went, in a finding's words: the hostname or address, or for
+ * a datum in a DNS query name the zone whose owner receives it and the
+ * resolver that carried it. */
+static const char *dest_of(const struct observation_record *rec, char *buf, size_t n)
+{
+	if (rec->query_name)
+		snprintf(buf, n, "the owner of the zone %s (in a DNS query, through the resolver %s)",
+			 rec->hostname, rec->dst_ip);
+	else
+		snprintf(buf, n, "%s", rec->hostname[0] ? rec->hostname : rec->dst_ip);
+	return buf;
+}
+
 static void rule_residency(struct findings *fs, const struct recipient_view *rv,
 			   const struct observation_record *rec, const struct finding_flow *fc,
 			   const char *jur)
 {
+	char dest[400];
 	const struct policy *p = fs->p;
 	if (!jurisdiction_known(jur)) {
 		fs->un.unknown_jurisdiction_obs++;
@@ -418,14 +432,14 @@ static void rule_residency(struct findings *fs, const struct recipient_view *rv,
 					"%s sent to %s (%s per %s), but the handshake RTT %.1f ms is shorter "
 					"than the %.1f ms light needs to reach %s (%.0f km) and back: the "
 					"country is physically implausible",
-					rec->obs->type, rec->hostname[0] ? rec->hostname : rec->dst_ip, jur,
+					rec->obs->type, dest_of(rec, dest, sizeof dest), jur,
 					fc->country_source, fc->plaus.rtt_ms, fc->plaus.bound_ms,
 					fc->country, fc->plaus.distance_km);
 	else
 		f = observation_finding(fs, RULE_RESIDENCY, FINDING_CONCLUSIVE, rv, rec,
 					&p->residency.clauses, true,
 					"%s sent to %s, located in %s (%s per %s); the policy allows only %s",
-					rec->obs->type, rec->hostname[0] ? rec->hostname : rec->dst_ip,
+					rec->obs->type, dest_of(rec, dest, sizeof dest),
 					fc->country, jur, fc->country_source,
 					p->residency.allowed.count ? p->residency.allowed.items[0] : "(none)");
 	if (!f->geo.country[0]) {
@@ -439,9 +453,10 @@ static void rule_residency(struct findings *fs, const struct recipient_view *rv,
 static void rule_recipient(struct findings *fs, const struct recipient_view *rv,
 			   const struct observation_record *rec)
 {
+	char dest[400];
 	const struct policy *p = fs->p;
 	const char *type = rec->obs->type;
-	const char *host = rec->hostname[0] ? rec->hostname : rec->dst_ip;
+	const char *host = dest_of(rec, dest, sizeof dest);
 	switch (rv->kind) {
 	case RECIPIENT_FIRST_PARTY:
 	case RECIPIENT_THIRD_PARTY:
@@ -475,6 +490,7 @@ static void rule_recipient(struct findings *fs, const struct recipient_view *rv,
 static void rule_scope(struct findings *fs, const struct recipient_view *rv,
 		       const struct observation_record *rec)
 {
+	char dest[400];
 	if (rv->kind != RECIPIENT_THIRD_PARTY && rv->kind != RECIPIENT_PROCESSOR)
 		return;
 	const char *type = rec->obs->type;
@@ -482,7 +498,7 @@ static void rule_scope(struct findings *fs, const struct recipient_view *rv,
 		return;
 	observation_finding(fs, RULE_BEYOND_SCOPE, FINDING_CONCLUSIVE, rv, rec, &rv->party->clauses,
 			    true, "%s sent to %s (%s), declared for %s only",
-			    type, rec->hostname[0] ? rec->hostname : rec->dst_ip, rv->name,
+			    type, dest_of(rec, dest, sizeof dest), rv->name,
 			    rv->party->declared_as ? rv->party->declared_as : "other data types");
 }
 
@@ -514,6 +530,7 @@ static void rule_undeclared_type(struct findings *fs, const struct recipient_vie
 static void rule_consent(struct findings *fs, const struct recipient_view *rv,
 			 const struct observation_record *rec)
 {
+	char dest[400];
 	const struct policy *p = fs->p;
 	int64_t ts = rec->obs->ts_us;
 	if (fs->consent_us && ts >= fs->consent_us)
@@ -527,7 +544,7 @@ static void rule_consent(struct findings *fs, const struct recipient_view *rv,
 	observation_finding(
 		fs, RULE_BEFORE_CONSENT, FINDING_CONCLUSIVE, rv, rec, &p->consent.clauses,
 		fs->consent_us != 0, "%s sent to %s before consent%s%s%s%s", rec->obs->type,
-		rec->hostname[0] ? rec->hostname : rec->dst_ip, when[0] ? " (given at " : "", when,
+		dest_of(rec, dest, sizeof dest), when[0] ? " (given at " : "", when,
 		when[0] ? ")" : "", gate ? "; the policy also ties it to a permission" : "");
 	if (!fs->consent_us)
 		fs->un.pending_before_consent++;
@@ -605,17 +622,22 @@ void findings_observation(struct findings *fs, const struct observation_record *
 		r.dst_ip = "";
 	r.jurisdiction = jur;
 	struct recipient_view rv;
-	resolve_recipient(fs, r.hostname, r.dst_ip, &rv);
+	/* A DNS query's datum: the catalogue and the policy are asked about
+	 * the full name queried; a name nobody knows is named by its zone. */
+	resolve_recipient(fs, r.query_name ? r.query_name : r.hostname, r.dst_ip, &rv);
+	if (r.query_name && rv.kind == RECIPIENT_UNKNOWN && r.hostname[0])
+		copy(rv.id, sizeof rv.id, r.hostname);
 	frequency_add(fs, &rv, &r, jur);
 	if (!fs->p)
 		return;
 	rule_residency(fs, &rv, &r, fc, jur);
+	char dest[400];
 	if (fs->p->encryption.promised && cleartext_protocol(r.obs->protocol))
 		observation_finding(fs, RULE_ENCRYPTION, FINDING_CONCLUSIVE, &rv, &r,
 				    &fs->p->encryption.clauses, true,
 				    "%s sent in cleartext (%s, field %s) to %s", r.obs->type,
 				    r.obs->protocol, r.obs->field,
-				    r.hostname[0] ? r.hostname : r.dst_ip);
+				    dest_of(&r, dest, sizeof dest));
 	rule_recipient(fs, &rv, &r);
 	rule_scope(fs, &rv, &r);
 	rule_undeclared_type(fs, &rv, &r);

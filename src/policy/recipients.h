@@ -45,6 +45,11 @@ void recipients_free(struct recipients *r);
  * Case-insensitive; a trailing dot and a ":port" suffix are ignored. */
 const struct recipient *recipients_match(const struct recipients *r, const char *hostname);
 const struct recipient *recipients_find(const struct recipients *r, const char *id);
+/* The zone whose owner receives what a DNS query for query_name carries:
+ * the catalogue's pattern that matches it (r may be NULL), else its
+ * registered domain (the last two labels, three under com/net/org/gov/edu/
+ * ac/co of a two-letter country code). Lower case, in out. */
+const char *recipients_zone(const struct recipients *r, const char *query_name, char *out, size_t n);
 size_t recipients_count(const struct recipients *r);
 const struct recipient *recipients_at(const struct recipients *r, size_t i);
 

@@ -184,8 +184,7 @@ static void describe_unread(const struct promise_coverage *cov, char *buf, size_
 		     {"unparsed", b->unparsed},
 		     {"in retransmissions that conflict", b->conflict},
 		     {"in a format no decoder reads, over a protocol not known as encrypted", b->opaque}};
-	int n = snprintf(buf, len, "%" PRIu64 " bytes in %" PRIu64 " flow(s) could not be read (",
-			 unread_bytes_total(b), cov->flows);
+	int n = snprintf(buf, len, "(");
 	const char *sep = "";
 	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
 		if (!parts[i].n || n < 0 || (size_t)n >= len)
@@ -238,8 +237,10 @@ static struct promise_verdict *verdict(struct findings *fs, const char *promise,
 			 fs->input_incomplete);
 	} else if (v->coverage.flows) {
 		v->status = PROMISE_NOT_VERIFIABLE;
-		snprintf(v->why, sizeof v->why, "no contradiction in what could be read, but %s %s",
-			 unread, what_could_hide);
+		snprintf(v->why, sizeof v->why,
+			 "no contradiction in what could be read, but %" PRIu64 " bytes in %" PRIu64
+			 " flow(s) %s could not be read %s",
+			 unread_bytes_total(&v->coverage.bytes), v->coverage.flows, what_could_hide, unread);
 	} else {
 		v->status = PROMISE_KEPT;
 		snprintf(v->why, sizeof v->why, "%s", kept_why);
@@ -279,7 +280,7 @@ void decide_promises(struct findings *fs)
 	struct promise_verdict *res = verdict(
 		fs, "residency", "Personal data stays in the allowed jurisdictions", "个人信息境内存储",
 		RULE_RESIDENCY, &p->residency.clauses, COVER_RESIDENCY,
-		"went to jurisdictions the policy does not allow or whose country is unknown",
+		"to jurisdictions the policy does not allow, or whose country is unknown,",
 		"every personal datum seen went to an allowed jurisdiction, and nothing unreadable went elsewhere");
 	if (res && res->status == PROMISE_KEPT && fs->un.unknown_jurisdiction_obs) {
 		res->status = PROMISE_NOT_VERIFIABLE;
@@ -291,22 +292,23 @@ void decide_promises(struct findings *fs)
 	if (p->encryption.promised)
 		verdict(fs, "encryption", "Personal data encrypted in transit", "加密传输",
 			RULE_ENCRYPTION, &p->encryption.clauses, COVER_ENCRYPTION,
-			"travelled outside TLS, so a datum in them would have been in cleartext",
+			"outside TLS (a datum in them would have travelled in cleartext)",
 			"no personal datum was seen in a cleartext protocol, and every byte outside "
 			"TLS was read");
 	verdict(fs, "recipients", "Only declared recipients", "仅向声明的第三方提供",
 		RULE_UNDECLARED_RECIPIENT, &p->consent.clauses, COVER_RECIPIENTS,
-		"went to recipients the policy does not declare",
+		"to recipients the policy does not declare",
 		"personal data went only to the first party and declared parties");
 	verdict(fs, "scope", "Declared parties receive only their declared data", "第三方声明范围",
-		RULE_BEYOND_SCOPE, NULL, COVER_SCOPE, "went to declared third parties or processors",
+		RULE_BEYOND_SCOPE, NULL, COVER_SCOPE, "to declared third parties or processors",
 		"declared parties received only their declared data types");
 	verdict(fs, "data-types", "Only declared data types", "声明的个人信息类型",
 		RULE_UNDECLARED_TYPE, p->data_type_count ? &p->data_types[0].clauses : NULL,
-		COVER_ALL, "could hold any data type", "every data type seen is declared by the policy");
+		COVER_ALL, "(any data type could hide in them)",
+		"every data type seen is declared by the policy");
 	struct promise_verdict *consent = verdict(
 		fs, "consent", "No collection before consent", "同意前不收集", RULE_BEFORE_CONSENT,
-		&p->consent.clauses, COVER_CONSENT, "were sent in flows that began before consent",
+		&p->consent.clauses, COVER_CONSENT, "that began before the consent moment",
 		"no personal datum left the device before the consent moment");
 	if (consent && !fs->consent_us && consent->status != PROMISE_CONTRADICTED) {
 		consent->status = PROMISE_NOT_VERIFIABLE;
@@ -544,6 +546,13 @@ static json_t *audit_coverage_json(const struct findings *fs)
 		}
 	}
 	bool complete = !findings_unverified(fs);
+	if (!complete && !json_array_size(reasons)) { /* no policy: no promise names the bytes */
+		char why[200];
+		snprintf(why, sizeof why, "%" PRIu64 " flow(s) with device-side bytes that could not be "
+			 "read, %" PRIu64 " flow(s) in a format no decoder reads", fs->un.flows,
+			 fs->un.opaque_flows);
+		json_array_append_new(reasons, json_string(why));
+	}
 	return json_pack("{s:b, s:o, s:o, s:{s:b, s:I, s:I, s:I, s:I}, s:o}", "complete", complete,
 			 "reasons", reasons, "not_verifiable", open, "device", "seen",
 			 !findings_device_unseen(fs), "flows", (json_int_t)d->flows, "device_flows",

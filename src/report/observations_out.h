@@ -11,7 +11,8 @@
 /* An observation with what the flow knew about its recipient at the time. */
 struct observation_record {
 	const struct pa_observation *obs;
-	const char *hostname;     /* "" when none yet */
+	const char *hostname;     /* "" when none yet; a DNS query's: the zone queried */
+	const char *query_name;   /* the DNS name the datum was found in, or NULL */
 	const char *jurisdiction;
 	const char *dst_ip;
 	uint16_t dst_port;
