@@ -624,7 +624,8 @@ void findings_observation(struct findings *fs, const struct observation_record *
 	struct recipient_view rv;
 	/* A DNS query's datum: the catalogue and the policy are asked about
 	 * the full name queried; a name nobody knows is named by its zone. */
-	resolve_recipient(fs, r.query_name ? r.query_name : r.hostname, r.dst_ip, &rv);
+	resolve_recipient(fs, r.query_name ? recipients_query_host(r.query_name) : r.hostname,
+			  r.dst_ip, &rv);
 	if (r.query_name && rv.kind == RECIPIENT_UNKNOWN && r.hostname[0])
 		copy(rv.id, sizeof rv.id, r.hostname);
 	frequency_add(fs, &rv, &r, jur);

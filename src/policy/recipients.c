@@ -123,8 +123,18 @@ static bool generic_second_level(const char *label, size_t len)
 	return false;
 }
 
+const char *recipients_query_host(const char *query_name)
+{
+	const char *colon = query_name ? strrchr(query_name, ':') : NULL;
+	if (!colon)
+		return query_name ? query_name : "";
+	const char *dot = strchr(colon, '.');
+	return dot ? dot + 1 : "";
+}
+
 const char *recipients_zone(const struct recipients *r, const char *query_name, char *out, size_t n)
 {
+	query_name = recipients_query_host(query_name);
 	char name[HOSTNAME_MAX + 1];
 	if (!query_name || !normal_name(query_name, name)) {
 		snprintf(out, n, "%s", query_name ? query_name : "");

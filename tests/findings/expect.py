@@ -217,6 +217,15 @@ DNS_RECIPIENT = "owner"
 GENERIC_SECOND_LEVEL = {"com", "net", "org", "gov", "edu", "ac", "co"}
 
 
+def query_host(name):
+	"""What follows the last label of a query name that holds a ':' (a MAC
+	address is data, never a host label)."""
+	if ":" not in name:
+		return name
+	rest = name[name.rindex(":"):]
+	return rest.split(".", 1)[1] if "." in rest else ""
+
+
 def dns_zone(host):
 	"""The registered domain of a name: the last two labels, three under a
 	generic second level of a two-letter country code."""
@@ -254,6 +263,8 @@ def derive(policy, catalogue, datums, destinations, country_of, rtt_of, consent_
 		host = d["hostname"]
 		if proto == "dns" and DNS_RECIPIENT == "resolver":
 			host = ""
+		elif proto == "dns":
+			host = query_host(host)
 		rid, kind, _ = recipient(policy, catalogue, host, d["dst_ip"])
 		if proto == "dns" and DNS_RECIPIENT == "owner" and kind == "unknown" and host:
 			rid = dns_zone(host)

@@ -2,6 +2,7 @@
 the evidence bundle and `privaudit verify`, the consent moment (given and as
 a marker datagram), CIDR overrides, and an audit without the key log."""
 import collections
+import datetime
 import json
 import os
 import shutil
