@@ -337,6 +337,13 @@ static void header(struct html *h, const json_t *report)
 			 "was, or not all of it could be read; nothing may be read as clean.<ul>\n"); /* 审计不完整 */
 		completeness_problems(h, report, true);
 		h_raw(h, "</ul></div>\n");
+	} else if (!json_is_true(j_get(report, "coverage.complete"))) {
+		/* A report.json from before coverage was judged: nothing says
+		 * every byte that mattered was read, so it is not called complete. */
+		h_raw(h, "<div class=\"status bad\"><b>\xe8\xa6\x86\xe7\x9b\x96\xe6\x9c\xaa\xe8\xae\xb0\xe5\xbd\x95 "
+			 "Coverage not recorded</b> \xe2\x80\x94 this report does not say whether every byte "
+			 "that could contradict a promise was read; see <a href=\"#uninspected\">section 7</a> "
+			 "and do not read it as complete.</div>\n"); /* 覆盖未记录 */
 	} else {
 		h_raw(h, "<div class=\"status good\"><b>\xe5\xae\xa1\xe8\xae\xa1\xe5\xae\x8c\xe6\x95\xb4 Audit "
 			 "complete</b> \xe2\x80\x94 every input was read to its end, no capture loss was "
