@@ -818,7 +818,10 @@ void findings_flow_end(struct findings *fs, const struct flow_record *rec)
 	pa_addr_str(remote_of(f), dst, sizeof dst);
 	struct recipient_view rv;
 	resolve_recipient(fs, rec->hostname, dst, &rv);
-	if (unread || ub.opaque)
+	/* Promises are about the device's data: a flow where neither end is
+	 * the device (transit traffic on a mirror port, another host) is
+	 * counted in the device presence, not against them. */
+	if ((unread || ub.opaque) && f->device_side != DEVICE_SIDE_UNKNOWN)
 		keep_unread_flow(fs, rec, &rv, jur, &ub);
 	if (!fs->p || fc->personal)
 		return;

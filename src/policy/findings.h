@@ -263,7 +263,8 @@ void findings_finish(struct findings *fs);
 /* Accessors (valid until findings_free). */
 size_t findings_count(const struct findings *fs);              /* raised findings */
 const struct finding *findings_at(const struct findings *fs, size_t i);
-/* Conclusive + indicative findings: > 0 means exit code 1. */
+/* Conclusive + indicative findings: > 0 means exit code 1 (2 when an input
+ * is damaged: docs/cli.md). */
 size_t findings_violations(const struct findings *fs);
 size_t findings_promise_count(const struct findings *fs);
 const struct promise_verdict *findings_promise_at(const struct findings *fs, size_t i);

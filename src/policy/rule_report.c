@@ -354,7 +354,7 @@ bool findings_unverified(const struct findings *fs)
 			return true;
 	/* Without a policy there is no promise: what was not read still
 	 * leaves the audit unverified. */
-	return !fs->p && (fs->un.flows || fs->un.opaque_flows);
+	return !fs->p && fs->unread_count;
 }
 
 void findings_input_incomplete(struct findings *fs, const char *why)
@@ -549,9 +549,8 @@ static json_t *audit_coverage_json(const struct findings *fs)
 	bool complete = !findings_unverified(fs);
 	if (!complete && !json_array_size(reasons)) { /* no policy: no promise names the bytes */
 		char why[200];
-		snprintf(why, sizeof why, "%" PRIu64 " flow(s) with device-side bytes that could not be "
-			 "read, %" PRIu64 " flow(s) in a format no decoder reads", fs->un.flows,
-			 fs->un.opaque_flows);
+		snprintf(why, sizeof why, "%zu flow(s) of the device with bytes that could not be read, "
+			 "or in a format no decoder reads", fs->unread_count);
 		json_array_append_new(reasons, json_string(why));
 	}
 	return json_pack("{s:b, s:o, s:o, s:{s:b, s:I, s:I, s:I, s:I}, s:o}", "complete", complete,

@@ -433,7 +433,8 @@ def check_coverage(label, env, out, rep, policy_name, consent, fail, res):
 	flows = []
 	with open(os.path.join(out, "flows.jsonl")) as f:
 		flows = [json.loads(line) for line in f if line.strip()]
-	unread = [fl for fl in flows if sum(fl["inspected_up"].get(k, 0) for k in UNREAD_CAUSES)]
+	unread = [fl for fl in flows if fl["device_side"] != "unknown" and
+		  sum(fl["inspected_up"].get(k, 0) for k in UNREAD_CAUSES)]
 
 	def kind(fl):
 		return expect.recipient(policy, env.catalogue, fl["hostname"] or "", fl["dst_ip"])[1]
