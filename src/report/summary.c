@@ -377,11 +377,11 @@ json_t *summary_json(const struct summary *s, const struct summary_inputs *in)
 }
 
 json_t *summary_report_json(const struct summary *s, const struct summary_inputs *in,
-			    const struct audit_config *cfg)
+			    const char *command_line)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "tool", json_pack("{s:s, s:s, s:s?}", "name", "privaudit",
-		"version", PA_VERSION, "command_line", cfg->command_line));
+		"version", PA_VERSION, "command_line", command_line));
 	json_object_set_new(o, "summary", summary_json(s, in));
 	json_object_set_new(o, "result", json_pack("{s:i, s:s?}", "exit_code", in->exit_code,
 						   "words", in->result));
