@@ -33,6 +33,15 @@ done
 [ -x "$privaudit" ] || { echo "FAIL: no privaudit binary at $privaudit"; exit 1; }
 check="python3 $here/live_check.py"
 fail() { echo "FAIL: $*"; exit 1; }
+# audit_ended_normally RC STDERR-FILE: 0, 1 or 4; or 2 for a capture whose
+# last record is cut off, which the audit names on stderr.
+audit_ended_normally() {
+	case $1 in
+	0|1|4) return 0 ;;
+	2) grep -q "last record cut off" "$2" ;;
+	*) return 1 ;;
+	esac
+}
 
 work=$(mktemp -d /tmp/pa-livetest.XXXXXX)
 chmod 755 "$work" # the auditor drops to nobody and must still reach its folder
@@ -233,13 +242,18 @@ kill9)
 	tshark -r "$current" -q >/dev/null 2>"$work/tshark.err" ||
 		grep -q "cut short\|truncated" "$work/tshark.err" || { cat "$work/tshark.err"; fail "tshark cannot read $current"; }
 	echo "tshark reads $(basename "$current"): $(tshark -r "$current" 2>/dev/null | wc -l) packets"
+	# The file being written when the process died may end inside a record:
+	# that is a damaged capture (exit 2, docs/cli.md), everything before the
+	# cut still analysed. 4: no violation found, not everything verified.
 	"$privaudit" audit --quiet "$current" >/dev/null 2>"$work/current.err"
 	rc=$?
-	[ $rc -le 1 ] || { cat "$work/current.err"; fail "privaudit audit of the current file: exit $rc"; }
+	audit_ended_normally $rc "$work/current.err" ||
+		{ cat "$work/current.err"; fail "privaudit audit of the current file: exit $rc"; }
 	mkdir -p "$work/offline"
 	offline_audit "$work/offline"
 	rc=$?
-	[ $rc -le 1 ] || { cat "$work/offline.stderr"; fail "privaudit audit $out/capture/: exit $rc"; }
+	audit_ended_normally $rc "$work/offline.stderr" ||
+		{ cat "$work/offline.stderr"; fail "privaudit audit $out/capture/: exit $rc"; }
 	$check shown-in "$work/stdout.stamped" "$work/offline.summary" ||
 		fail "a finding shown before the kill is not in the audit of the ring"
 	echo "PASS: killed with $files ring files; closed ones hashed, current one readable, findings kept"
