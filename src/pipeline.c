@@ -651,7 +651,7 @@ static bool write_final_outputs(struct audit *a, const struct summary_inputs *si
 			inputs = paths;
 			count = a->file_count;
 		}
-		if (!evidence_write(a->findings, inputs, count, dir, &ev, &e))
+		if (!evidence_write(a->findings, inputs, count, a->keylog, dir, &ev, &e))
 			KEEP_FIRST_ERROR();
 		free(paths);
 	}
@@ -660,9 +660,10 @@ static bool write_final_outputs(struct audit *a, const struct summary_inputs *si
 	json_t *policy_part = findings_report_json(a->findings);
 	json_object_update(report, policy_part);
 	json_decref(policy_part);
-	json_object_set_new(report, "evidence", json_pack("{s:b, s:I, s:I, s:I}",
+	json_object_set_new(report, "evidence", json_pack("{s:b, s:I, s:I, s:I, s:I}",
 		"written", !a->cfg.no_evidence, "files", (json_int_t)ev.files,
-		"packets", (json_int_t)ev.packets, "missing_packets", (json_int_t)ev.missing));
+		"packets", (json_int_t)ev.packets, "missing_packets", (json_int_t)ev.missing,
+		"tls_sessions_with_secrets", (json_int_t)ev.tls_sessions));
 	json_object_set_new(report, "memory", memory_json(a));
 	if (!report_json_write(dir, report, &e))
 		KEEP_FIRST_ERROR();

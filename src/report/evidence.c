@@ -1,45 +1,59 @@
 /*
- * evidence.c — one pcapng per finding with the packets that prove it.
+ * evidence.c — one pcapng per finding that a second examiner can check with
+ * standard tools alone (docs/findings.md, "Evidence files").
  *
- * Two passes over the inputs: the first finds the context packets of each
- * cited flow (decoding only from the flow's first packet on, and only until
- * every flow has its packets); the second copies the chosen records into the
- * evidence files, a batch of findings at a time so the number of open files
- * stays bounded however many findings there are.
+ * Two passes over the inputs. The first decodes from the first packet up to
+ * the last one any finding needs, and notes for every cited flow its packets
+ * (up to the last cited one), the TLS client random of its ClientHello, and
+ * the latest DNS answer before the flow that gave one of its addresses. The
+ * second copies the chosen records into the evidence files, a batch of
+ * findings at a time so the number of open files stays bounded however many
+ * findings there are.
+ *
+ * Why whole flows up to the cited packet: TLS record decryption needs the
+ * handshake and the sequence number of the cited record (TLS 1.2 CBC/GCM and
+ * TLS 1.3 count every record of a direction), and TCP reassembly needs every
+ * segment, so a reader that is given only the cited packets sees "Application
+ * Data". With the flow's packets and a Decryption Secrets Block holding that
+ * session's key log lines, Wireshark and tshark decrypt the file by itself.
  */
 #include "report/evidence.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "app/dns.h"
 #include "capture/pcapng_writer.h"
 #include "decode/decode.h"
+#include "tls/keylog.h"
 
 #define EVIDENCE_BATCH 32
+#define SECRETS_TLS_KEY_LOG 0x544c534bu /* DSB secrets type "TLSK": NSS key log text */
+#define DNS_PORT 53
 
-struct flow_request {
-	const struct finding_flow *flow;
-	uint64_t found[EVIDENCE_CONTEXT_PACKETS];
-	size_t found_count;
+/* Why a packet is in an evidence file, strongest first (said in its comment). */
+enum packet_role {
+	ROLE_CITED,   /* the finding cites it */
+	ROLE_DNS,     /* the DNS answer that gave the recipient's address */
+	ROLE_FLOW,    /* earlier packet of a cited flow: handshake, TLS records, TCP segments */
 };
 
-struct packet_set {
-	uint64_t *numbers;
+struct packet_list {
+	uint64_t *numbers; /* ascending */
 	size_t count, cap;
 };
 
-static void set_add(struct packet_set *s, uint64_t n)
+static void list_add(struct packet_list *l, uint64_t n)
 {
-	if (!n)
-		return;
-	if (s->count == s->cap) {
-		s->cap = s->cap ? s->cap * 2 : 16;
-		s->numbers = pa_xrealloc(s->numbers, s->cap * sizeof *s->numbers);
+	if (l->count == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		l->numbers = pa_xrealloc(l->numbers, l->cap * sizeof *l->numbers);
 	}
-	s->numbers[s->count++] = n;
+	l->numbers[l->count++] = n;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -48,22 +62,83 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Sort and drop duplicates. */
+static bool list_has(const struct packet_list *l, uint64_t n)
+{
+	return l->count && bsearch(&n, l->numbers, l->count, sizeof n, cmp_u64) != NULL;
+}
+
+struct flow_request {
+	const struct finding_flow *flow;
+	uint64_t last_needed;          /* the highest packet any finding cites overall */
+	struct packet_list packets;    /* the flow's packets from first_packet to last_needed */
+	bool have_random;
+	uint8_t client_random[KEYLOG_RANDOM_LEN];
+	uint64_t dns_packet;           /* latest DNS answer before the flow naming one of its ends */
+	char dns_addr[64];             /* the address that answer gave */
+};
+
+/* The packets of one finding's file, each with its role. */
+struct packet_pick {
+	uint64_t number;
+	enum packet_role role;
+	uint64_t flow_id;
+	const char *detail; /* ROLE_DNS: the address named */
+};
+
+struct packet_set {
+	struct packet_pick *picks;
+	size_t count, cap;
+	char *secrets;      /* NSS key log lines of the finding's TLS sessions, or NULL */
+	size_t secrets_len;
+	size_t sessions;    /* client randoms with secrets */
+};
+
+static void set_add(struct packet_set *s, uint64_t n, enum packet_role role, uint64_t flow_id,
+		    const char *detail)
+{
+	if (!n)
+		return;
+	if (s->count == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 16;
+		s->picks = pa_xrealloc(s->picks, s->cap * sizeof *s->picks);
+	}
+	s->picks[s->count++] = (struct packet_pick){n, role, flow_id, detail};
+}
+
+static int cmp_pick(const void *a, const void *b)
+{
+	const struct packet_pick *x = a, *y = b;
+	if (x->number != y->number)
+		return x->number < y->number ? -1 : 1;
+	return (int)x->role - (int)y->role;
+}
+
+/* Sort; one entry per packet, keeping its strongest role. */
 static void set_finish(struct packet_set *s)
 {
 	if (!s->count)
 		return;
-	qsort(s->numbers, s->count, sizeof *s->numbers, cmp_u64);
+	qsort(s->picks, s->count, sizeof *s->picks, cmp_pick);
 	size_t k = 1;
 	for (size_t i = 1; i < s->count; i++)
-		if (s->numbers[i] != s->numbers[k - 1])
-			s->numbers[k++] = s->numbers[i];
+		if (s->picks[i].number != s->picks[k - 1].number)
+			s->picks[k++] = s->picks[i];
 	s->count = k;
 }
 
-static bool set_has(const struct packet_set *s, uint64_t n)
+static const struct packet_pick *set_find(const struct packet_set *s, uint64_t n)
 {
-	return s->count && bsearch(&n, s->numbers, s->count, sizeof n, cmp_u64) != NULL;
+	size_t lo = 0, hi = s->count;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->picks[mid].number == n)
+			return &s->picks[mid];
+		if (s->picks[mid].number < n)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
 }
 
 static bool same_flow(const struct finding_flow *f, const struct pa_packet *p)
@@ -77,41 +152,95 @@ static bool same_flow(const struct finding_flow *f, const struct pa_packet *p)
 	return false;
 }
 
-/* Pass 1: the first packets of every requested flow. */
+/* A TLS record carrying a ClientHello at the start of a TCP payload: its
+ * client random (record header 5, handshake header 4, version 2 bytes). */
+static bool client_hello_random(const struct pa_packet *p, uint8_t random[KEYLOG_RANDOM_LEN])
+{
+	const uint8_t *b = p->payload;
+	if (p->l4_proto != IPPROTO_TCP || p->payload_len < 11 + KEYLOG_RANDOM_LEN)
+		return false;
+	if (b[0] != 0x16 || b[1] != 0x03 || b[5] != 0x01)
+		return false;
+	memcpy(random, b + 11, KEYLOG_RANDOM_LEN);
+	return true;
+}
+
+struct dns_scan {
+	struct flow_request *req;
+	size_t nreq;
+	uint64_t number;
+};
+
+/* An A/AAAA answer: the latest one before a cited flow that gives one of
+ * its addresses is the answer that named the recipient. */
+static void on_dns_answer(void *ctx, const struct dns_answer *a)
+{
+	struct dns_scan *s = ctx;
+	if (a->type != DNS_A && a->type != DNS_AAAA)
+		return;
+	for (size_t i = 0; i < s->nreq; i++) {
+		struct flow_request *r = &s->req[i];
+		if (s->number >= r->flow->first_packet)
+			continue;
+		if (!pa_addr_equal(&a->addr, &r->flow->dst) && !pa_addr_equal(&a->addr, &r->flow->src))
+			continue;
+		r->dns_packet = s->number;
+		pa_addr_str(&a->addr, r->dns_addr, sizeof r->dns_addr);
+	}
+}
+
+static void note_dns(struct flow_request *req, size_t nreq, const struct pa_packet *p)
+{
+	if (p->l4_proto != IPPROTO_UDP || p->sport != DNS_PORT || !p->payload_len)
+		return;
+	struct dns_scan s = {req, nreq, p->number};
+	struct dns_visitor v = {.ctx = &s, .answer = on_dns_answer};
+	struct dns_header_info h;
+	dns_parse(p->payload, p->payload_len, &h, &v);
+}
+
+/* A flow's packets are kept up to the last one any finding cites, and at
+ * least its first EVIDENCE_CONTEXT_PACKETS (a flow cited without packets). */
+static bool wants(const struct flow_request *r, uint64_t number)
+{
+	return number >= r->flow->first_packet &&
+	       (number <= r->last_needed || r->packets.count < EVIDENCE_CONTEXT_PACKETS);
+}
+
+/* Pass 1: every requested flow's packets, TLS client random and DNS answer. */
 static void find_context(struct flow_request *req, size_t nreq, char *const *inputs, size_t n)
 {
-	if (!nreq)
-		return;
-	uint64_t start = UINT64_MAX;
+	uint64_t end = 0;
 	for (size_t i = 0; i < nreq; i++)
-		if (req[i].flow->first_packet && req[i].flow->first_packet < start)
-			start = req[i].flow->first_packet;
+		if (req[i].last_needed > end)
+			end = req[i].last_needed;
+	size_t short_flows = nreq; /* still below EVIDENCE_CONTEXT_PACKETS */
 	struct decoder *dec = decoder_new(&(struct decode_config){0});
 	uint64_t number = 0;
-	size_t open_requests = nreq;
-	for (size_t fi = 0; fi < n && open_requests; fi++) {
+	for (size_t fi = 0; fi < n && (number < end || short_flows); fi++) {
 		struct pa_error err;
 		struct capture_file *cf = capture_file_open(inputs[fi], &err);
 		if (!cf)
 			continue;
 		struct capture_record rec;
-		while (open_requests && capture_file_next(cf, &rec, &err) == CAPTURE_RECORD) {
+		while ((number < end || short_flows) &&
+		       capture_file_next(cf, &rec, &err) == CAPTURE_RECORD) {
 			number++;
-			if (number < start)
-				continue;
 			struct pa_packet pkt;
 			enum decode_problem why;
 			pkt.number = number;
 			if (decode_packet(dec, &rec, &pkt, &why) != DECODE_OK)
 				continue;
+			note_dns(req, nreq, &pkt);
 			for (size_t i = 0; i < nreq; i++) {
 				struct flow_request *r = &req[i];
-				if (r->found_count == EVIDENCE_CONTEXT_PACKETS || number < r->flow->first_packet ||
-				    !same_flow(r->flow, &pkt))
+				if (!wants(r, number) || !same_flow(r->flow, &pkt))
 					continue;
-				r->found[r->found_count++] = number;
-				if (r->found_count == EVIDENCE_CONTEXT_PACKETS)
-					open_requests--;
+				list_add(&r->packets, number);
+				if (r->packets.count == EVIDENCE_CONTEXT_PACKETS)
+					short_flows--;
+				if (!r->have_random)
+					r->have_random = client_hello_random(&pkt, r->client_random);
 			}
 		}
 		capture_file_close(cf);
@@ -136,11 +265,98 @@ static bool make_dir(const char *path, struct pa_error *err)
 	return true;
 }
 
+static void hex(char *out, const uint8_t *p, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * n] = 0;
+}
+
+/* The key log lines of one session (its client random) appended to s. */
+static void add_session_secrets(struct packet_set *s, const struct keylog *kl,
+				const uint8_t random[KEYLOG_RANDOM_LEN])
+{
+	const struct keylog_secrets *ks = kl ? keylog_find(kl, random) : NULL;
+	if (!ks)
+		return;
+	char rhex[2 * KEYLOG_RANDOM_LEN + 1], shex[2 * KEYLOG_SECRET_MAX + 1];
+	hex(rhex, random, KEYLOG_RANDOM_LEN);
+	if (s->secrets && strstr(s->secrets, rhex))
+		return; /* the same session cited twice */
+	for (int label = 0; label < KEYLOG_LABEL_COUNT; label++) {
+		if (!ks->len[label])
+			continue;
+		hex(shex, ks->secret[label], ks->len[label]);
+		char line[64 + sizeof rhex + sizeof shex];
+		int len = snprintf(line, sizeof line, "%s %s %s\n",
+				   keylog_label_name((enum keylog_label)label), rhex, shex);
+		s->secrets = pa_xrealloc(s->secrets, s->secrets_len + (size_t)len + 1);
+		memcpy(s->secrets + s->secrets_len, line, (size_t)len + 1);
+		s->secrets_len += (size_t)len;
+	}
+	s->sessions++;
+}
+
+/* The packets of finding f: those it cites; for each flow it cites, the
+ * flow's packets up to the last one cited in that flow (its first few when
+ * none is) and the DNS answer that named it; and the flow's TLS secrets. */
+static void choose_packets(const struct finding *f, struct flow_request *req, size_t nreq,
+			   const struct keylog *kl, struct packet_set *s)
+{
+	for (size_t k = 0; k < f->packet_count; k++)
+		set_add(s, f->packets[k], ROLE_CITED, 0, NULL);
+	for (size_t k = 0; k < f->flow_count; k++) {
+		const struct flow_request *r = request_for(req, nreq, f->flows[k]);
+		if (!r)
+			continue;
+		uint64_t last = 0;
+		for (size_t j = 0; j < f->packet_count; j++)
+			if (f->packets[j] > last && list_has(&r->packets, f->packets[j]))
+				last = f->packets[j];
+		for (size_t j = 0; j < r->packets.count; j++) {
+			uint64_t n = r->packets.numbers[j];
+			if (last ? n > last : j >= EVIDENCE_CONTEXT_PACKETS)
+				break;
+			set_add(s, n, ROLE_FLOW, r->flow->id, NULL);
+		}
+		if (r->dns_packet)
+			set_add(s, r->dns_packet, ROLE_DNS, r->flow->id, r->dns_addr);
+		if (r->have_random)
+			add_session_secrets(s, kl, r->client_random);
+	}
+	set_finish(s);
+}
+
+/* "F0002: cited packet; original capture.pcapng packet 57 (audit packet 1057)" */
+static void packet_comment(char *buf, size_t len, const char *finding_id,
+			   const struct packet_pick *p, const char *input, uint64_t in_file)
+{
+	char what[160];
+	switch (p->role) {
+	case ROLE_CITED:
+		snprintf(what, sizeof what, "packet cited by the finding");
+		break;
+	case ROLE_DNS:
+		snprintf(what, sizeof what, "DNS answer that gave %s (flow %llu)", p->detail,
+			 (unsigned long long)p->flow_id);
+		break;
+	case ROLE_FLOW:
+		snprintf(what, sizeof what, "earlier packet of cited flow %llu (handshake, records, segments)",
+			 (unsigned long long)p->flow_id);
+		break;
+	}
+	snprintf(buf, len, "privaudit %s: %s; original %s packet %llu (audit packet %llu)", finding_id,
+		 what, input, (unsigned long long)in_file, (unsigned long long)p->number);
+}
+
 struct batch_file {
 	struct pcapng_writer w;
 	const struct packet_set *set;
+	const char *id;
 	char tmp[4200], path[4200];
-	bool open;
 };
 
 /* Pass 2 for findings [first, last): copy their packets. */
@@ -157,16 +373,21 @@ static bool write_batch(const struct findings *fs, const struct packet_set *sets
 		memset(b, 0, sizeof *b);
 		const struct finding *f = findings_at(fs, i);
 		b->set = &sets[i];
+		b->id = f->id;
 		snprintf(b->path, sizeof b->path, "%s/%s.pcapng", evdir, f->id);
 		snprintf(b->tmp, sizeof b->tmp, "%s/.%s.pcapng.tmp", evdir, f->id);
 		if (!pcapng_writer_open(&b->w, b->tmp, "privaudit " PA_VERSION " evidence", err)) {
 			ok = false;
 			break;
 		}
-		b->open = true;
 		opened++;
-		if (b->set->count && b->set->numbers[b->set->count - 1] > max_needed)
-			max_needed = b->set->numbers[b->set->count - 1];
+		/* Before any packet: a reader has the keys when the first
+		 * encrypted record comes. */
+		if (b->set->secrets_len)
+			pcapng_writer_secrets(&b->w, SECRETS_TLS_KEY_LOG, (const uint8_t *)b->set->secrets,
+					      b->set->secrets_len);
+		if (b->set->count && b->set->picks[b->set->count - 1].number > max_needed)
+			max_needed = b->set->picks[b->set->count - 1].number;
 	}
 	uint64_t number = 0;
 	for (size_t fi = 0; ok && fi < n && number < max_needed; fi++) {
@@ -175,12 +396,17 @@ static bool write_batch(const struct findings *fs, const struct packet_set *sets
 		if (!cf)
 			continue;
 		struct capture_record rec;
+		uint64_t in_file = 0;
 		while (number < max_needed && capture_file_next(cf, &rec, &rerr) == CAPTURE_RECORD) {
 			number++;
+			in_file++;
 			for (size_t k = 0; k < opened; k++) {
-				if (!set_has(files[k].set, number))
+				const struct packet_pick *p = set_find(files[k].set, number);
+				if (!p)
 					continue;
-				if (pcapng_writer_packet(&files[k].w, &rec))
+				char comment[PCAPNG_COMMENT_MAX];
+				packet_comment(comment, sizeof comment, files[k].id, p, inputs[fi], in_file);
+				if (pcapng_writer_packet_comment(&files[k].w, &rec, comment))
 					st->packets++;
 			}
 		}
@@ -191,7 +417,7 @@ static bool write_batch(const struct findings *fs, const struct packet_set *sets
 		uint64_t written = b->w.packets;
 		if (!pcapng_writer_close(&b->w)) {
 			if (ok)
-				pa_error_set(err, "%s: write failed", b->tmp);
+				pa_error_set(err, "%s: write failed: %s", b->tmp, strerror(b->w.errno_saved));
 			ok = false;
 		}
 		if (ok && rename(b->tmp, b->path) != 0) {
@@ -203,14 +429,16 @@ static bool write_batch(const struct findings *fs, const struct packet_set *sets
 			continue;
 		}
 		st->files++;
+		st->tls_sessions += b->set->sessions;
 		if (written < b->set->count)
 			st->missing += b->set->count - written;
 	}
 	return ok;
 }
 
-bool evidence_write(const struct findings *fs, char *const *inputs, size_t n, const char *dir,
-		    struct evidence_stats *st, struct pa_error *err)
+bool evidence_write(const struct findings *fs, char *const *inputs, size_t n,
+		    const struct keylog *keylog, const char *dir, struct evidence_stats *st,
+		    struct pa_error *err)
 {
 	memset(st, 0, sizeof *st);
 	size_t count = findings_count(fs);
@@ -221,44 +449,49 @@ bool evidence_write(const struct findings *fs, char *const *inputs, size_t n, co
 	if (!count)
 		return true;
 
-	/* The flows findings cite, each once. */
+	/* The flows findings cite, each once, with the highest packet needed. */
 	struct flow_request *req = NULL;
 	size_t nreq = 0, capreq = 0;
 	for (size_t i = 0; i < count; i++) {
 		const struct finding *f = findings_at(fs, i);
+		uint64_t last_cited = 0;
+		for (size_t k = 0; k < f->packet_count; k++)
+			if (f->packets[k] > last_cited)
+				last_cited = f->packets[k];
 		for (size_t k = 0; k < f->flow_count; k++) {
 			const struct finding_flow *ff = findings_flow(fs, f->flows[k]);
-			if (!ff || request_for(req, nreq, ff->id))
+			if (!ff)
 				continue;
-			if (nreq == capreq) {
-				capreq = capreq ? capreq * 2 : 32;
-				req = pa_xrealloc(req, capreq * sizeof *req);
+			struct flow_request *r = request_for(req, nreq, ff->id);
+			if (!r) {
+				if (nreq == capreq) {
+					capreq = capreq ? capreq * 2 : 32;
+					req = pa_xrealloc(req, capreq * sizeof *req);
+				}
+				r = &req[nreq++];
+				*r = (struct flow_request){.flow = ff};
 			}
-			req[nreq++] = (struct flow_request){.flow = ff};
+			if (last_cited > r->last_needed)
+				r->last_needed = last_cited;
 		}
 	}
 	find_context(req, nreq, inputs, n);
 
 	struct packet_set *sets = pa_xcalloc(count, sizeof *sets);
-	for (size_t i = 0; i < count; i++) {
-		const struct finding *f = findings_at(fs, i);
-		for (size_t k = 0; k < f->packet_count; k++)
-			set_add(&sets[i], f->packets[k]);
-		for (size_t k = 0; k < f->flow_count; k++) {
-			const struct flow_request *r = request_for(req, nreq, f->flows[k]);
-			for (size_t j = 0; r && j < r->found_count; j++)
-				set_add(&sets[i], r->found[j]);
-		}
-		set_finish(&sets[i]);
-	}
+	for (size_t i = 0; i < count; i++)
+		choose_packets(findings_at(fs, i), req, nreq, keylog, &sets[i]);
 	bool ok = true;
 	for (size_t first = 0; ok && first < count; first += EVIDENCE_BATCH) {
 		size_t last = first + EVIDENCE_BATCH < count ? first + EVIDENCE_BATCH : count;
 		ok = write_batch(fs, sets, first, last, inputs, n, evdir, st, err);
 	}
-	for (size_t i = 0; i < count; i++)
-		free(sets[i].numbers);
+	for (size_t i = 0; i < count; i++) {
+		free(sets[i].picks);
+		free(sets[i].secrets);
+	}
 	free(sets);
+	for (size_t i = 0; i < nreq; i++)
+		free(req[i].packets.numbers);
 	free(req);
 	return ok;
 }

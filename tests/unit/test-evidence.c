@@ -160,7 +160,7 @@ static void test_evidence_and_manifest(void **state)
 	char *inputs[] = {a, b};
 	struct evidence_stats st;
 	struct pa_error err = {{0}};
-	assert_true(evidence_write(fs, inputs, 2, out, &st, &err));
+	assert_true(evidence_write(fs, inputs, 2, NULL, out, &st, &err));
 	assert_int_equal(st.files, 2);
 	assert_int_equal(st.missing, 0);
 	/* Per finding: SYN 2, SYN/ACK 3, ACK 5, POST 6 (= the flow's first four). */
@@ -276,7 +276,7 @@ static void test_no_findings_empty_evidence_folder(void **state)
 	struct findings *fs = findings_new(NULL, NULL, &cfg, &err);
 	findings_finish(fs);
 	struct evidence_stats st;
-	assert_true(evidence_write(fs, NULL, 0, dir, &st, &err));
+	assert_true(evidence_write(fs, NULL, 0, NULL, dir, &st, &err));
 	assert_int_equal(st.files, 0);
 	char ev[300];
 	snprintf(ev, sizeof ev, "%s/evidence", dir);
