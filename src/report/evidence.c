@@ -20,6 +20,7 @@
 #include "report/evidence.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,37 +41,60 @@ enum packet_role {
 	ROLE_CITED,   /* the finding cites it */
 	ROLE_DNS,     /* the DNS answer that gave the recipient's address */
 	ROLE_FLOW,    /* earlier packet of a cited flow: handshake, TLS records, TCP segments */
+	ROLE_TAIL,    /* later packet of a cited flow: the rest of a message cut by the cited packet */
+};
+
+/* A packet of a cited flow, as pass 1 saw it. */
+struct flow_packet {
+	uint64_t number;
+	uint32_t caplen;
+	int64_t ts_us;
 };
 
 struct packet_list {
-	uint64_t *numbers; /* ascending */
+	struct flow_packet *items; /* ascending numbers */
 	size_t count, cap;
 };
 
-static void list_add(struct packet_list *l, uint64_t n)
+static void list_add(struct packet_list *l, uint64_t n, uint32_t caplen, int64_t ts_us)
 {
 	if (l->count == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 16;
-		l->numbers = pa_xrealloc(l->numbers, l->cap * sizeof *l->numbers);
+		l->items = pa_xrealloc(l->items, l->cap * sizeof *l->items);
 	}
-	l->numbers[l->count++] = n;
+	l->items[l->count++] = (struct flow_packet){n, caplen, ts_us};
 }
 
-static int cmp_u64(const void *a, const void *b)
+/* Index of packet n in l, or -1. */
+static ptrdiff_t list_find(const struct packet_list *l, uint64_t n)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
+	size_t lo = 0, hi = l->count;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (l->items[mid].number == n)
+			return (ptrdiff_t)mid;
+		if (l->items[mid].number < n)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
 }
 
-static bool list_has(const struct packet_list *l, uint64_t n)
+/* Whether the tail after a cited packet at last_ts, which holds `bytes`
+ * so far, still takes a packet (EVIDENCE_TAIL_BYTES / EVIDENCE_TAIL_US). */
+static bool in_tail(int64_t last_ts, uint64_t bytes, const struct flow_packet *p)
 {
-	return l->count && bsearch(&n, l->numbers, l->count, sizeof n, cmp_u64) != NULL;
+	return bytes + p->caplen <= EVIDENCE_TAIL_BYTES && p->ts_us - last_ts <= EVIDENCE_TAIL_US;
 }
 
 struct flow_request {
 	const struct finding_flow *flow;
 	uint64_t last_needed;          /* the highest packet any finding cites overall */
-	struct packet_list packets;    /* the flow's packets from first_packet to last_needed */
+	struct packet_list packets;    /* the flow's packets from first_packet to the tail's end */
+	size_t last_index;             /* in packets: the last one up to last_needed */
+	uint64_t tail_bytes;           /* captured bytes of the flow after last_needed so far */
+	bool done;                     /* nothing more to collect */
 	bool have_random;
 	uint8_t client_random[KEYLOG_RANDOM_LEN];
 	uint64_t dns_packet;           /* latest DNS answer before the flow naming one of its ends */
@@ -199,33 +223,55 @@ static void note_dns(struct flow_request *req, size_t nreq, const struct pa_pack
 	dns_parse(p->payload, p->payload_len, &h, &v);
 }
 
-/* A flow's packets are kept up to the last one any finding cites, and at
- * least its first EVIDENCE_CONTEXT_PACKETS (a flow cited without packets). */
-static bool wants(const struct flow_request *r, uint64_t number)
+/* Takes the packet at number into r when pass 1 still wants it: the
+ * flow's packets up to the last one any finding cites, then its tail (see
+ * evidence.h), and at least its first EVIDENCE_CONTEXT_PACKETS. */
+static bool take(struct flow_request *r, uint64_t number, const struct capture_record *rec)
 {
-	return number >= r->flow->first_packet &&
-	       (number <= r->last_needed || r->packets.count < EVIDENCE_CONTEXT_PACKETS);
+	struct packet_list *l = &r->packets;
+	if (number <= r->last_needed || l->count < EVIDENCE_CONTEXT_PACKETS) {
+		list_add(l, number, rec->caplen, rec->ts_us);
+		if (number <= r->last_needed)
+			r->last_index = l->count - 1;
+		return true;
+	}
+	struct flow_packet p = {number, rec->caplen, rec->ts_us};
+	if (!l->count || !in_tail(l->items[r->last_index].ts_us, r->tail_bytes, &p))
+		return false;
+	list_add(l, number, rec->caplen, rec->ts_us);
+	r->tail_bytes += rec->caplen;
+	return true;
+}
+
+/* Pass 1 is done with r once its tail is over and its context complete. */
+static bool request_done(const struct flow_request *r, uint64_t number, int64_t ts_us)
+{
+	const struct packet_list *l = &r->packets;
+	if (number <= r->last_needed || l->count < EVIDENCE_CONTEXT_PACKETS)
+		return false;
+	return r->tail_bytes >= EVIDENCE_TAIL_BYTES ||
+	       ts_us - l->items[r->last_index].ts_us > EVIDENCE_TAIL_US;
 }
 
 /* Pass 1: every requested flow's packets, TLS client random and DNS answer. */
 static void find_context(struct flow_request *req, size_t nreq, char *const *inputs, size_t n)
 {
-	uint64_t end = 0;
-	for (size_t i = 0; i < nreq; i++)
-		if (req[i].last_needed > end)
-			end = req[i].last_needed;
-	size_t short_flows = nreq; /* still below EVIDENCE_CONTEXT_PACKETS */
+	size_t open = nreq;
 	struct decoder *dec = decoder_new(&(struct decode_config){0});
 	uint64_t number = 0;
-	for (size_t fi = 0; fi < n && (number < end || short_flows); fi++) {
+	for (size_t fi = 0; fi < n && open; fi++) {
 		struct pa_error err;
 		struct capture_file *cf = capture_file_open(inputs[fi], &err);
 		if (!cf)
 			continue;
 		struct capture_record rec;
-		while ((number < end || short_flows) &&
-		       capture_file_next(cf, &rec, &err) == CAPTURE_RECORD) {
+		while (open && capture_file_next(cf, &rec, &err) == CAPTURE_RECORD) {
 			number++;
+			for (size_t i = 0; i < nreq; i++)
+				if (!req[i].done && request_done(&req[i], number, rec.ts_us)) {
+					req[i].done = true;
+					open--;
+				}
 			struct pa_packet pkt;
 			enum decode_problem why;
 			pkt.number = number;
@@ -234,11 +280,9 @@ static void find_context(struct flow_request *req, size_t nreq, char *const *inp
 			note_dns(req, nreq, &pkt);
 			for (size_t i = 0; i < nreq; i++) {
 				struct flow_request *r = &req[i];
-				if (!wants(r, number) || !same_flow(r->flow, &pkt))
+				if (r->done || number < r->flow->first_packet || !same_flow(r->flow, &pkt) ||
+				    !take(r, number, &rec))
 					continue;
-				list_add(&r->packets, number);
-				if (r->packets.count == EVIDENCE_CONTEXT_PACKETS)
-					short_flows--;
 				if (!r->have_random)
 					r->have_random = client_hello_random(&pkt, r->client_random);
 			}
@@ -312,15 +356,25 @@ static void choose_packets(const struct finding *f, struct flow_request *req, si
 		const struct flow_request *r = request_for(req, nreq, f->flows[k]);
 		if (!r)
 			continue;
-		uint64_t last = 0;
-		for (size_t j = 0; j < f->packet_count; j++)
-			if (f->packets[j] > last && list_has(&r->packets, f->packets[j]))
-				last = f->packets[j];
-		for (size_t j = 0; j < r->packets.count; j++) {
-			uint64_t n = r->packets.numbers[j];
-			if (last ? n > last : j >= EVIDENCE_CONTEXT_PACKETS)
-				break;
-			set_add(s, n, ROLE_FLOW, r->flow->id, NULL);
+		const struct packet_list *l = &r->packets;
+		ptrdiff_t last = -1;
+		for (size_t j = 0; j < f->packet_count; j++) {
+			ptrdiff_t at = list_find(l, f->packets[j]);
+			if (at > last)
+				last = at;
+		}
+		size_t j = 0;
+		if (last < 0) {
+			for (; j < l->count && j < EVIDENCE_CONTEXT_PACKETS; j++)
+				set_add(s, l->items[j].number, ROLE_FLOW, r->flow->id, NULL);
+		} else {
+			for (; j <= (size_t)last; j++)
+				set_add(s, l->items[j].number, ROLE_FLOW, r->flow->id, NULL);
+			uint64_t bytes = 0;
+			for (; j < l->count && in_tail(l->items[last].ts_us, bytes, &l->items[j]); j++) {
+				bytes += l->items[j].caplen;
+				set_add(s, l->items[j].number, ROLE_TAIL, r->flow->id, NULL);
+			}
 		}
 		if (r->dns_packet)
 			set_add(s, r->dns_packet, ROLE_DNS, r->flow->id, r->dns_addr);
@@ -345,6 +399,10 @@ static void packet_comment(char *buf, size_t len, const char *finding_id,
 		break;
 	case ROLE_FLOW:
 		snprintf(what, sizeof what, "earlier packet of cited flow %llu (handshake, records, segments)",
+			 (unsigned long long)p->flow_id);
+		break;
+	case ROLE_TAIL:
+		snprintf(what, sizeof what, "later packet of cited flow %llu (rest of the message)",
 			 (unsigned long long)p->flow_id);
 		break;
 	}
@@ -491,7 +549,7 @@ bool evidence_write(const struct findings *fs, char *const *inputs, size_t n,
 	}
 	free(sets);
 	for (size_t i = 0; i < nreq; i++)
-		free(req[i].packets.numbers);
+		free(req[i].packets.items);
 	free(req);
 	return ok;
 }

@@ -8,8 +8,8 @@
  * inputs). Each finding's file holds what a second examiner needs to see the
  * same bytes with standard tools alone: the packets it cites; every packet
  * of each cited flow up to the last one cited (TCP and TLS handshakes, every
- * earlier TLS record: decryption needs their sequence numbers), or the
- * flow's first few when it cites none of them; the DNS answer that gave the
+ * earlier TLS record: decryption needs their sequence numbers) and a short
+ * tail after it, or the flow's first few when it cites none of them; the DNS answer that gave the
  * flow's address; a Decryption Secrets Block with the key log lines of the
  * flow's TLS session and no other; on every packet a comment naming the
  * finding, the original file and packet number; timestamps in ns. Files are
@@ -25,6 +25,12 @@
 
 /* First packets of a cited flow none of whose packets is cited (SYN, SYN/ACK, ACK, first data). */
 #define EVIDENCE_CONTEXT_PACKETS 4
+/* After the last cited packet of a flow, its next packets up to this many
+ * captured bytes and this long after it: a message (an upload's body) that
+ * goes on past the cited packet is complete, so Wireshark shows the request
+ * itself rather than "segment of a reassembled PDU". */
+#define EVIDENCE_TAIL_BYTES (256u * 1024)
+#define EVIDENCE_TAIL_US (5 * 1000000LL)
 
 struct evidence_stats {
 	size_t files;             /* evidence files written */
