@@ -31,6 +31,7 @@
 #include "capture/pcapng_writer.h"
 #include "decode/decode.h"
 #include "tls/keylog.h"
+#include "util/atomic_file.h"
 
 #define EVIDENCE_BATCH 32
 #define SECRETS_TLS_KEY_LOG 0x544c534bu /* DSB secrets type "TLSK": NSS key log text */
@@ -414,7 +415,7 @@ struct batch_file {
 	struct pcapng_writer w;
 	const struct packet_set *set;
 	const char *id;
-	char tmp[4200], path[4200];
+	char path[4200], tmp[4200 + 8]; /* tmp: DIR/.NAME.tmp */
 };
 
 /* Pass 2 for findings [first, last): copy their packets. */
@@ -433,7 +434,7 @@ static bool write_batch(const struct findings *fs, const struct packet_set *sets
 		b->set = &sets[i];
 		b->id = f->id;
 		snprintf(b->path, sizeof b->path, "%s/%s.pcapng", evdir, f->id);
-		snprintf(b->tmp, sizeof b->tmp, "%s/.%s.pcapng.tmp", evdir, f->id);
+		pa_atomic_tmp_name(b->path, 0, b->tmp, sizeof b->tmp);
 		if (!pcapng_writer_open(&b->w, b->tmp, "privaudit " PA_VERSION " evidence", err)) {
 			ok = false;
 			break;
@@ -478,14 +479,9 @@ static bool write_batch(const struct findings *fs, const struct packet_set *sets
 				pa_error_set(err, "%s: write failed: %s", b->tmp, strerror(b->w.errno_saved));
 			ok = false;
 		}
-		if (ok && rename(b->tmp, b->path) != 0) {
-			pa_error_set(err, "%s: cannot rename: %s", b->path, strerror(errno));
-			ok = false;
-		}
-		if (!ok) {
-			unlink(b->tmp);
+		ok = pa_atomic_rename(b->tmp, b->path, ok, err);
+		if (!ok)
 			continue;
-		}
 		st->files++;
 		st->tls_sessions += b->set->sessions;
 		if (written < b->set->count)
