@@ -70,6 +70,7 @@ static int64_t now_us(void)
 struct live {
 	pcap_t *pcap;
 	int linktype;
+	bool nanoseconds;           /* the handle gives ns timestamps */
 	struct audit *audit;
 	struct ring *ring;
 	bool status_line;
@@ -126,8 +127,11 @@ static void stdout_restore(struct live *l)
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
 	struct live *l = (struct live *)user;
+	/* With nanosecond precision libpcap puts ns in tv_usec. */
+	int64_t frac_ns = l->nanoseconds ? h->ts.tv_usec : (int64_t)h->ts.tv_usec * 1000;
 	struct capture_record rec = {
-		.ts_us = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec,
+		.ts_us = (int64_t)h->ts.tv_sec * 1000000 + frac_ns / 1000,
+		.ts_ns = (int64_t)h->ts.tv_sec * 1000000000 + frac_ns,
 		.caplen = h->caplen,
 		.wirelen = h->len,
 		.linktype = l->linktype,
@@ -260,6 +264,9 @@ static bool open_pcap(struct live *l, const struct live_options *lo, struct pa_e
 	/* pcap_set_buffer_size takes an int: 2047 MB is the most it can say. */
 	int buffer_mb = lo->buffer_mb > 2047 ? 2047 : lo->buffer_mb;
 	pcap_set_buffer_size(l->pcap, buffer_mb * 1024 * 1024);
+	/* Nanosecond timestamps where the kernel gives them: the evidence ring
+	 * and the per-finding files keep them (if_tsresol 9). */
+	pcap_set_tstamp_precision(l->pcap, PCAP_TSTAMP_PRECISION_NANO);
 	int rc = pcap_activate(l->pcap);
 	if (rc < 0) {
 		pa_error_set(err, "%s: %s", lo->interface, pcap_geterr(l->pcap));
@@ -281,6 +288,7 @@ static bool open_pcap(struct live *l, const struct live_options *lo, struct pa_e
 		return false;
 	}
 	l->linktype = pcap_datalink(l->pcap);
+	l->nanoseconds = pcap_get_tstamp_precision(l->pcap) == PCAP_TSTAMP_PRECISION_NANO;
 	return true;
 }
 
