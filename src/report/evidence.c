@@ -98,6 +98,14 @@ struct flow_request {
 	bool done;                     /* nothing more to collect */
 	bool have_random;
 	uint8_t client_random[KEYLOG_RANDOM_LEN];
+	/* TLS 1.2 resumption: the ClientHello's session ticket and the
+	 * ServerHello's session id, by which the audit found the master
+	 * secret of a session whose own client random has no key log line. */
+	uint8_t *ticket;
+	size_t ticket_len;
+	uint8_t session_id[32];
+	size_t session_id_len;
+	bool have_server_hello;
 	uint64_t dns_packet;           /* latest DNS answer before the flow naming one of its ends */
 	char dns_addr[64];             /* the address that answer gave */
 };
@@ -170,24 +178,83 @@ static bool same_flow(const struct finding_flow *f, const struct pa_packet *p)
 {
 	if (p->l4_proto != f->proto)
 		return false;
-	if (pa_addr_equal(&p->src, &f->src) && pa_addr_equal(&p->dst, &f->dst))
-		return p->sport == f->sport && p->dport == f->dport;
-	if (pa_addr_equal(&p->src, &f->dst) && pa_addr_equal(&p->dst, &f->src))
-		return p->sport == f->dport && p->dport == f->sport;
-	return false;
+	/* Both orientations in full: on loopback both ends share the address. */
+	if (p->sport == f->sport && p->dport == f->dport && pa_addr_equal(&p->src, &f->src) &&
+	    pa_addr_equal(&p->dst, &f->dst))
+		return true;
+	return p->sport == f->dport && p->dport == f->sport && pa_addr_equal(&p->src, &f->dst) &&
+	       pa_addr_equal(&p->dst, &f->src);
 }
 
-/* A TLS record carrying a ClientHello at the start of a TCP payload: its
- * client random (record header 5, handshake header 4, version 2 bytes). */
-static bool client_hello_random(const struct pa_packet *p, uint8_t random[KEYLOG_RANDOM_LEN])
+/* A TLS handshake record of the given type at the start of a TCP payload:
+ * its body after the version (record header 5, handshake header 4,
+ * version 2 bytes) and the bytes captured of it. */
+static const uint8_t *hello_body(const struct pa_packet *p, uint8_t type, size_t *len)
 {
 	const uint8_t *b = p->payload;
 	if (p->l4_proto != IPPROTO_TCP || p->payload_len < 11 + KEYLOG_RANDOM_LEN)
-		return false;
-	if (b[0] != 0x16 || b[1] != 0x03 || b[5] != 0x01)
-		return false;
-	memcpy(random, b + 11, KEYLOG_RANDOM_LEN);
-	return true;
+		return NULL;
+	if (b[0] != 0x16 || b[1] != 0x03 || b[5] != type)
+		return NULL;
+	*len = p->payload_len - 11;
+	return b + 11;
+}
+
+/* The SessionTicket extension (35) of a ClientHello body, if captured whole
+ * in this segment: random, session id, cipher suites, compression methods,
+ * then the extensions. */
+static void client_hello_ticket(struct flow_request *r, const uint8_t *b, size_t len)
+{
+	size_t pos = KEYLOG_RANDOM_LEN;
+	if (pos + 1 > len)
+		return;
+	pos += 1 + b[pos];
+	if (pos + 2 > len)
+		return;
+	pos += 2 + ((size_t)b[pos] << 8 | b[pos + 1]);
+	if (pos + 1 > len)
+		return;
+	pos += 1 + b[pos];
+	if (pos + 2 > len)
+		return;
+	size_t end = pos + 2 + ((size_t)b[pos] << 8 | b[pos + 1]);
+	pos += 2;
+	if (end > len)
+		end = len;
+	while (pos + 4 <= end) {
+		unsigned type = (unsigned)b[pos] << 8 | b[pos + 1];
+		size_t ext_len = (size_t)b[pos + 2] << 8 | b[pos + 3];
+		pos += 4;
+		if (pos + ext_len > end)
+			return;
+		if (type == 35 && ext_len) {
+			r->ticket = pa_xmalloc(ext_len);
+			memcpy(r->ticket, b + pos, ext_len);
+			r->ticket_len = ext_len;
+			return;
+		}
+		pos += ext_len;
+	}
+}
+
+/* What the flow's TLS handshake tells about its session, from the packets
+ * of the flow as they come. */
+static void note_tls(struct flow_request *r, const struct pa_packet *p)
+{
+	size_t len;
+	const uint8_t *b;
+	if (!r->have_random && (b = hello_body(p, 1, &len))) {
+		memcpy(r->client_random, b, KEYLOG_RANDOM_LEN);
+		r->have_random = true;
+		client_hello_ticket(r, b, len);
+	} else if (r->have_random && !r->have_server_hello && (b = hello_body(p, 2, &len))) {
+		r->have_server_hello = true;
+		size_t id_len = len > KEYLOG_RANDOM_LEN ? b[KEYLOG_RANDOM_LEN] : 0;
+		if (id_len <= sizeof r->session_id && KEYLOG_RANDOM_LEN + 1 + id_len <= len) {
+			memcpy(r->session_id, b + KEYLOG_RANDOM_LEN + 1, id_len);
+			r->session_id_len = id_len;
+		}
+	}
 }
 
 struct dns_scan {
@@ -284,8 +351,7 @@ static void find_context(struct flow_request *req, size_t nreq, char *const *inp
 				if (r->done || number < r->flow->first_packet || !same_flow(r->flow, &pkt) ||
 				    !take(r, number, &rec))
 					continue;
-				if (!r->have_random)
-					r->have_random = client_hello_random(&pkt, r->client_random);
+				note_tls(r, &pkt);
 			}
 		}
 		capture_file_close(cf);
@@ -320,27 +386,43 @@ static void hex(char *out, const uint8_t *p, size_t n)
 	out[2 * n] = 0;
 }
 
-/* The key log lines of one session (its client random) appended to s. */
-static void add_session_secrets(struct packet_set *s, const struct keylog *kl,
-				const uint8_t random[KEYLOG_RANDOM_LEN])
+static void add_line(struct packet_set *s, const char *label, const char *rhex,
+		     const uint8_t *secret, size_t len)
 {
-	const struct keylog_secrets *ks = kl ? keylog_find(kl, random) : NULL;
-	if (!ks)
+	char shex[2 * KEYLOG_SECRET_MAX + 1];
+	hex(shex, secret, len);
+	char line[64 + 2 * KEYLOG_RANDOM_LEN + sizeof shex];
+	int n = snprintf(line, sizeof line, "%s %s %s\n", label, rhex, shex);
+	s->secrets = pa_xrealloc(s->secrets, s->secrets_len + (size_t)n + 1);
+	memcpy(s->secrets + s->secrets_len, line, (size_t)n + 1);
+	s->secrets_len += (size_t)n;
+}
+
+/* The key log lines of the flow's TLS session appended to s: every line
+ * known for its client random; for a resumed TLS 1.2 session without one,
+ * a CLIENT_RANDOM line with the master secret the audit found by its
+ * ticket or session id. */
+static void add_session_secrets(struct packet_set *s, const struct keylog *kl,
+				const struct flow_request *r)
+{
+	if (!kl || !r->have_random)
 		return;
-	char rhex[2 * KEYLOG_RANDOM_LEN + 1], shex[2 * KEYLOG_SECRET_MAX + 1];
-	hex(rhex, random, KEYLOG_RANDOM_LEN);
+	char rhex[2 * KEYLOG_RANDOM_LEN + 1];
+	hex(rhex, r->client_random, KEYLOG_RANDOM_LEN);
 	if (s->secrets && strstr(s->secrets, rhex))
 		return; /* the same session cited twice */
-	for (int label = 0; label < KEYLOG_LABEL_COUNT; label++) {
-		if (!ks->len[label])
-			continue;
-		hex(shex, ks->secret[label], ks->len[label]);
-		char line[64 + sizeof rhex + sizeof shex];
-		int len = snprintf(line, sizeof line, "%s %s %s\n",
-				   keylog_label_name((enum keylog_label)label), rhex, shex);
-		s->secrets = pa_xrealloc(s->secrets, s->secrets_len + (size_t)len + 1);
-		memcpy(s->secrets + s->secrets_len, line, (size_t)len + 1);
-		s->secrets_len += (size_t)len;
+	const struct keylog_secrets *ks = keylog_find(kl, r->client_random);
+	uint8_t master[48];
+	if (ks) {
+		for (int label = 0; label < KEYLOG_LABEL_COUNT; label++)
+			if (ks->len[label])
+				add_line(s, keylog_label_name((enum keylog_label)label), rhex,
+					 ks->secret[label], ks->len[label]);
+	} else if ((r->ticket_len && keylog_find_session(kl, r->ticket, r->ticket_len, master)) ||
+		   (r->session_id_len && keylog_find_session(kl, r->session_id, r->session_id_len, master))) {
+		add_line(s, keylog_label_name(KEYLOG_MASTER_SECRET), rhex, master, sizeof master);
+	} else {
+		return;
 	}
 	s->sessions++;
 }
@@ -379,8 +461,7 @@ static void choose_packets(const struct finding *f, struct flow_request *req, si
 		}
 		if (r->dns_packet)
 			set_add(s, r->dns_packet, ROLE_DNS, r->flow->id, r->dns_addr);
-		if (r->have_random)
-			add_session_secrets(s, kl, r->client_random);
+		add_session_secrets(s, kl, r);
 	}
 	set_finish(s);
 }
@@ -544,8 +625,10 @@ bool evidence_write(const struct findings *fs, char *const *inputs, size_t n,
 		free(sets[i].secrets);
 	}
 	free(sets);
-	for (size_t i = 0; i < nreq; i++)
+	for (size_t i = 0; i < nreq; i++) {
 		free(req[i].packets.items);
+		free(req[i].ticket);
+	}
 	free(req);
 	return ok;
 }

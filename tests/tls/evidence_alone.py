@@ -3,12 +3,16 @@
 only evidence/F*.pcapng (no key log, no other file), shows the decrypted
 request that holds the datum of every finding made inside TLS.
 
-For every demo capture with its key log, audited with --show-values:
+For every demo capture with its key log, and the TLS 1.2 fixtures whose
+second session is resumed by ticket and by session id (tests/data/tls,
+with a key log holding only the first session's line), audited with
+--show-values:
   - each finding with a raw datum seen inside TLS: its evidence file, copied
     alone into an empty folder, read by tshark with no key log configured,
-    displays an HTTP request (HTTP/1 or HTTP/2 HEADERS) in the cited packet,
-    or where its message ends later on the same connection, whose
-    dissection holds the datum's value;
+    displays decrypted HTTP (HTTP/1 or HTTP/2) from the cited packet on in
+    its connection (a message is shown where it ends, an HTTP/2 body in its
+    DATA frames) whose dissection holds the datum's value (each cited datum
+    once per capture);
   - the same file with its Decryption Secrets Block removed shows no such
     request (the secrets in the file are what decrypts it);
   - the secrets block holds key log lines only for client randoms of
@@ -75,9 +79,8 @@ def input_times(capture):
     return {int(n): t for n, t in (l.split("\t") for l in out.splitlines() if l)}
 
 
-def audit(args, capture, out):
+def audit(args, capture, keylog, out):
     shutil.rmtree(out, ignore_errors=True)
-    keylog = capture[:-len(".pcapng")] + ".keylog"
     src = args.source
     cmd = [args.privaudit, "audit", "--quiet", "--show-values",
            "--geoip", os.path.join(src, "tests/data/geoip/lab-country.mmdb"),
@@ -85,9 +88,8 @@ def audit(args, capture, out):
            "--device", os.path.join(src, "signatures/devices/lab-phone.yaml"),
            "--keylog", keylog, "--out", out, capture]
     name = os.path.basename(capture)
-    for policy in ("lanxin", "lanhu"):
-        if policy in name:
-            cmd[3:3] = ["--policy", os.path.join(src, "policies/%s.yaml" % policy)]
+    policy = "lanhu" if "lanhu" in name else "lanxin"
+    cmd[3:3] = ["--policy", os.path.join(src, "policies/%s.yaml" % policy)]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode not in (0, 1):
         raise SystemExit("FAIL %s: exit %d: %s" % (" ".join(cmd), r.returncode, r.stderr[-400:]))
@@ -97,12 +99,39 @@ def audit(args, capture, out):
     with open(os.path.join(out, "observations.jsonl")) as f:
         for l in f:
             o = json.loads(l)
-            if o["protocol"] == "tls-decrypted" and o["encoding"] == "raw" and o.get("value"):
+            # Only data sent as is: "field+base64" and the like were
+            # decoded first, so their value is not in the bytes tshark shows.
+            if (o["protocol"] == "tls-decrypted" and o["encoding"] == "raw" and o.get("value")
+                    and "+" not in o["field"]):
                 values.setdefault((o["flow_id"], o["packet"]), set()).add(o["value"])
     return findings, values
 
 
-def check_finding(f, path, values, times, work, fail):
+def check_request(f, path, ev, packet, want, alone, fail):
+    """tshark shows, from the evidence file alone, the request holding the
+    datum cited at packet; and does not without the file's secrets block."""
+    # The request is shown where its message ends: the cited packet, or a
+    # later one of the same connection when the body goes on past it.
+    cited = tshark(ev, "-Y", 'frame.comment contains "(audit packet %d)"' % packet,
+                   "-T", "fields", "-e", "frame.number", "-e", "tcp.stream").split()
+    if len(cited) != 2:
+        fail("%s: cited packet %d is not in %s" % (f["id"], packet, path))
+        return
+    # HTTP/1 or HTTP/2 from the cited packet on in its connection (an
+    # HTTP/2 body comes in DATA frames after the request's HEADERS).
+    request = "(http or http2) and tcp.stream == %s and frame.number >= %s" % (cited[1], cited[0])
+    shown = tshark(ev, "-Y", request, "-V")
+    if not re.search(r"^(Hypertext Transfer Protocol|HyperText Transfer Protocol 2)", shown, re.M):
+        fail("%s: tshark shows no decrypted request from packet %d on in %s alone" % (f["id"], packet, path))
+    elif want not in shown:
+        fail("%s: the request tshark decrypts from %s alone lacks the datum %r" % (f["id"], path, want))
+    stripped = os.path.join(alone, "stripped.pcapng")
+    without_secrets(ev, stripped)
+    if tshark(stripped, "-Y", request).strip():
+        fail("%s: %s decrypts without its secrets block: the test proves nothing" % (f["id"], path))
+
+
+def check_finding(f, path, values, times, work, shown_once, fail):
     """True when the finding was checked (it has a raw datum inside TLS)."""
     tls = [(o["flow_id"], o["packet"]) for o in f["observations"]
            if o["protocol"] == "tls-decrypted" and (o["flow_id"], o["packet"]) in values]
@@ -112,27 +141,12 @@ def check_finding(f, path, values, times, work, fail):
     shutil.rmtree(alone, ignore_errors=True)
     os.makedirs(alone)
     ev = shutil.copy(path, alone)
-    flow, packet = tls[0]
-    want = sorted(values[(flow, packet)])[0]
-    # The request is shown where its message ends: the cited packet, or a
-    # later one of the same connection when the body goes on past it.
-    cited = tshark(ev, "-Y", 'frame.comment contains "(audit packet %d)"' % packet,
-                   "-T", "fields", "-e", "frame.number", "-e", "tcp.stream").split()
-    if len(cited) != 2:
-        fail("%s: cited packet %d is not in %s" % (f["id"], packet, path))
-        return True
-    request = "(http.request or http2.type == 1) and tcp.stream == %s and frame.number >= %s" % (
-        cited[1], cited[0])
-    frames = tshark(ev, "-Y", request, "-T", "fields", "-e", "frame.number").split()
-    shown = tshark(ev, "-Y", "frame.number == %s" % frames[0], "-V") if frames else ""
-    if not shown.strip():
-        fail("%s: tshark shows no decrypted request from packet %d on in %s alone" % (f["id"], packet, path))
-    elif want not in shown:
-        fail("%s: the request tshark decrypts from %s alone lacks the datum %r" % (f["id"], path, want))
-    stripped = os.path.join(alone, "stripped.pcapng")
-    without_secrets(ev, stripped)
-    if tshark(stripped, "-Y", request).strip():
-        fail("%s: %s decrypts without its secrets block: the test proves nothing" % (f["id"], path))
+    for flow, packet in sorted(set(tls)):
+        # Each cited datum once per capture: the files of the findings
+        # citing it hold the same flow up to it.
+        if (flow, packet) not in shown_once:
+            shown_once.add((flow, packet))
+            check_request(f, path, ev, packet, sorted(values[(flow, packet)])[0], alone, fail)
 
     randoms = set(tshark(ev, "-Y", "tls.handshake.type == 1", "-T", "fields",
                          "-e", "tls.handshake.random").split())
@@ -163,27 +177,53 @@ def main():
     ap.add_argument("--source", required=True)
     ap.add_argument("--work", required=True)
     args = ap.parse_args()
-    captures = [c for c in sorted(glob.glob(os.path.join(args.source, "captures/demo-*.pcapng")))
-                if os.path.exists(c[:-len(".pcapng")] + ".keylog")]
+    captures = [(c, c[:-len(".pcapng")] + ".keylog")
+                for c in sorted(glob.glob(os.path.join(args.source, "captures/demo-*.pcapng")))]
+    # TLS 1.2 sessions resumed by ticket and by session id, given a key log
+    # without the resumed session's line: the file must carry a
+    # CLIENT_RANDOM line made from the master secret the audit found by
+    # ticket or id.
+    captures += [(os.path.join(args.source, "tests/data/tls/%s.pcap" % n),
+                  os.path.join(args.source, "tests/data/tls/%s.keys" % n))
+                 for n in ("tls12-resume-ticket", "tls12-resume-id")]
+    captures = [(c, k) for c, k in captures if os.path.exists(c) and os.path.exists(k)]
     if not shutil.which("tshark") or not captures:
         print("SKIP: tshark or the demo captures with key logs are missing")
         return 77
     errors = []
     checked = 0
-    for capture in captures:
-        work = os.path.join(args.work, os.path.basename(capture)[:-len(".pcapng")])
-        findings, values = audit(args, capture, os.path.join(work, "out"))
+    resumed = set()
+    for capture, keylog in captures:
+        work = os.path.join(args.work, os.path.splitext(os.path.basename(capture))[0])
+        os.makedirs(work, exist_ok=True)
+        if "resume" in capture:
+            # Only the first session's line: the resumed one is decrypted
+            # from its ticket or session id, as when an app logs only full
+            # handshakes.
+            with open(keylog) as f:
+                first = next(l for l in f if l.startswith("CLIENT_RANDOM"))
+            keylog = os.path.join(work, "first-session.keys")
+            with open(keylog, "w") as f:
+                f.write(first)
+        findings, values = audit(args, capture, keylog, os.path.join(work, "out"))
         times = input_times(capture)
+        shown_once = set()
         for f in findings:
             path = os.path.join(work, "out", f["evidence"])
-            if check_finding(f, path, values, times, work, errors.append):
+            if check_finding(f, path, values, times, work, shown_once, errors.append):
                 checked += 1
+                if "resume" in capture:
+                    resumed.add(capture)
     for e in errors:
         print("FAIL", e)
     print("%d finding(s) inside TLS: each evidence file decrypted by tshark alone" % checked)
     if not checked:
         print("FAIL no finding inside TLS in the demo captures: nothing was shown")
         return 1
+    for capture, _ in captures:
+        if "resume" in capture and capture not in resumed:
+            print("FAIL %s: no finding inside TLS to check the resumed session with" % capture)
+            return 1
     return 1 if errors else 0
 
 
