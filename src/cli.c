@@ -77,6 +77,12 @@ static char short_name_of(enum opt_id id)
 
 /* What each subcommand is called, takes and does: the usage lines of
  * `privaudit --help` and the first two lines of `privaudit CMD --help`. */
+/* audit and live (docs/cli.md, "Exit status and messages"). */
+#define AUDIT_EXITS \
+	"0 no violation found and every promise verified, 1 violations found, 2 bad usage or bad input " \
+	"(a damaged capture too), 3 internal error, 4 no violation found but something could not be " \
+	"verified; when several apply the first of 3, 2, 1, 4, 0 wins"
+
 static const struct {
 	enum cli_command cmd;
 	const char *name;
@@ -85,9 +91,9 @@ static const struct {
 	const char *exits;    /* its exit status, for its --help */
 } commands[] = {
 	{CLI_AUDIT, "audit", "[OPTIONS] CAPTURE...", "pcap/pcapng files or folders, read as one timeline; - is standard input",
-	 "0 no violation found, 1 violations found, 2 bad usage or bad input, 3 internal error"},
+	 AUDIT_EXITS},
 	{CLI_LIVE, "live", "-i IFACE [OPTIONS]", "on a mirror port, findings as they happen",
-	 "0 no violation found, 1 violations found, 2 bad usage or bad input, 3 internal error"},
+	 AUDIT_EXITS},
 	{CLI_CHECK, "check", "[OPTIONS] FILE...", "validate policy, catalogue, signature and device files",
 	 "0 every file is good, 2 a file is bad or cannot be read"},
 	{CLI_VERIFY, "verify", "[OPTIONS] DIR", "re-hash every input and output DIR/manifest.json lists",

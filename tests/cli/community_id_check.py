@@ -48,7 +48,7 @@ for capture in CAPTURES:
                           "lanxin.yaml")
     proc = subprocess.run([PRIVAUDIT, "audit", "-q", "--policy", policy, "--out", out, capture],
                           capture_output=True)
-    if proc.returncode not in (0, 1):
+    if proc.returncode not in (0, 1, 4):  # 2 and 3: the audit itself failed
         print("FAIL: audit of %s: exit %d: %s" % (capture, proc.returncode, proc.stderr.decode()))
         sys.exit(1)
     reference = tshark_ids(capture)
