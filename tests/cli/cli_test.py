@@ -417,6 +417,31 @@ def case_install():
     if got.stdout.split() != ["--policy"]:
         fail("completion of 'audit --po': %r %r" % (got.stdout, got.stderr))
     print("ok  bash completion completes options from --help")
+    # The .deb CPack makes holds the same, under /usr; unpacked anywhere, its
+    # binary finds its data next to itself.
+    debdir = fresh("deb")
+    proc = subprocess.run(["cpack", "--config", os.path.join(build, "CPackConfig.cmake"), "-B", debdir],
+                          capture_output=True, text=True)
+    debs = [f for f in os.listdir(debdir) if f.endswith(".deb")] if proc.returncode == 0 else []
+    if len(debs) != 1:
+        fail("cpack made no .deb: %s %s" % (proc.stdout[-500:], proc.stderr[-500:]))
+    listing = subprocess.run(["dpkg-deb", "-c", os.path.join(debdir, debs[0])], capture_output=True,
+                             text=True).stdout
+    for path in ("./usr/bin/privaudit", "./usr/share/man/man1/privaudit-audit.1",
+                 "./usr/share/bash-completion/completions/privaudit",
+                 "./usr/share/privaudit/signatures/recipients.yaml",
+                 "./usr/share/privaudit/policies/lanxin.yaml", "./usr/share/doc/privaudit/README.md"):
+        if path not in listing:
+            fail("%s lacks %s" % (debs[0], path))
+    root = os.path.join(debdir, "root")
+    subprocess.run(["dpkg-deb", "-x", os.path.join(debdir, debs[0]), root], check=True)
+    proc = run("audit", "-q", "--out", "o", DEMO, cwd=elsewhere,
+               binary=os.path.join(root, "usr", "bin", "privaudit"))
+    expect(proc, RAN_CLEAN, what="the .deb's binary, unpacked, audits from another folder")
+    manifest = open(os.path.join(elsewhere, "o", "manifest.json")).read()
+    if os.path.realpath(os.path.join(root, "usr/share/privaudit/signatures")) not in manifest:
+        fail("the .deb's binary did not use the .deb's signatures")
+    print("ok  %s installs the same and its binary finds its data" % debs[0])
 
 
 def main():
