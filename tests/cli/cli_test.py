@@ -404,11 +404,15 @@ def case_install():
     if SOURCE + "/signatures" in manifest:
         fail("the installed binary used the source tree's signatures")
     print("ok  the installed binary uses %s" % signatures)
-    page = subprocess.run(["man", "-l", os.path.join(share, "man/man1/privaudit-audit.1")],
-                          capture_output=True, text=True, env=dict(os.environ, MANWIDTH="200"))
-    if page.returncode != 0 or "--threads" not in page.stdout.replace("‐", "-"):
-        fail("man page of audit does not render or lacks --threads: %s" % page.stderr)
-    print("ok  privaudit-audit(1) renders")
+    page_path = os.path.join(share, "man/man1/privaudit-audit.1")
+    if "\\-\\-threads" not in open(page_path).read():
+        fail("man page of audit lacks --threads")
+    if shutil.which("man"):  # man-db is not in every minimal system
+        page = subprocess.run(["man", "-l", page_path], capture_output=True, text=True,
+                              env=dict(os.environ, MANWIDTH="200"))
+        if page.returncode != 0 or "--threads" not in page.stdout.replace("‐", "-"):
+            fail("man page of audit does not render: %s" % page.stderr)
+        print("ok  privaudit-audit(1) renders")
     # The completion offers what --help lists.
     script = ("source %s; COMP_WORDS=(privaudit audit --po); COMP_CWORD=2; _privaudit; "
               "echo ${COMPREPLY[*]}" % os.path.join(share, "bash-completion/completions/privaudit"))
