@@ -204,7 +204,9 @@ static void on_observation(void *ctx, const struct flow *f, const char *hostname
 	 * about: that zone is its recipient, the full name is kept beside it. */
 	char zone[256], query[300];
 	const char *query_name = NULL;
-	if (obs->in_query_name) {
+	if (obs->in_query_name && recipients_link_local(hostname)) {
+		hostname = ""; /* mDNS: nobody owns .local; the datum goes to the link */
+	} else if (obs->in_query_name) {
 		query_name = pa_utf8_clean(hostname, query, sizeof query);
 		hostname = recipients_zone(a->recipients, query_name, zone, sizeof zone);
 	}

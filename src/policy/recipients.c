@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "policy/policy.h"
 #include "privaudit.h"
@@ -121,6 +122,14 @@ static bool generic_second_level(const char *label, size_t len)
 		if (strlen(generic[i]) == len && !memcmp(generic[i], label, len))
 			return true;
 	return false;
+}
+
+bool recipients_link_local(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+	while (n && name[n - 1] == '.')
+		n--;
+	return n >= 5 && !strncasecmp(name + n - 5, "local", 5) && (n == 5 || name[n - 6] == '.');
 }
 
 const char *recipients_query_host(const char *query_name)
