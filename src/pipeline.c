@@ -1,8 +1,21 @@
 /*
- * pipeline.c — one audit. audit_packet() is the whole per-packet path, in
- * order, on one screen: decode → flow → classify → dns → (app → detect);
- * flow_ended() is the whole per-flow path: classify result → recipient →
- * geo → flows.jsonl → summary.
+ * pipeline.c — one audit, and the only place that runs the stages.
+ *
+ * Packet path (the capture's thread), audit_packet(), in order:
+ *   decode → flow (+ device side, DNS name, geo of a new flow) → classify
+ *   → application layer: TCP stream reassembly → decoder (TLS → HTTP/1|2,
+ *   HTTP/1, DNS, raw) → hand-off of every field and raw stream to the scan
+ *   thread (handoff_*), DNS answers into the DNS map (dns_response).
+ * flow_ended(): a flow's last bytes through the same steps, then its record
+ * handed off. app/flow_app.c only dispatches one flow's bytes to the right
+ * decoder; everything it produces comes back here through struct app_sink.
+ *
+ * Scan side (the scan thread, or the same thread with --threads 1), fed by
+ * the hand-off ring in order (stage/scan_stage.c): signature engine →
+ * on_observation (observations.jsonl, findings) and flow_record_out
+ * (recipient → flows.jsonl → summary → findings).
+ *
+ * docs/architecture.md draws the whole picture.
  */
 #include "pipeline.h"
 
@@ -225,6 +238,39 @@ static void on_finding(void *ctx, const struct finding *f)
 	fflush(stdout);
 }
 
+/* ---- application layer → DNS map and hand-off -------------------------------- */
+
+/* Packet path: a DNS response a decoder saw; its answers name the
+ * addresses flows started later go to (flow_started). */
+static void dns_response(void *ctx, const uint8_t *msg, size_t len, int64_t ts_us)
+{
+	struct audit *a = ctx;
+	dns_map_add_response(a->dns, msg, len, ts_us);
+}
+
+/* Packet path → scan thread: each becomes one record of the ordered
+ * hand-off ring (stage/), handled there by the signature engine. */
+static void handoff_field(void *ctx, struct flow *f, const struct pa_field_ref *ref,
+			  bool from_device, const uint8_t *value, size_t len)
+{
+	struct audit *a = ctx;
+	scan_stage_field(a->scan, f, ref, from_device, value, len);
+}
+
+static void handoff_stream(void *ctx, struct flow *f, enum pa_dir dir, const char *protocol,
+			   const char *field, bool from_device, const uint8_t *data, size_t len,
+			   uint64_t packet, int64_t ts_us)
+{
+	struct audit *a = ctx;
+	scan_stage_stream(a->scan, f, dir, protocol, field, from_device, data, len, packet, ts_us);
+}
+
+static void handoff_gap(void *ctx, struct flow *f, enum pa_dir dir)
+{
+	struct audit *a = ctx;
+	scan_stage_gap(a->scan, f, dir);
+}
+
 /* ---- per packet ----------------------------------------------------------- */
 
 static void note_decode_problem(struct audit *a, const struct capture_record *rec,
@@ -307,6 +353,7 @@ void audit_packet(struct audit *a, const struct capture_record *rec)
 		a->totals.ts_first = rec->ts_us;
 	a->totals.ts_last = rec->ts_us;
 
+	/* decode: link layer, VLANs, IPv4/IPv6 (fragments reassembled), TCP/UDP */
 	switch (decode_packet(a->decoder, rec, &pkt, &why)) {
 	case DECODE_OK:
 		break;
@@ -318,6 +365,7 @@ void audit_packet(struct audit *a, const struct capture_record *rec)
 		return;
 	}
 
+	/* Flows idle past their timeout end first, in capture time. */
 	if (pkt.ts_us >= a->next_expire_us) {
 		flow_table_expire(a->flows, pkt.ts_us);
 		a->next_expire_us = pkt.ts_us + 1000000;
@@ -328,16 +376,31 @@ void audit_packet(struct audit *a, const struct capture_record *rec)
 		return;
 	}
 
+	/* flow: the bidirectional flow of this packet; a new one gets its
+	 * device side, the DNS name of its remote address and its geo. */
 	enum pa_dir dir;
 	bool created;
 	struct flow *f = flow_table_packet(a->flows, &pkt, &dir, &created);
 	if (created)
 		flow_started(a, f, &pkt, dir);
 
+	/* classify: nDPI, until it has decided */
 	if (!f->classify_done)
 		f->classify_done = !classify_packet(a->classifier, &f->classify, &pkt, dir);
 
-	flow_app_packet(&a->app, f, dir, &pkt);
+	/* application layer: stream reassembly → decoder → dns_response and
+	 * handoff_* above. Other protocols (ICMP, ...) are counted in the
+	 * flow only. */
+	switch (pkt.l4_proto) {
+	case IPPROTO_TCP:
+		flow_app_tcp_segment(&a->app, f, dir, &pkt);
+		break;
+	case IPPROTO_UDP:
+		flow_app_udp_datagram(&a->app, f, dir, &pkt);
+		break;
+	default:
+		break;
+	}
 }
 
 /* ---- files ---------------------------------------------------------------- */
@@ -529,7 +592,13 @@ struct audit *audit_new(const struct audit_config *cfg, struct pa_error *err)
 	struct decode_config dc = {.frag_memory_max = cfg->frag_memory_max};
 	a->decoder = decoder_new(&dc);
 	a->dns = dns_map_new(1u << 16);
-	a->app.dns = a->dns;
+	a->app.sink = (struct app_sink){
+		.dns_response = dns_response,
+		.field = handoff_field,
+		.stream = handoff_stream,
+		.gap = handoff_gap,
+		.ctx = a,
+	};
 	a->app.keylog = a->keylog;
 	a->app.echo_scan_limit = cfg->echo_scan_limit;
 	struct scan_stage_config sc = {
@@ -547,7 +616,6 @@ struct audit *audit_new(const struct audit_config *cfg, struct pa_error *err)
 	a->scan = scan_stage_new(&sc, err);
 	if (!a->scan)
 		goto fail;
-	a->app.scan = a->scan;
 	a->flows = flow_table_new(&cfg->flow, flow_ended, a);
 	a->summary = summary_new();
 	if (cfg->out_dir)

@@ -210,9 +210,16 @@ static void bad_line(struct keylog *kl, FILE *diag, const char *name, uint64_t l
 		     const char *why, const char *line, size_t len)
 {
 	kl->stats.lines_bad++;
-	if (diag)
-		fprintf(diag, "%s:%llu: %s: \"%.*s\"\n", name, (unsigned long long)line_no, why,
-			(int)(len > 100 ? 100 : len), line);
+	if (!diag)
+		return;
+	/* A key log can come inside the capture (a pcapng Decryption Secrets
+	 * Block): its bytes are the traffic's, escaped for the terminal. */
+	char text[101], safe[420];
+	size_t n = len > 100 ? 100 : len;
+	memcpy(text, line, n);
+	text[n] = 0;
+	fprintf(diag, "%s:%llu: %s: \"%s\"\n", name, (unsigned long long)line_no, why,
+		pa_term_safe(text, safe, sizeof safe));
 }
 
 /* One line without its newline. true when a secret was stored. */
