@@ -10,7 +10,8 @@
 #             file's at the end; the 0700 folder is left as it was
 #   refused   what the run could not keep is refused at start with exit 2 and
 #             one line on stderr: an output folder on a read-only filesystem,
-#             and a key log that does not exist yet in a folder nobody can enter
+#             and a key log that does not exist yet in a folder the user nobody
+#             cannot enter
 # Exit 77 (skipped) without root, network namespaces or the lab's tools.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
