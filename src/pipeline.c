@@ -85,6 +85,9 @@ struct audit {
 	char default_geoip[4096];        /* tools/fetch-geoip's database when no --geoip */
 	char **evidence_inputs;          /* live: the ring files, read back for evidence */
 	size_t evidence_input_count;
+	/* Live: the inputs besides captures and key logs, hashed by
+	 * audit_hash_inputs before privileges were dropped (manifest_prepare). */
+	json_t *inputs_hashed;
 
 	struct audit_totals totals;
 	struct input_file_info *files;
@@ -657,6 +660,61 @@ static void add_entry(struct manifest_entry *e, size_t *n, size_t max, const cha
 		e[(*n)++] = (struct manifest_entry){.role = role, .path = path, .meta = meta};
 }
 
+/* The inputs besides captures and key logs: policy, device, signatures,
+ * catalogue, overrides, GeoIP databases (metas: their metadata, to free). */
+static size_t other_inputs(const struct audit *a, struct manifest_entry *e, size_t max,
+			   json_t *metas[AUDIT_MAX_GEOIP])
+{
+	const struct audit_config *cfg = &a->cfg;
+	size_t n = 0;
+	add_entry(e, &n, max, "policy", cfg->policy_file, NULL);
+	add_entry(e, &n, max, "device", cfg->device_file, NULL);
+	add_entry(e, &n, max, "signatures", cfg->signatures_dir ? cfg->signatures_dir : PA_DEFAULT_SIGNATURES, NULL);
+	if (cfg->recipients_file)
+		add_entry(e, &n, max, "recipients", a->recipients_path, NULL);
+	add_entry(e, &n, max, "country-overrides", cfg->country_overrides, NULL);
+	size_t dbs = geo_db_count(a->geo);
+	for (size_t i = 0; i < dbs && i < AUDIT_MAX_GEOIP; i++) {
+		const struct geo_db_info *db = geo_db(a->geo, i);
+		metas[i] = manifest_geoip_meta(db);
+		add_entry(e, &n, max, "geoip", db->path, metas[i]);
+	}
+	return n;
+}
+
+bool audit_hash_inputs(struct audit *a, struct pa_error *err)
+{
+	struct manifest_entry e[AUDIT_MAX_GEOIP + 8];
+	json_t *metas[AUDIT_MAX_GEOIP] = {0};
+	size_t n = other_inputs(a, e, sizeof e / sizeof e[0], metas);
+	json_t *all = json_array();
+	bool ok = true;
+	for (size_t i = 0; ok && i < n; i++) {
+		json_t *files = manifest_prepare(&e[i], err);
+		ok = files && json_array_extend(all, files) == 0;
+		json_decref(files);
+	}
+	for (size_t i = 0; i < AUDIT_MAX_GEOIP; i++)
+		json_decref(metas[i]);
+	if (!ok) {
+		json_decref(all);
+		return false;
+	}
+	json_decref(a->inputs_hashed);
+	a->inputs_hashed = all;
+	return true;
+}
+
+const struct keylog *audit_keylog(const struct audit *a)
+{
+	return a->keylog;
+}
+
+void audit_set_out_dir(struct audit *a, const char *dir)
+{
+	a->cfg.out_dir = dir;
+}
+
 /* DIR/manifest.json: every input and output with its SHA-256. */
 static bool write_manifest(struct audit *a, struct pa_error *err)
 {
@@ -668,23 +726,24 @@ static bool write_manifest(struct audit *a, struct pa_error *err)
 		if (!a->files[i].failed && n < max)
 			e[n++] = (struct manifest_entry){.role = "capture", .path = a->files[i].path,
 							 .hash = a->files[i].hash};
-	for (size_t i = 0; i < a->evidence_input_count; i++)
+	/* The live ring's files, named relative to the output folder. */
+	for (size_t i = 0; i < a->evidence_input_count; i++) {
 		add_entry(e, &n, max, "capture", a->evidence_inputs[i], NULL);
-	for (size_t i = 0; i < cfg->keylog_count; i++)
-		add_entry(e, &n, max, "keylog", cfg->keylog[i], NULL);
-	add_entry(e, &n, max, "policy", cfg->policy_file, NULL);
-	add_entry(e, &n, max, "device", cfg->device_file, NULL);
-	add_entry(e, &n, max, "signatures", cfg->signatures_dir ? cfg->signatures_dir : PA_DEFAULT_SIGNATURES, NULL);
-	if (cfg->recipients_file)
-		add_entry(e, &n, max, "recipients", a->recipients_path, NULL);
-	add_entry(e, &n, max, "country-overrides", cfg->country_overrides, NULL);
-	json_t *metas[AUDIT_MAX_GEOIP] = {0};
-	size_t dbs = geo_db_count(a->geo);
-	for (size_t i = 0; i < dbs && i < AUDIT_MAX_GEOIP; i++) {
-		const struct geo_db_info *db = geo_db(a->geo, i);
-		metas[i] = manifest_geoip_meta(db);
-		add_entry(e, &n, max, "geoip", db->path, metas[i]);
+		e[n - 1].in_dir = true;
 	}
+	/* A live key log is hashed through the descriptor it is read by. */
+	struct pa_file_hash keylog_hash[AUDIT_MAX_KEYLOG];
+	for (size_t i = 0; i < cfg->keylog_count && i < AUDIT_MAX_KEYLOG; i++) {
+		size_t before = n;
+		add_entry(e, &n, max, "keylog", cfg->keylog[i], NULL);
+		if (n > before && keylog_hash_source(a->keylog, cfg->keylog[i], &keylog_hash[i]))
+			e[n - 1].hash = &keylog_hash[i];
+	}
+	json_t *metas[AUDIT_MAX_GEOIP] = {0};
+	if (a->inputs_hashed)
+		e[n++] = (struct manifest_entry){.role = "inputs", .prepared = a->inputs_hashed};
+	else
+		n += other_inputs(a, e + n, max - n, metas);
 	for (size_t i = 0; i < sizeof a->out_hash / sizeof a->out_hash[0]; i++)
 		if (a->out_hash[i].name && a->out_hash[i].hash.ok && n < max)
 			e[n++] = (struct manifest_entry){.role = "output", .path = a->out_hash[i].name,
@@ -719,6 +778,15 @@ static void collect_hashes(struct audit *a)
 	}
 }
 
+/* DIR/NAME, allocated. */
+static char *path_in(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *p = pa_xmalloc(n);
+	snprintf(p, n, "%s/%s", dir, name);
+	return p;
+}
+
 /* Writes what only exists at the end: findings.jsonl, evidence, report.json,
  * report.html, the manifest. Every file is attempted; the first error is returned. */
 static bool write_final_outputs(struct audit *a, const struct summary_inputs *si,
@@ -734,18 +802,16 @@ static bool write_final_outputs(struct audit *a, const struct summary_inputs *si
 		KEEP_FIRST_ERROR();
 	struct evidence_stats ev = {0};
 	if (!a->cfg.no_evidence && findings_count(a->findings)) {
-		char **inputs = a->evidence_inputs;
-		size_t count = a->evidence_input_count;
-		char **paths = NULL;
-		if (!inputs) {
-			paths = pa_xcalloc(a->file_count + 1, sizeof *paths);
-			for (size_t i = 0; i < a->file_count; i++)
-				paths[i] = a->files[i].path;
-			inputs = paths;
-			count = a->file_count;
-		}
-		if (!evidence_write(a->findings, inputs, count, dir, &ev, &e))
+		/* Live: the ring files, inside the output folder; else the inputs. */
+		size_t count = a->evidence_inputs ? a->evidence_input_count : a->file_count;
+		char **paths = pa_xcalloc(count + 1, sizeof *paths);
+		for (size_t i = 0; i < count; i++)
+			paths[i] = a->evidence_inputs ? path_in(dir, a->evidence_inputs[i])
+						      : pa_xstrdup(a->files[i].path);
+		if (!evidence_write(a->findings, paths, count, a->keylog, dir, &ev, &e))
 			KEEP_FIRST_ERROR();
+		for (size_t i = 0; i < count; i++)
+			free(paths[i]);
 		free(paths);
 	}
 
@@ -753,9 +819,10 @@ static bool write_final_outputs(struct audit *a, const struct summary_inputs *si
 	json_t *policy_part = findings_report_json(a->findings);
 	json_object_update(report, policy_part);
 	json_decref(policy_part);
-	json_object_set_new(report, "evidence", json_pack("{s:b, s:I, s:I, s:I}",
+	json_object_set_new(report, "evidence", json_pack("{s:b, s:I, s:I, s:I, s:I}",
 		"written", !a->cfg.no_evidence, "files", (json_int_t)ev.files,
-		"packets", (json_int_t)ev.packets, "missing_packets", (json_int_t)ev.missing));
+		"packets", (json_int_t)ev.packets, "missing_packets", (json_int_t)ev.missing,
+		"tls_sessions_with_secrets", (json_int_t)ev.tls_sessions));
 	json_object_set_new(report, "memory", memory_json(a));
 	if (!report_json_write(dir, report, &e))
 		KEEP_FIRST_ERROR();
@@ -913,6 +980,7 @@ void audit_free(struct audit *a)
 		free(a->evidence_inputs[i]);
 	free(a->evidence_inputs);
 	dns_map_free(a->dns);
+	json_decref(a->inputs_hashed);
 	keylog_free(a->keylog);
 	decoder_free(a->decoder);
 	classifier_free(a->classifier);

@@ -459,9 +459,10 @@ static void section_verdicts(struct html *h, const json_t *report)
 	}
 	h_raw(h, "<p class=\"small muted\"><b>\xe8\xbf\x9d\xe8\x83\x8c contradicted</b>: at least one "
 		 "conclusive finding. <b>\xe6\x97\xa0\xe6\xb3\x95\xe9\xaa\x8c\xe8\xaf\x81 not verifiable</b>: "
-		 "only indicative findings, or bytes that could not be read could hide a contradiction. "
-		 "<b>\xe9\x81\xb5\xe5\xae\x88 kept</b>: nothing contradicts it in traffic that was fully "
-		 "read.</p>\n");
+		 "only indicative findings, or bytes that could not be read could hide a contradiction, "
+		 "or the device was never seen, or the input is incomplete. "
+		 "<b>\xe9\x81\xb5\xe5\xae\x88 kept</b>: nothing contradicts it, and every byte that "
+		 "could have was read (its coverage is complete).</p>\n");
 	size_t i;
 	const json_t *p;
 	json_array_foreach(j_get(report, "promises"), i, p) {
