@@ -369,6 +369,7 @@ static void udp_packet(struct delivery *d, const struct pa_packet *pkt)
 	struct flow_app *app = d->f->app;
 	if (pkt->payload_wire_len > pkt->payload_len)
 		app->bytes[d->dir].truncated += pkt->payload_wire_len - pkt->payload_len;
+	app->bytes[d->dir].payload += pkt->payload_wire_len;
 	if (!pkt->payload_len)
 		return;
 	if (is_dns_port(pkt->sport) || is_dns_port(pkt->dport)) {
@@ -443,6 +444,11 @@ void flow_app_end(struct app_context *ac, struct flow *f, struct flow_app_info *
 		app->bytes[PA_DIR_FROM_SRC].truncated += hs->bytes_skipped;
 	}
 	for (int dir = 0; dir < 2; dir++) {
+		if (app->stream[dir]) {
+			const struct tcp_stream_stats *st = tcp_stream_stats(app->stream[dir]);
+			app->bytes[dir].payload += st->delivered + st->gap;
+			app->bytes[dir].retransmitted += st->retransmitted;
+		}
 		tcp_stream_free(app->stream[dir]);
 		if (app->dns)
 			free(app->dns->buf[dir]);
