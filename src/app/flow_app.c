@@ -29,13 +29,25 @@ struct dns_tcp {
 	uint8_t *buf[2];
 };
 
+/* What flow_app_end makes struct app_bytes from: the counts only the
+ * application layer knows (the reassembly keeps the others). */
+struct app_counts {
+	uint64_t scanned, unscanned, encrypted, truncated, unparsed;
+};
+
+struct app_conflicts {
+	struct app_conflict kept[APP_CONFLICTS_KEPT];
+	unsigned count;
+};
+
 enum plain_kind { PLAIN_UNDECIDED, PLAIN_HTTP1, PLAIN_HTTP2, PLAIN_RAW };
 
 /* Decoders exist for the flow's kind only (a UDP flow has counters alone). */
 struct flow_app {
 	uint8_t kind;              /* enum app_kind */
 	uint8_t plain;             /* TLS: enum plain_kind, what the plaintext is */
-	struct app_bytes bytes[2];
+	struct app_counts bytes[2];
+	struct app_conflicts *conflicts; /* NULL until a conflicting copy is seen */
 	struct tcp_stream *stream[2];
 	struct http1 *http;
 	struct dns_tcp *dns;
@@ -77,16 +89,33 @@ static bool from_device(const struct flow *f, enum pa_dir dir)
 static size_t scan_allowance(const struct app_context *ac, struct flow *f, enum pa_dir dir,
 			     size_t len)
 {
-	struct app_bytes *b = &f->app->bytes[dir];
+	(void)ac;
+	return from_device(f, dir) || !f->app->bytes[dir].unscanned ? len : 0;
+}
+
+/* Stream bytes handed to a decoder or scanned raw: scanned, or unscanned
+ * once a direction towards the device has had its echo-scan allowance
+ * (the fields of the chunk that crosses the bound are still scanned). */
+static void account(const struct app_context *ac, struct flow *f, enum pa_dir dir, size_t len)
+{
 	uint64_t limit = ac->echo_scan_limit ? ac->echo_scan_limit : APP_ECHO_SCAN_DEFAULT;
-	if (from_device(f, dir) || b->scanned + len <= limit) {
+	struct app_counts *b = &f->app->bytes[dir];
+	if (from_device(f, dir) || (!b->unscanned && b->scanned < limit))
 		b->scanned += len;
-		return len;
-	}
-	size_t n = b->scanned < limit ? (size_t)(limit - b->scanned) : 0;
-	b->scanned += n;
-	b->unscanned += len - n;
-	return n;
+	else
+		b->unscanned += len;
+}
+
+/* Moves n bytes already accounted as read into another counter (truncated,
+ * encrypted), so that each byte is counted once. */
+static void unaccount(struct app_counts *b, uint64_t n, uint64_t *into)
+{
+	uint64_t from_unscanned = n < b->unscanned ? n : b->unscanned;
+	b->unscanned -= from_unscanned;
+	n -= from_unscanned;
+	uint64_t from_scanned = n < b->scanned ? n : b->scanned;
+	b->scanned -= from_scanned;
+	*into += from_unscanned + from_scanned;
 }
 
 /* Field sink for decoders: every field goes through the signature engine. */
@@ -101,9 +130,20 @@ static void on_field(void *ctx, const struct pa_field_ref *ref, const uint8_t *v
 		scan_stage_field(ac->scan, d->f, ref, from_device(d->f, ref->dir), v, len);
 }
 
+static void scan_stream(struct delivery *d, const char *protocol, const char *field,
+			const uint8_t *data, size_t len, uint64_t packet, int64_t ts);
+
+/* Raw sink for decoders: stream bytes they could not parse. */
+static void on_raw(void *ctx, const struct pa_field_ref *ref, const uint8_t *v, size_t len)
+{
+	struct delivery *outer = ctx;
+	struct delivery d = {outer->ac, outer->f, ref->dir};
+	scan_stream(&d, ref->protocol, ref->field, v, len, ref->packet, ref->ts_us);
+}
+
 static struct field_emitter emitter_for(struct delivery *d, const char *protocol, enum pa_dir dir)
 {
-	struct field_emitter e = {.sink = on_field, .ctx = d};
+	struct field_emitter e = {.sink = on_field, .raw = on_raw, .ctx = d};
 	e.ref.protocol = protocol;
 	e.ref.dir = dir;
 	return e;
@@ -144,9 +184,15 @@ static void dns_message(struct delivery *d, const uint8_t *msg, size_t len, uint
 	struct dns_visit v = {d, packet, ts, d->dir};
 	struct dns_visitor visitor = {.ctx = &v, .question = on_question};
 	struct dns_header_info hdr;
-	if (!dns_parse(msg, len, &hdr, &visitor))
-		d->f->app->bytes[d->dir].truncated += len;
-	else if (hdr.is_response && d->ac->dns)
+	if (!dns_parse(msg, len, &hdr, &visitor)) {
+		/* Not DNS after all, or damaged: its bytes are scanned as they are. */
+		struct field_emitter e = emitter_for(d, "dns", d->dir);
+		e.ref.packet = packet;
+		e.ref.ts_us = ts;
+		e.ref.field = "dns.unparsed";
+		on_field(d, &e.ref, msg, len);
+		d->f->app->bytes[d->dir].unparsed += len;
+	} else if (hdr.is_response && d->ac->dns)
 		dns_map_add_response(d->ac->dns, msg, len, ts);
 }
 
@@ -271,7 +317,8 @@ static void tls_end(struct app_context *ac, struct flow *f, struct flow_app_info
 	for (int dir = 0; dir < 2; dir++) {
 		uint64_t dec = info->tls.decrypted_bytes[dir] + info->tls.cleartext_bytes[dir];
 		uint64_t seen = app->tls_bytes[dir];
-		app->bytes[dir].encrypted = seen > dec ? seen - dec : 0;
+		/* every TLS stream byte was accounted as read when it came */
+		unaccount(&app->bytes[dir], seen > dec ? seen - dec : 0, &app->bytes[dir].encrypted);
 	}
 	tls_session_free(app->tls);
 	app->tls = NULL;
@@ -305,10 +352,10 @@ static void on_stream_bytes(void *ctx, const uint8_t *data, size_t len, uint64_t
 {
 	struct delivery *d = ctx;
 	struct flow_app *app = d->f->app;
-	if (!data) { /* a hole that will never be filled */
-		app->bytes[d->dir].gap += len;
+	if (!data) { /* a hole that will never be filled (counted from the stream's stats) */
+		struct field_emitter e = emitter_for(d, "http", d->dir);
 		if (app->kind == APP_HTTP1)
-			http1_gap(app->http, d->dir == PA_DIR_FROM_SRC, len);
+			http1_gap(app->http, d->dir == PA_DIR_FROM_SRC, len, &e);
 		else if (app->kind == APP_TLS && app->tls)
 			tls_session_gap(app->tls, d->dir == PA_DIR_FROM_SRC, len);
 		else if (d->ac->scan)
@@ -324,6 +371,7 @@ static void on_stream_bytes(void *ctx, const uint8_t *data, size_t len, uint64_t
 		if (app->kind == APP_HTTP1)
 			app->http = http1_new(d->ac->max_body);
 	}
+	account(d->ac, d->f, d->dir, len);
 	switch (app->kind) {
 	case APP_HTTP1: {
 		struct field_emitter e = emitter_for(d, "http", d->dir);
@@ -342,6 +390,25 @@ static void on_stream_bytes(void *ctx, const uint8_t *data, size_t len, uint64_t
 	}
 }
 
+/* Another version of bytes already delivered (tcp_stream.h): scanned on its
+ * own, with the delivered bytes around it, citing the packet that carried
+ * it; outside the byte sum (its stream positions are counted once). */
+static void on_stream_conflict(void *ctx, const struct tcp_conflict *c)
+{
+	struct delivery *d = ctx;
+	struct flow_app *app = d->f->app;
+	if (!app->conflicts)
+		app->conflicts = pa_xcalloc(1, sizeof *app->conflicts);
+	struct app_conflicts *k = app->conflicts;
+	if (k->count < APP_CONFLICTS_KEPT && (!k->count || k->kept[k->count - 1].packet != c->packet))
+		k->kept[k->count++] = (struct app_conflict){c->packet, c->first_packet, (uint8_t)d->dir};
+	struct pa_field_ref ref = {"raw-tcp", "tcp.conflict", d->dir, c->packet, c->ts_us};
+	if (d->ac->field_tap)
+		d->ac->field_tap(d->ac->field_tap_ctx, d->f, &ref, c->data, c->len);
+	if (d->ac->scan)
+		scan_stage_field(d->ac->scan, d->f, &ref, from_device(d->f, d->dir), c->data, c->len);
+}
+
 static void tcp_packet(struct delivery *d, const struct pa_packet *pkt)
 {
 	struct flow_app *app = d->f->app;
@@ -350,16 +417,20 @@ static void tcp_packet(struct delivery *d, const struct pa_packet *pkt)
 		if (!pkt->payload_len && !(pkt->tcp_flags & PA_TCP_SYN))
 			return;
 		app->stream[dir] = tcp_stream_new(0);
+		tcp_stream_set_conflict_fn(app->stream[dir], on_stream_conflict);
+	}
+	/* What the other side acknowledged it holds: repeats of it are moot. */
+	if ((pkt->tcp_flags & PA_TCP_ACK) && app->stream[1 - dir]) {
+		tcp_stream_ack(app->stream[1 - dir], pkt->tcp_ack);
 	}
 	if (pkt->tcp_flags & PA_TCP_SYN) {
 		tcp_stream_syn(app->stream[dir], pkt->tcp_seq);
 		return;
 	}
-	if (pkt->payload_wire_len > pkt->payload_len)
-		app->bytes[dir].truncated += pkt->payload_wire_len - pkt->payload_len;
 	if (pkt->payload_len)
-		tcp_stream_segment(app->stream[dir], pkt->tcp_seq, pkt->payload, pkt->payload_len,
-				   pkt->number, pkt->ts_us, on_stream_bytes, d);
+		tcp_stream_segment_snapped(app->stream[dir], pkt->tcp_seq, pkt->payload,
+					   pkt->payload_len, pkt->payload_wire_len, pkt->number,
+					   pkt->ts_us, on_stream_bytes, d);
 }
 
 /* ---- UDP ------------------------------------------------------------------ */
@@ -369,12 +440,11 @@ static void udp_packet(struct delivery *d, const struct pa_packet *pkt)
 	struct flow_app *app = d->f->app;
 	if (pkt->payload_wire_len > pkt->payload_len)
 		app->bytes[d->dir].truncated += pkt->payload_wire_len - pkt->payload_len;
-	app->bytes[d->dir].payload += pkt->payload_wire_len;
 	if (!pkt->payload_len)
 		return;
+	account(d->ac, d->f, d->dir, pkt->payload_len);
 	if (is_dns_port(pkt->sport) || is_dns_port(pkt->dport)) {
 		app->kind = APP_DNS;
-		app->bytes[d->dir].scanned += pkt->payload_len;
 		dns_message(d, pkt->payload, pkt->payload_len, pkt->number, pkt->ts_us);
 		return;
 	}
@@ -440,14 +510,35 @@ void flow_app_end(struct app_context *ac, struct flow *f, struct flow_app_info *
 		struct field_emitter ec = emitter_for(&dc, "http", PA_DIR_FROM_SRC);
 		struct field_emitter es = emitter_for(&ds, "http", PA_DIR_FROM_DST);
 		http1_finish(app->http, &ec, &es);
+	}
+	if (app->http) {
 		const struct http1_stats *hs = http1_stats(app->http);
-		app->bytes[PA_DIR_FROM_SRC].truncated += hs->bytes_skipped;
+		for (int dir = 0; dir < 2; dir++) {
+			int side = dir == PA_DIR_FROM_SRC ? 0 : 1;
+			app->bytes[dir].unparsed += hs->unparsed[side];
+			unaccount(&app->bytes[dir], hs->body_bytes_truncated[side],
+				  &app->bytes[dir].truncated);
+		}
 	}
 	for (int dir = 0; dir < 2; dir++) {
+		const struct app_counts *c = &app->bytes[dir];
+		struct app_bytes *b = &info->bytes[dir];
+		b->scanned = c->scanned;
+		b->unscanned = c->unscanned;
+		b->encrypted = c->encrypted;
+		b->truncated = c->truncated;
+		b->unparsed = c->unparsed < c->scanned ? c->unparsed : c->scanned;
 		if (app->stream[dir]) {
 			const struct tcp_stream_stats *st = tcp_stream_stats(app->stream[dir]);
-			app->bytes[dir].payload += st->delivered + st->gap;
-			app->bytes[dir].retransmitted += st->retransmitted;
+			b->gap = st->gap;
+			b->truncated += st->snapped;
+			b->retransmitted = st->retransmitted;
+			b->conflict = st->overlap_differs;
+			b->conflict_packets = st->conflict_packets;
+			/* each sequence position once, whatever became of it */
+			b->payload = st->delivered + st->gap + st->snapped;
+		} else {
+			b->payload = f->payload_bytes[dir];
 		}
 		tcp_stream_free(app->stream[dir]);
 		if (app->dns)
@@ -455,7 +546,11 @@ void flow_app_end(struct app_context *ac, struct flow *f, struct flow_app_info *
 	}
 	free(app->dns);
 	info->kind = app->kind;
-	memcpy(info->bytes, app->bytes, sizeof info->bytes);
+	if (app->conflicts) {
+		memcpy(info->conflicts, app->conflicts->kept, sizeof info->conflicts);
+		info->conflict_count = app->conflicts->count;
+		free(app->conflicts);
+	}
 	if (app->http)
 		snprintf(info->http_host, sizeof info->http_host, "%s", http1_host(app->http));
 	http1_free(app->http);

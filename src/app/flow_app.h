@@ -77,9 +77,20 @@ struct app_bytes {
 	uint64_t retransmitted; /* bytes sent again with the same content */
 };
 
+/* A packet whose bytes differ from the copy of the same stream bytes that
+ * was delivered (by first_packet; 0 when no longer known). */
+struct app_conflict {
+	uint64_t packet;
+	uint64_t first_packet;
+	uint8_t dir; /* enum pa_dir */
+};
+#define APP_CONFLICTS_KEPT 8
+
 struct flow_app_info {
 	enum app_kind kind;
 	struct app_bytes bytes[2]; /* by enum pa_dir */
+	struct app_conflict conflicts[APP_CONFLICTS_KEPT]; /* the first ones */
+	unsigned conflict_count; /* kept in conflicts[] */
 	char http_host[256];       /* Host of the latest HTTP request, "" when none */
 	bool tls_seen;             /* kind is APP_TLS: tls below is filled */
 	struct tls_info tls;       /* version, suite, ALPN, records, why not decrypted */
