@@ -32,7 +32,7 @@ struct dns_tcp {
 /* What flow_app_end makes struct app_bytes from: the counts only the
  * application layer knows (the reassembly keeps the others). */
 struct app_counts {
-	uint64_t scanned, unscanned, encrypted, truncated, unparsed;
+	uint64_t scanned, unscanned, encrypted, truncated, unparsed, bad_checksum;
 };
 
 struct app_conflicts {
@@ -46,6 +46,9 @@ enum plain_kind { PLAIN_UNDECIDED, PLAIN_HTTP1, PLAIN_HTTP2, PLAIN_RAW };
 struct flow_app {
 	uint8_t kind;              /* enum app_kind */
 	uint8_t plain;             /* TLS: enum plain_kind, what the plaintext is */
+	/* By direction: a TCP segment with a right checksum was seen. Until
+	 * then, wrong checksums are taken for offload (capture on the sender). */
+	uint8_t checksum_seen_good[2];
 	struct app_counts bytes[2];
 	struct app_conflicts *conflicts; /* NULL until a conflicting copy is seen */
 	struct tcp_stream *stream[2];
@@ -390,6 +393,19 @@ static void on_stream_bytes(void *ctx, const uint8_t *data, size_t len, uint64_t
 	}
 }
 
+/* Keeps the first packets that carried another version of stream bytes,
+ * for the evasion finding. */
+static void note_conflict(struct flow_app *app, uint64_t packet, uint64_t first_packet,
+			  enum pa_dir dir, bool bad_checksum)
+{
+	if (!app->conflicts)
+		app->conflicts = pa_xcalloc(1, sizeof *app->conflicts);
+	struct app_conflicts *k = app->conflicts;
+	if (k->count < APP_CONFLICTS_KEPT && (!k->count || k->kept[k->count - 1].packet != packet))
+		k->kept[k->count++] =
+			(struct app_conflict){packet, first_packet, (uint8_t)dir, bad_checksum};
+}
+
 /* Another version of bytes already delivered (tcp_stream.h): scanned on its
  * own, with the delivered bytes around it, citing the packet that carried
  * it; outside the byte sum (its stream positions are counted once). */
@@ -397,11 +413,7 @@ static void on_stream_conflict(void *ctx, const struct tcp_conflict *c)
 {
 	struct delivery *d = ctx;
 	struct flow_app *app = d->f->app;
-	if (!app->conflicts)
-		app->conflicts = pa_xcalloc(1, sizeof *app->conflicts);
-	struct app_conflicts *k = app->conflicts;
-	if (k->count < APP_CONFLICTS_KEPT && (!k->count || k->kept[k->count - 1].packet != c->packet))
-		k->kept[k->count++] = (struct app_conflict){c->packet, c->first_packet, (uint8_t)d->dir};
+	note_conflict(app, c->packet, c->first_packet, d->dir, false);
 	struct pa_field_ref ref = {"raw-tcp", "tcp.conflict", d->dir, c->packet, c->ts_us};
 	if (d->ac->field_tap)
 		d->ac->field_tap(d->ac->field_tap_ctx, d->f, &ref, c->data, c->len);
@@ -409,19 +421,86 @@ static void on_stream_conflict(void *ctx, const struct tcp_conflict *c)
 		scan_stage_field(d->ac->scan, d->f, &ref, from_device(d->f, d->dir), c->data, c->len);
 }
 
+static uint32_t sum16(uint32_t sum, const uint8_t *p, size_t len)
+{
+	for (; len > 1; p += 2, len -= 2)
+		sum += (uint32_t)(p[0] << 8 | p[1]);
+	if (len)
+		sum += (uint32_t)(p[0] << 8);
+	return sum;
+}
+
+/* 1: the TCP checksum is right; 0: wrong; -1: cannot tell (snapped,
+ * fragments reassembled, IPv6 extension headers). */
+static int tcp_checksum_ok(const struct pa_packet *pkt)
+{
+	const uint8_t *ip = pkt->l3;
+	if (!ip || pkt->reassembled || pkt->payload_wire_len != pkt->payload_len)
+		return -1;
+	size_t hlen;
+	uint32_t sum;
+	if (pkt->ip_version == 4 && pkt->l3_len >= 20) {
+		hlen = (size_t)(ip[0] & 0x0f) * 4;
+		sum = sum16(0, ip + 12, 8);
+	} else if (pkt->ip_version == 6 && pkt->l3_len >= 40 && ip[6] == IPPROTO_TCP) {
+		hlen = 40;
+		sum = sum16(0, ip + 8, 32);
+	} else {
+		return -1;
+	}
+	if (pkt->ip_len < hlen || pkt->ip_len > pkt->l3_len)
+		return -1;
+	size_t tcp_len = pkt->ip_len - hlen;
+	if (tcp_len < 20 || pkt->payload + pkt->payload_len != ip + hlen + tcp_len)
+		return -1;
+	sum += IPPROTO_TCP + (uint32_t)tcp_len;
+	sum = sum16(sum, ip + hlen, tcp_len);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
+/*
+ * A segment with a wrong checksum is one the receiver drops, unless the
+ * capture was taken on the sending host, where checksum offload leaves
+ * every outbound checksum unfilled. So wrong checksums count as offload
+ * while the direction has shown no right one (as tshark's heuristic);
+ * after that, such a segment is kept out of the stream, scanned as a
+ * version of its own and counted.
+ */
+static bool dropped_by_receiver(struct delivery *d, const struct pa_packet *pkt)
+{
+	struct flow_app *app = d->f->app;
+	int ok = tcp_checksum_ok(pkt);
+	if (ok == 1)
+		app->checksum_seen_good[d->dir] = 1;
+	if (ok != 0 || !app->checksum_seen_good[d->dir])
+		return false;
+	if (pkt->payload_len) {
+		app->bytes[d->dir].bad_checksum += pkt->payload_len;
+		note_conflict(app, pkt->number, 0, d->dir, true);
+		struct pa_field_ref ref = {"raw-tcp", "tcp.bad_checksum", d->dir, pkt->number, pkt->ts_us};
+		if (d->ac->scan)
+			scan_stage_field(d->ac->scan, d->f, &ref, from_device(d->f, d->dir),
+					 pkt->payload, pkt->payload_len);
+	}
+	return true;
+}
+
 static void tcp_packet(struct delivery *d, const struct pa_packet *pkt)
 {
 	struct flow_app *app = d->f->app;
 	int dir = d->dir;
+	if (dropped_by_receiver(d, pkt))
+		return;
+	/* What the other side acknowledged it holds: repeats of it are moot. */
+	if ((pkt->tcp_flags & PA_TCP_ACK) && app->stream[1 - dir])
+		tcp_stream_ack(app->stream[1 - dir], pkt->tcp_ack);
 	if (!app->stream[dir]) {
 		if (!pkt->payload_len && !(pkt->tcp_flags & PA_TCP_SYN))
 			return;
 		app->stream[dir] = tcp_stream_new(0);
 		tcp_stream_set_conflict_fn(app->stream[dir], on_stream_conflict);
-	}
-	/* What the other side acknowledged it holds: repeats of it are moot. */
-	if ((pkt->tcp_flags & PA_TCP_ACK) && app->stream[1 - dir]) {
-		tcp_stream_ack(app->stream[1 - dir], pkt->tcp_ack);
 	}
 	if (pkt->tcp_flags & PA_TCP_SYN) {
 		tcp_stream_syn(app->stream[dir], pkt->tcp_seq);
@@ -528,6 +607,7 @@ void flow_app_end(struct app_context *ac, struct flow *f, struct flow_app_info *
 		b->encrypted = c->encrypted;
 		b->truncated = c->truncated;
 		b->unparsed = c->unparsed < c->scanned ? c->unparsed : c->scanned;
+		b->bad_checksum = c->bad_checksum;
 		if (app->stream[dir]) {
 			const struct tcp_stream_stats *st = tcp_stream_stats(app->stream[dir]);
 			b->gap = st->gap;

@@ -82,7 +82,8 @@ struct app_bytes {
 struct app_conflict {
 	uint64_t packet;
 	uint64_t first_packet;
-	uint8_t dir; /* enum pa_dir */
+	uint8_t dir;        /* enum pa_dir */
+	bool bad_checksum;  /* packet had a wrong TCP checksum (first_packet 0) */
 };
 #define APP_CONFLICTS_KEPT 8
 
