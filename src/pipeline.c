@@ -177,25 +177,44 @@ static const char *hostname_so_far(void *ctx, const struct flow *f)
 	return h ? pa_utf8_clean(h, a->host_clean, sizeof a->host_clean) : "";
 }
 
-/* Scan side: f is the flow as the record that found the datum described it. */
+/* Scan side: f is the flow as the record that found the datum described it;
+ * dst holds the remote address's text. */
+static struct observation_record observation_record_of(const struct flow *f, const char *hostname,
+							const struct pa_observation *obs,
+							char dst[48])
+{
+	const struct pa_addr *remote = f->device_side == DEVICE_SIDE_DST ? &f->src : &f->dst;
+	return (struct observation_record){
+		.obs = obs,
+		.hostname = hostname,
+		.jurisdiction = f->geo ? f->geo->jurisdiction : "unknown",
+		.dst_ip = pa_addr_str(remote, dst, 48),
+		.dst_port = f->device_side == DEVICE_SIDE_DST ? f->sport : f->dport,
+	};
+}
+
 static void on_observation(void *ctx, const struct flow *f, const char *hostname,
 			   const struct pa_observation *obs)
 {
 	struct audit *a = ctx;
 	a->observations++;
 	char dst[48];
-	const struct pa_addr *remote = f->device_side == DEVICE_SIDE_DST ? &f->src : &f->dst;
-	struct observation_record r = {
-		.obs = obs,
-		.hostname = hostname,
-		.jurisdiction = f->geo ? f->geo->jurisdiction : "unknown",
-		.dst_ip = pa_addr_str(remote, dst, sizeof dst),
-		.dst_port = f->device_side == DEVICE_SIDE_DST ? f->sport : f->dport,
-	};
+	struct observation_record r = observation_record_of(f, hostname, obs, dst);
 	if (a->observations_out) {
 		observation_record_json(jsonl_line(a->observations_out), &r, a->cfg.show_values);
 		jsonl_write(a->observations_out);
 	}
+}
+
+/* Scan side: a datum new to its flow goes to the policy engine at once (a
+ * live finding must not wait for the flow's end); on_observation writes it
+ * with its repeats counted when the flow ends. */
+static void on_first_seen(void *ctx, const struct flow *f, const char *hostname,
+			  const struct pa_observation *obs)
+{
+	struct audit *a = ctx;
+	char dst[48];
+	struct observation_record r = observation_record_of(f, hostname, obs, dst);
 	findings_observation(a->findings, &r, f);
 }
 
@@ -525,6 +544,7 @@ struct audit *audit_new(const struct audit_config *cfg, struct pa_error *err)
 		 * writes. */
 		.threaded = !cfg->live && (cfg->threads ? cfg->threads > 1 : sysconf(_SC_NPROCESSORS_ONLN) > 1),
 		.hostname = hostname_so_far,
+		.first_seen = on_first_seen,
 		.observation = on_observation,
 		.flow_end = flow_record_out,
 		.consent = consent_given,

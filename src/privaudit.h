@@ -105,8 +105,13 @@ struct pa_observation {
 	const char *protocol; /* copied from the field ref */
 	char field[160];
 	uint64_t flow_id;
-	uint64_t packet;
+	uint64_t packet;      /* the first packet that showed it */
 	int64_t ts_us;
+	/* Repeats in the flow (same field, type, encoding, value) are one
+	 * observation: how many times it was seen, and the latest packet.
+	 * count 0 = 1 (not yet counted). */
+	uint64_t count;
+	uint64_t last_packet;
 	bool echo;            /* seen in data towards the device: an echo, not a leak */
 	char value[256];      /* the matched datum, unmasked; output masks it */
 };

@@ -238,6 +238,27 @@ def gzip_past_bound():
     return c, last  # decoded bytes exist once the whole body is in
 
 
+# ---- repetition ---------------------------------------------------------------------
+
+
+def repeated_requests():
+    """The same IMEI in 300 pipelined requests: one observation with a count."""
+    c = Conn()
+    c.handshake()
+    first = None
+    for i in range(300):
+        n = c.send(0, request())
+        first = first or n
+        if i % 10 == 9:
+            c.ack(1)
+    c.ack(1)
+    for i in range(300):
+        c.send(1, b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
+    c.ack(0)
+    c.close()
+    return c, first
+
+
 CASES = {
     "decoy-first": decoy_first,
     "decoy-bad-checksum": decoy_bad_checksum,
@@ -258,6 +279,7 @@ CASES = {
                              b"18\r\nimei=" + IMEI + b"&x=1\r\n0\r\n\r\n"),
     "body-past-bound": body_past_bound,
     "gzip-past-bound": gzip_past_bound,
+    "repeated-requests": repeated_requests,
 }
 
 
