@@ -179,6 +179,7 @@ static void on_question(void *ctx, const struct dns_question *q)
 	struct field_emitter e = emitter_for(v->d, "dns", v->dir);
 	e.ref.packet = v->packet;
 	e.ref.ts_us = v->ts;
+	e.ref.query_name = q->name;
 	fields_emit(&e, "dns.qname", (const uint8_t *)q->name_as_sent, strlen(q->name_as_sent));
 }
 
@@ -414,7 +415,8 @@ static void on_stream_conflict(void *ctx, const struct tcp_conflict *c)
 	struct delivery *d = ctx;
 	struct flow_app *app = d->f->app;
 	note_conflict(app, c->packet, c->first_packet, d->dir, false);
-	struct pa_field_ref ref = {"raw-tcp", "tcp.conflict", d->dir, c->packet, c->ts_us};
+	struct pa_field_ref ref = {.protocol = "raw-tcp", .field = "tcp.conflict", .dir = d->dir,
+				   .packet = c->packet, .ts_us = c->ts_us};
 	if (d->ac->field_tap)
 		d->ac->field_tap(d->ac->field_tap_ctx, d->f, &ref, c->data, c->len);
 	if (d->ac->scan)
@@ -479,7 +481,8 @@ static bool dropped_by_receiver(struct delivery *d, const struct pa_packet *pkt)
 	if (pkt->payload_len) {
 		app->bytes[d->dir].bad_checksum += pkt->payload_len;
 		note_conflict(app, pkt->number, 0, d->dir, true);
-		struct pa_field_ref ref = {"raw-tcp", "tcp.bad_checksum", d->dir, pkt->number, pkt->ts_us};
+		struct pa_field_ref ref = {.protocol = "raw-tcp", .field = "tcp.bad_checksum",
+					   .dir = d->dir, .packet = pkt->number, .ts_us = pkt->ts_us};
 		if (d->ac->scan)
 			scan_stage_field(d->ac->scan, d->f, &ref, from_device(d->f, d->dir),
 					 pkt->payload, pkt->payload_len);

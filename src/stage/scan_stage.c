@@ -57,6 +57,7 @@ struct field_rec {
 	uint16_t name_len;
 	uint8_t dir;
 	bool from_device;
+	bool query_name; /* the hostname slot holds the DNS name queried (pa_field_ref) */
 };
 
 struct stream_rec {
@@ -89,7 +90,7 @@ struct end_rec {
 #define OBS_HELD_MAX 1024 /* distinct ones per flow; past it they are written and a new round starts */
 struct obs_held {
 	struct pa_observation obs;
-	struct flow flow;
+	struct flow_view view; /* the flow as the first sighting named it */
 	char *hostname;
 };
 struct obs_group {
@@ -117,6 +118,7 @@ struct obs_ctx {
 	const char *hostname;
 	struct flow *flow; /* room for it */
 	bool built;
+	bool query_name;   /* hostname is a DNS query name */
 };
 
 static void flow_from_view(const struct flow_view *v, struct flow *f)
@@ -141,9 +143,11 @@ static void flow_from_view(const struct flow_view *v, struct flow *f)
 static void release_group(struct scan_stage *s, size_t gi)
 {
 	struct obs_group *g = &s->groups[gi];
+	struct flow flow;
 	for (size_t i = 0; i < g->count; i++) {
 		struct obs_held *h = &g->items[i];
-		s->cfg.observation(s->cfg.ctx, &h->flow, h->hostname ? h->hostname : "", &h->obs);
+		flow_from_view(&h->view, &flow);
+		s->cfg.observation(s->cfg.ctx, &flow, h->hostname ? h->hostname : "", &h->obs);
 		free(h->hostname);
 	}
 	free(g->items);
@@ -191,8 +195,8 @@ static void on_observation(void *ctx, const struct pa_observation *obs)
 	}
 	struct obs_group *g = group_of(s, oc->view->id);
 	char key[sizeof obs->field + sizeof obs->value + 96];
-	snprintf(key, sizeof key, "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%d\x1f%s", obs->field, obs->type,
-		 obs->encoding, obs->source, obs->protocol, obs->echo, obs->value);
+	snprintf(key, sizeof key, "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%d%d\x1f%s", obs->field, obs->type,
+		 obs->encoding, obs->source, obs->protocol, obs->echo, oc->query_name, obs->value);
 	size_t i = keymap_get(&g->keys, key);
 	if (i != SIZE_MAX) {
 		g->items[i].obs.count++;
@@ -205,19 +209,20 @@ static void on_observation(void *ctx, const struct pa_observation *obs)
 		g = group_of(s, id);
 	}
 	if (g->count == g->cap) {
-		g->cap = g->cap ? g->cap * 2 : 8;
+		g->cap = g->cap ? g->cap * 2 : 1;
 		g->items = pa_xrealloc(g->items, g->cap * sizeof *g->items);
 	}
 	struct obs_held *h = &g->items[g->count];
 	h->obs = *obs;
 	h->obs.flow_id = oc->view->id;
+	h->obs.in_query_name = oc->query_name;
 	h->obs.count = 1;
 	h->obs.last_packet = obs->packet;
-	h->flow = *oc->flow;
+	h->view = *oc->view;
 	h->hostname = oc->hostname && oc->hostname[0] ? pa_xstrdup(oc->hostname) : NULL;
 	keymap_put(&g->keys, key, g->count++);
 	if (s->cfg.first_seen)
-		s->cfg.first_seen(s->cfg.ctx, &h->flow, h->hostname ? h->hostname : "", &h->obs);
+		s->cfg.first_seen(s->cfg.ctx, oc->flow, h->hostname ? h->hostname : "", &h->obs);
 }
 
 static void handle_field(struct scan_stage *s, struct field_rec *r)
@@ -227,7 +232,8 @@ static void handle_field(struct scan_stage *s, struct field_rec *r)
 	struct pa_field_ref ref = {.protocol = r->protocol, .field = name, .dir = r->dir,
 				   .packet = r->packet, .ts_us = r->ts_us};
 	struct flow flow;
-	struct obs_ctx oc = {.s = s, .view = &r->view, .hostname = host, .flow = &flow};
+	struct obs_ctx oc = {.s = s, .view = &r->view, .hostname = host, .flow = &flow,
+			     .query_name = r->query_name};
 	detect_scan_field(s->cfg.detect, s->scratch, &ref, r->from_device,
 			  (const uint8_t *)name + r->name_len + 1, r->len, on_observation, &oc);
 }
@@ -321,12 +327,17 @@ void scan_stage_field(struct scan_stage *s, struct flow *f, const struct pa_fiel
 {
 	struct flow_view view;
 	const char *host = view_now(s, f, &view);
+	if (ref->query_name) { /* the datum's recipient is the name asked for */
+		host = ref->query_name;
+		view.host_len = (uint16_t)strnlen(host, UINT16_MAX - 1);
+	}
 	size_t name_len = strnlen(ref->field, UINT16_MAX - 1);
 	struct field_rec *r = handoff_reserve(s->ring, REC_FIELD,
 					      sizeof *r + view.host_len + 1 + name_len + 1 + len);
 	*r = (struct field_rec){.view = view, .protocol = ref->protocol, .packet = ref->packet,
 				.ts_us = ref->ts_us, .len = (uint32_t)len, .name_len = (uint16_t)name_len,
-				.dir = (uint8_t)ref->dir, .from_device = from_device};
+				.dir = (uint8_t)ref->dir, .from_device = from_device,
+				.query_name = ref->query_name != NULL};
 	char *p = (char *)(r + 1);
 	memcpy(p, host, view.host_len);
 	p[view.host_len] = 0;
