@@ -466,7 +466,9 @@ static int tcp_checksum_ok(const struct pa_packet *pkt)
  * A segment with a wrong checksum is one the receiver drops, unless the
  * capture was taken on the sending host, where checksum offload leaves
  * every outbound checksum unfilled. So wrong checksums count as offload
- * while the direction has shown no right one (as tshark's heuristic);
+ * while the direction has sent no data segment with a right one (as
+ * tshark's heuristic); a decoy sent before any data is then caught as a
+ * conflicting copy instead;
  * after that, such a segment is kept out of the stream, scanned as a
  * version of its own and counted.
  */
@@ -474,7 +476,9 @@ static bool dropped_by_receiver(struct delivery *d, const struct pa_packet *pkt)
 {
 	struct flow_app *app = d->f->app;
 	int ok = tcp_checksum_ok(pkt);
-	if (ok == 1)
+	/* Data segments only: a host may offload the checksum of the segments
+	 * it sends data in (TSO) and fill in its handshake and bare ACKs. */
+	if (ok == 1 && pkt->payload_len)
 		app->checksum_seen_good[d->dir] = 1;
 	if (ok != 0 || !app->checksum_seen_good[d->dir])
 		return false;
@@ -620,9 +624,9 @@ void flow_app_end(struct app_context *ac, struct flow *f, struct flow_app_info *
 			b->conflict_packets = st->conflict_packets;
 			/* each sequence position once, whatever became of it */
 			b->payload = st->delivered + st->gap + st->snapped;
-		} else {
+		} else if (f->proto != IPPROTO_TCP) {
 			b->payload = f->payload_bytes[dir];
-		}
+		} /* TCP without a stream: every segment was dropped (bad checksum) */
 		tcp_stream_free(app->stream[dir]);
 		if (app->dns)
 			free(app->dns->buf[dir]);

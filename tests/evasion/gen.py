@@ -104,6 +104,20 @@ def response(c):
 # ---- TCP decoys ----------------------------------------------------------------
 
 
+def decoy_first_bad_checksum():
+    """A decoy with a broken checksum as the very first data segment: taken
+    for checksum offload, so caught as a conflicting copy."""
+    c = Conn()
+    c.handshake()
+    real = request()
+    c.send(0, real.replace(IMEI, DECOY), at=0, bad_checksum=True)
+    n = c.send(0, real)
+    c.ack(1)
+    response(c)
+    c.close()
+    return c, n
+
+
 def decoy_first():
     """The decoy (other digits) first, the real copy after at the same sequence number."""
     c = Conn()
@@ -118,12 +132,14 @@ def decoy_first():
 
 
 def decoy_bad_checksum():
-    """A decoy with a broken TCP checksum (a receiver drops it), then the real copy."""
+    """After a first data segment, a decoy of the next one with a broken TCP
+    checksum (a receiver drops it), then the real copy."""
     c = Conn()
     c.handshake()
-    real = request()
-    c.send(0, real.replace(IMEI, DECOY), at=0, bad_checksum=True)
-    n = c.send(0, real)
+    first, second = _split_request()
+    c.send(0, first)
+    c.send(0, second.replace(IMEI[7:], DECOY[7:]), at=0, bad_checksum=True)
+    n = c.send(0, second)
     c.ack(1)
     response(c)
     c.close()
@@ -262,6 +278,7 @@ def repeated_requests():
 CASES = {
     "decoy-first": decoy_first,
     "decoy-bad-checksum": decoy_bad_checksum,
+    "decoy-first-bad-checksum": decoy_first_bad_checksum,
     "decoy-second-half-ooo": decoy_second_half_out_of_order,
     "decoy-both-halves-waiting": decoy_both_halves_waiting,
     "offload-checksums": offload_checksums,
