@@ -193,37 +193,61 @@ static const char *hostname_so_far(void *ctx, const struct flow *f)
 	return h ? pa_utf8_clean(h, a->host_clean, sizeof a->host_clean) : "";
 }
 
+/* The texts an observation record points into. */
+struct observation_text {
+	char dst[48], zone[256], query[300];
+};
+
 /* Scan side: f is the flow as the record that found the datum described it. */
+static struct observation_record observation_record_of(struct audit *a, const struct flow *f,
+							const char *hostname,
+							const struct pa_observation *obs,
+							struct observation_text *t)
+{
+	/* A datum in a DNS query name goes to the owner of the zone asked
+	 * about: that zone is its recipient, the full name is kept beside it. */
+	const char *query_name = NULL;
+	if (obs->in_query_name && recipients_link_local(hostname)) {
+		hostname = ""; /* mDNS: nobody owns .local; the datum goes to the link */
+	} else if (obs->in_query_name) {
+		query_name = pa_utf8_clean(hostname, t->query, sizeof t->query);
+		hostname = recipients_zone(a->recipients, query_name, t->zone, sizeof t->zone);
+	}
+	const struct pa_addr *remote = f->device_side == DEVICE_SIDE_DST ? &f->src : &f->dst;
+	return (struct observation_record){
+		.obs = obs,
+		.hostname = hostname,
+		.query_name = query_name,
+		.jurisdiction = f->geo ? f->geo->jurisdiction : "unknown",
+		.dst_ip = pa_addr_str(remote, t->dst, sizeof t->dst),
+		.dst_port = f->device_side == DEVICE_SIDE_DST ? f->sport : f->dport,
+	};
+}
+
+/* Scan side, when the flow ends: the datum with its repeats counted. */
 static void on_observation(void *ctx, const struct flow *f, const char *hostname,
 			   const struct pa_observation *obs)
 {
 	struct audit *a = ctx;
 	/* Atomic: the progress line reads it from the packet thread. */
 	__atomic_add_fetch(&a->observations, 1, __ATOMIC_RELAXED);
-	/* A datum in a DNS query name goes to the owner of the zone asked
-	 * about: that zone is its recipient, the full name is kept beside it. */
-	char zone[256], query[300];
-	const char *query_name = NULL;
-	if (obs->in_query_name && recipients_link_local(hostname)) {
-		hostname = ""; /* mDNS: nobody owns .local; the datum goes to the link */
-	} else if (obs->in_query_name) {
-		query_name = pa_utf8_clean(hostname, query, sizeof query);
-		hostname = recipients_zone(a->recipients, query_name, zone, sizeof zone);
-	}
-	char dst[48];
-	const struct pa_addr *remote = f->device_side == DEVICE_SIDE_DST ? &f->src : &f->dst;
-	struct observation_record r = {
-		.obs = obs,
-		.hostname = hostname,
-		.query_name = query_name,
-		.jurisdiction = f->geo ? f->geo->jurisdiction : "unknown",
-		.dst_ip = pa_addr_str(remote, dst, sizeof dst),
-		.dst_port = f->device_side == DEVICE_SIDE_DST ? f->sport : f->dport,
-	};
+	struct observation_text t;
+	struct observation_record r = observation_record_of(a, f, hostname, obs, &t);
 	if (a->observations_out) {
 		observation_record_json(jsonl_line(a->observations_out), &r, a->cfg.show_values);
 		jsonl_write(a->observations_out);
 	}
+}
+
+/* Scan side: a datum new to its flow goes to the policy engine at once (a
+ * live finding must not wait for the flow's end); on_observation writes it
+ * with its repeats counted when the flow ends. */
+static void on_first_seen(void *ctx, const struct flow *f, const char *hostname,
+			  const struct pa_observation *obs)
+{
+	struct audit *a = ctx;
+	struct observation_text t;
+	struct observation_record r = observation_record_of(a, f, hostname, obs, &t);
 	findings_observation(a->findings, &r, f);
 }
 
@@ -726,6 +750,7 @@ struct audit *audit_new(const struct audit_config *cfg, struct pa_error *err)
 		 * writes. */
 		.threaded = !cfg->live && (cfg->threads ? cfg->threads > 1 : sysconf(_SC_NPROCESSORS_ONLN) > 1),
 		.hostname = hostname_so_far,
+		.first_seen = on_first_seen,
 		.observation = on_observation,
 		.flow_end = flow_record_out,
 		.consent = consent_given,

@@ -109,8 +109,13 @@ struct pa_observation {
 	const char *protocol; /* copied from the field ref */
 	char field[160];
 	uint64_t flow_id;
-	uint64_t packet;
+	uint64_t packet;      /* the first packet that showed it */
 	int64_t ts_us;
+	/* Repeats in the flow (same field, type, encoding, value) are one
+	 * observation: how many times it was seen, and the latest packet.
+	 * count 0 = 1 (not yet counted). */
+	uint64_t count;
+	uint64_t last_packet;
 	bool echo;            /* seen in data towards the device: an echo, not a leak */
 	bool in_query_name;   /* found in a DNS query name: the hostname that comes with
 			       * it is that name, not the flow's recipient */

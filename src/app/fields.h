@@ -37,6 +37,9 @@ struct field_origin {
 /* A sink plus the template of every field it emits (protocol, dir, packet, ts). */
 struct field_emitter {
 	field_sink_fn sink;
+	/* Stream bytes a decoder could not parse, in order per direction
+	 * (ref.field a literal): scanned as a raw stream. NULL: dropped. */
+	field_sink_fn raw;
 	void *ctx;
 	struct pa_field_ref ref; /* .field is set per emitted field */
 	bool decoded_once;       /* inside a value already decoded from base64: no further level */

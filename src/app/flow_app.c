@@ -29,13 +29,28 @@ struct dns_tcp {
 	uint8_t *buf[2];
 };
 
+/* What flow_app_end makes struct app_bytes from: the counts only the
+ * application layer knows (the reassembly keeps the others). */
+struct app_counts {
+	uint64_t scanned, unscanned, encrypted, truncated, unparsed, bad_checksum;
+};
+
+struct app_conflicts {
+	struct app_conflict kept[APP_CONFLICTS_KEPT];
+	unsigned count;
+};
+
 enum plain_kind { PLAIN_UNDECIDED, PLAIN_HTTP1, PLAIN_HTTP2, PLAIN_RAW };
 
 /* Decoders exist for the flow's kind only (a UDP flow has counters alone). */
 struct flow_app {
 	uint8_t kind;              /* enum app_kind */
 	uint8_t plain;             /* TLS: enum plain_kind, what the plaintext is */
-	struct app_bytes bytes[2];
+	/* By direction: a TCP segment with a right checksum was seen. Until
+	 * then, wrong checksums are taken for offload (capture on the sender). */
+	uint8_t checksum_seen_good[2];
+	struct app_counts bytes[2];
+	struct app_conflicts *conflicts; /* NULL until a conflicting copy is seen */
 	struct tcp_stream *stream[2];
 	struct http1 *http;
 	struct dns_tcp *dns;
@@ -77,16 +92,33 @@ static bool from_device(const struct flow *f, enum pa_dir dir)
 static size_t scan_allowance(const struct app_context *ac, struct flow *f, enum pa_dir dir,
 			     size_t len)
 {
-	struct app_bytes *b = &f->app->bytes[dir];
+	(void)ac;
+	return from_device(f, dir) || !f->app->bytes[dir].unscanned ? len : 0;
+}
+
+/* Stream bytes handed to a decoder or scanned raw: scanned, or unscanned
+ * once a direction towards the device has had its echo-scan allowance
+ * (the fields of the chunk that crosses the bound are still scanned). */
+static void account(const struct app_context *ac, struct flow *f, enum pa_dir dir, size_t len)
+{
 	uint64_t limit = ac->echo_scan_limit ? ac->echo_scan_limit : APP_ECHO_SCAN_DEFAULT;
-	if (from_device(f, dir) || b->scanned + len <= limit) {
+	struct app_counts *b = &f->app->bytes[dir];
+	if (from_device(f, dir) || (!b->unscanned && b->scanned < limit))
 		b->scanned += len;
-		return len;
-	}
-	size_t n = b->scanned < limit ? (size_t)(limit - b->scanned) : 0;
-	b->scanned += n;
-	b->unscanned += len - n;
-	return n;
+	else
+		b->unscanned += len;
+}
+
+/* Moves n bytes already accounted as read into another counter (truncated,
+ * encrypted), so that each byte is counted once. */
+static void unaccount(struct app_counts *b, uint64_t n, uint64_t *into)
+{
+	uint64_t from_unscanned = n < b->unscanned ? n : b->unscanned;
+	b->unscanned -= from_unscanned;
+	n -= from_unscanned;
+	uint64_t from_scanned = n < b->scanned ? n : b->scanned;
+	b->scanned -= from_scanned;
+	*into += from_unscanned + from_scanned;
 }
 
 /* Field sink for decoders: every field goes to the signature engine. */
@@ -101,9 +133,20 @@ static void on_field(void *ctx, const struct pa_field_ref *ref, const uint8_t *v
 		ac->sink.field(ac->sink.ctx, d->f, ref, from_device(d->f, ref->dir), v, len);
 }
 
+static void scan_stream(struct delivery *d, const char *protocol, const char *field,
+			const uint8_t *data, size_t len, uint64_t packet, int64_t ts);
+
+/* Raw sink for decoders: stream bytes they could not parse. */
+static void on_raw(void *ctx, const struct pa_field_ref *ref, const uint8_t *v, size_t len)
+{
+	struct delivery *outer = ctx;
+	struct delivery d = {outer->ac, outer->f, ref->dir};
+	scan_stream(&d, ref->protocol, ref->field, v, len, ref->packet, ref->ts_us);
+}
+
 static struct field_emitter emitter_for(struct delivery *d, const char *protocol, enum pa_dir dir)
 {
-	struct field_emitter e = {.sink = on_field, .ctx = d};
+	struct field_emitter e = {.sink = on_field, .raw = on_raw, .ctx = d};
 	e.ref.protocol = protocol;
 	e.ref.dir = dir;
 	return e;
@@ -145,10 +188,17 @@ static void dns_message(struct delivery *d, const uint8_t *msg, size_t len, uint
 	struct dns_visit v = {d, packet, ts, d->dir};
 	struct dns_visitor visitor = {.ctx = &v, .question = on_question};
 	struct dns_header_info hdr;
-	if (!dns_parse(msg, len, &hdr, &visitor))
-		d->f->app->bytes[d->dir].truncated += len;
-	else if (hdr.is_response && d->ac->sink.dns_response)
+	if (!dns_parse(msg, len, &hdr, &visitor)) {
+		/* Not DNS after all, or damaged: its bytes are scanned as they are. */
+		struct field_emitter e = emitter_for(d, "dns", d->dir);
+		e.ref.packet = packet;
+		e.ref.ts_us = ts;
+		e.ref.field = "dns.unparsed";
+		on_field(d, &e.ref, msg, len);
+		d->f->app->bytes[d->dir].unparsed += len;
+	} else if (hdr.is_response && d->ac->sink.dns_response) {
 		d->ac->sink.dns_response(d->ac->sink.ctx, msg, len, ts);
+	}
 }
 
 /* DNS over TCP: 2-byte length, then the message; messages may span segments. */
@@ -272,7 +322,8 @@ static void tls_end(struct app_context *ac, struct flow *f, struct flow_app_info
 	for (int dir = 0; dir < 2; dir++) {
 		uint64_t dec = info->tls.decrypted_bytes[dir] + info->tls.cleartext_bytes[dir];
 		uint64_t seen = app->tls_bytes[dir];
-		app->bytes[dir].encrypted = seen > dec ? seen - dec : 0;
+		/* every TLS stream byte was accounted as read when it came */
+		unaccount(&app->bytes[dir], seen > dec ? seen - dec : 0, &app->bytes[dir].encrypted);
 	}
 	tls_session_free(app->tls);
 	app->tls = NULL;
@@ -306,10 +357,10 @@ static void on_stream_bytes(void *ctx, const uint8_t *data, size_t len, uint64_t
 {
 	struct delivery *d = ctx;
 	struct flow_app *app = d->f->app;
-	if (!data) { /* a hole that will never be filled */
-		app->bytes[d->dir].gap += len;
+	if (!data) { /* a hole that will never be filled (counted from the stream's stats) */
+		struct field_emitter e = emitter_for(d, "http", d->dir);
 		if (app->kind == APP_HTTP1)
-			http1_gap(app->http, d->dir == PA_DIR_FROM_SRC, len);
+			http1_gap(app->http, d->dir == PA_DIR_FROM_SRC, len, &e);
 		else if (app->kind == APP_TLS && app->tls)
 			tls_session_gap(app->tls, d->dir == PA_DIR_FROM_SRC, len);
 		else if (d->ac->sink.gap)
@@ -325,6 +376,7 @@ static void on_stream_bytes(void *ctx, const uint8_t *data, size_t len, uint64_t
 		if (app->kind == APP_HTTP1)
 			app->http = http1_new(d->ac->max_body);
 	}
+	account(d->ac, d->f, d->dir, len);
 	switch (app->kind) {
 	case APP_HTTP1: {
 		struct field_emitter e = emitter_for(d, "http", d->dir);
@@ -343,6 +395,107 @@ static void on_stream_bytes(void *ctx, const uint8_t *data, size_t len, uint64_t
 	}
 }
 
+/* Keeps the first packets that carried another version of stream bytes,
+ * for the evasion finding. */
+static void note_conflict(struct flow_app *app, uint64_t packet, uint64_t first_packet,
+			  enum pa_dir dir, bool bad_checksum)
+{
+	if (!app->conflicts)
+		app->conflicts = pa_xcalloc(1, sizeof *app->conflicts);
+	struct app_conflicts *k = app->conflicts;
+	if (k->count < APP_CONFLICTS_KEPT && (!k->count || k->kept[k->count - 1].packet != packet))
+		k->kept[k->count++] =
+			(struct app_conflict){packet, first_packet, (uint8_t)dir, bad_checksum};
+}
+
+/* Another version of bytes already delivered (tcp_stream.h): scanned on its
+ * own, with the delivered bytes around it, citing the packet that carried
+ * it; outside the byte sum (its stream positions are counted once). */
+static void on_stream_conflict(void *ctx, const struct tcp_conflict *c)
+{
+	struct delivery *d = ctx;
+	struct flow_app *app = d->f->app;
+	note_conflict(app, c->packet, c->first_packet, d->dir, false);
+	struct pa_field_ref ref = {.protocol = "raw-tcp", .field = "tcp.conflict", .dir = d->dir,
+				   .packet = c->packet, .ts_us = c->ts_us};
+	if (d->ac->field_tap)
+		d->ac->field_tap(d->ac->field_tap_ctx, d->f, &ref, c->data, c->len);
+	if (d->ac->sink.field)
+		d->ac->sink.field(d->ac->sink.ctx, d->f, &ref, from_device(d->f, d->dir), c->data,
+				  c->len);
+}
+
+static uint32_t sum16(uint32_t sum, const uint8_t *p, size_t len)
+{
+	for (; len > 1; p += 2, len -= 2)
+		sum += (uint32_t)(p[0] << 8 | p[1]);
+	if (len)
+		sum += (uint32_t)(p[0] << 8);
+	return sum;
+}
+
+/* 1: the TCP checksum is right; 0: wrong; -1: cannot tell (snapped,
+ * fragments reassembled, IPv6 extension headers). */
+static int tcp_checksum_ok(const struct pa_packet *pkt)
+{
+	const uint8_t *ip = pkt->l3;
+	if (!ip || pkt->reassembled || pkt->payload_wire_len != pkt->payload_len)
+		return -1;
+	size_t hlen;
+	uint32_t sum;
+	if (pkt->ip_version == 4 && pkt->l3_len >= 20) {
+		hlen = (size_t)(ip[0] & 0x0f) * 4;
+		sum = sum16(0, ip + 12, 8);
+	} else if (pkt->ip_version == 6 && pkt->l3_len >= 40 && ip[6] == IPPROTO_TCP) {
+		hlen = 40;
+		sum = sum16(0, ip + 8, 32);
+	} else {
+		return -1;
+	}
+	if (pkt->ip_len < hlen || pkt->ip_len > pkt->l3_len)
+		return -1;
+	size_t tcp_len = pkt->ip_len - hlen;
+	if (tcp_len < 20 || pkt->payload + pkt->payload_len != ip + hlen + tcp_len)
+		return -1;
+	sum += IPPROTO_TCP + (uint32_t)tcp_len;
+	sum = sum16(sum, ip + hlen, tcp_len);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
+/*
+ * A segment with a wrong checksum is one the receiver drops, unless the
+ * capture was taken on the sending host, where checksum offload leaves
+ * every outbound checksum unfilled. So wrong checksums count as offload
+ * while the direction has sent no data segment with a right one (as
+ * tshark's heuristic); a decoy sent before any data is then caught as a
+ * conflicting copy instead;
+ * after that, such a segment is kept out of the stream, scanned as a
+ * version of its own and counted.
+ */
+static bool dropped_by_receiver(struct delivery *d, const struct pa_packet *pkt)
+{
+	struct flow_app *app = d->f->app;
+	int ok = tcp_checksum_ok(pkt);
+	/* Data segments only: a host may offload the checksum of the segments
+	 * it sends data in (TSO) and fill in its handshake and bare ACKs. */
+	if (ok == 1 && pkt->payload_len)
+		app->checksum_seen_good[d->dir] = 1;
+	if (ok != 0 || !app->checksum_seen_good[d->dir])
+		return false;
+	if (pkt->payload_len) {
+		app->bytes[d->dir].bad_checksum += pkt->payload_len;
+		note_conflict(app, pkt->number, 0, d->dir, true);
+		struct pa_field_ref ref = {.protocol = "raw-tcp", .field = "tcp.bad_checksum",
+					   .dir = d->dir, .packet = pkt->number, .ts_us = pkt->ts_us};
+		if (d->ac->sink.field)
+			d->ac->sink.field(d->ac->sink.ctx, d->f, &ref, from_device(d->f, d->dir),
+					  pkt->payload, pkt->payload_len);
+	}
+	return true;
+}
+
 /* The flow's application-layer state, made on its first TCP or UDP packet. */
 static struct flow_app *app_of(struct flow *f)
 {
@@ -357,20 +510,25 @@ void flow_app_tcp_segment(struct app_context *ac, struct flow *f, enum pa_dir di
 	struct flow_app *app = app_of(f);
 	struct delivery delivery = {ac, f, dir};
 	struct delivery *d = &delivery;
+	if (dropped_by_receiver(d, pkt))
+		return;
+	/* What the other side acknowledged it holds: repeats of it are moot. */
+	if ((pkt->tcp_flags & PA_TCP_ACK) && app->stream[1 - dir])
+		tcp_stream_ack(app->stream[1 - dir], pkt->tcp_ack);
 	if (!app->stream[dir]) {
 		if (!pkt->payload_len && !(pkt->tcp_flags & PA_TCP_SYN))
 			return;
 		app->stream[dir] = tcp_stream_new(0);
+		tcp_stream_set_conflict_fn(app->stream[dir], on_stream_conflict);
 	}
 	if (pkt->tcp_flags & PA_TCP_SYN) {
 		tcp_stream_syn(app->stream[dir], pkt->tcp_seq);
 		return;
 	}
-	if (pkt->payload_wire_len > pkt->payload_len)
-		app->bytes[dir].truncated += pkt->payload_wire_len - pkt->payload_len;
 	if (pkt->payload_len)
-		tcp_stream_segment(app->stream[dir], pkt->tcp_seq, pkt->payload, pkt->payload_len,
-				   pkt->number, pkt->ts_us, on_stream_bytes, d);
+		tcp_stream_segment_snapped(app->stream[dir], pkt->tcp_seq, pkt->payload,
+					   pkt->payload_len, pkt->payload_wire_len, pkt->number,
+					   pkt->ts_us, on_stream_bytes, d);
 }
 
 /* ---- UDP ------------------------------------------------------------------ */
@@ -385,9 +543,9 @@ void flow_app_udp_datagram(struct app_context *ac, struct flow *f, enum pa_dir d
 		app->bytes[d->dir].truncated += pkt->payload_wire_len - pkt->payload_len;
 	if (!pkt->payload_len)
 		return;
+	account(d->ac, d->f, d->dir, pkt->payload_len);
 	if (is_dns_port(pkt->sport) || is_dns_port(pkt->dport)) {
 		app->kind = APP_DNS;
-		app->bytes[d->dir].scanned += pkt->payload_len;
 		dns_message(d, pkt->payload, pkt->payload_len, pkt->number, pkt->ts_us);
 		return;
 	}
@@ -439,17 +597,48 @@ void flow_app_end(struct app_context *ac, struct flow *f, struct flow_app_info *
 		struct field_emitter ec = emitter_for(&dc, "http", PA_DIR_FROM_SRC);
 		struct field_emitter es = emitter_for(&ds, "http", PA_DIR_FROM_DST);
 		http1_finish(app->http, &ec, &es);
+	}
+	if (app->http) {
 		const struct http1_stats *hs = http1_stats(app->http);
-		app->bytes[PA_DIR_FROM_SRC].truncated += hs->bytes_skipped;
+		for (int dir = 0; dir < 2; dir++) {
+			int side = dir == PA_DIR_FROM_SRC ? 0 : 1;
+			app->bytes[dir].unparsed += hs->unparsed[side];
+			unaccount(&app->bytes[dir], hs->body_bytes_truncated[side],
+				  &app->bytes[dir].truncated);
+		}
 	}
 	for (int dir = 0; dir < 2; dir++) {
+		const struct app_counts *c = &app->bytes[dir];
+		struct app_bytes *b = &info->bytes[dir];
+		b->scanned = c->scanned;
+		b->unscanned = c->unscanned;
+		b->encrypted = c->encrypted;
+		b->truncated = c->truncated;
+		b->unparsed = c->unparsed < c->scanned ? c->unparsed : c->scanned;
+		b->bad_checksum = c->bad_checksum;
+		if (app->stream[dir]) {
+			const struct tcp_stream_stats *st = tcp_stream_stats(app->stream[dir]);
+			b->gap = st->gap;
+			b->truncated += st->snapped;
+			b->retransmitted = st->retransmitted;
+			b->conflict = st->overlap_differs;
+			b->conflict_packets = st->conflict_packets;
+			/* each sequence position once, whatever became of it */
+			b->payload = st->delivered + st->gap + st->snapped;
+		} else if (f->proto != IPPROTO_TCP) {
+			b->payload = f->payload_bytes[dir];
+		} /* TCP without a stream: every segment was dropped (bad checksum) */
 		tcp_stream_free(app->stream[dir]);
 		if (app->dns)
 			free(app->dns->buf[dir]);
 	}
 	free(app->dns);
 	info->kind = app->kind;
-	memcpy(info->bytes, app->bytes, sizeof info->bytes);
+	if (app->conflicts) {
+		memcpy(info->conflicts, app->conflicts->kept, sizeof info->conflicts);
+		info->conflict_count = app->conflicts->count;
+		free(app->conflicts);
+	}
 	if (app->http)
 		snprintf(info->http_host, sizeof info->http_host, "%s", http1_host(app->http));
 	http1_free(app->http);

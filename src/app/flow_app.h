@@ -64,18 +64,55 @@ struct app_context {
 enum app_kind { APP_UNDECIDED, APP_HTTP1, APP_TLS, APP_DNS, APP_RAW };
 const char *app_kind_name(enum app_kind k);
 
-/* Bytes of one direction, by what happened to them. */
+/*
+ * Bytes of one direction, by what happened to them. `payload` is every
+ * distinct byte position of the direction's stream (a TCP sequence number
+ * counts once however often it was sent; a UDP datagram counts whole),
+ * including bytes the snap length cut. Each is accounted exactly once:
+ *
+ *   scanned + unscanned + encrypted + gap + truncated = payload
+ *
+ * `unparsed` is a part of `scanned`; `conflict`, `bad_checksum` and
+ * `retransmitted` count repeats and extra versions of positions already in
+ * `payload`, so they stand outside the sum. Unread (could not be inspected)
+ * is encrypted + gap + truncated.
+ */
 struct app_bytes {
+	uint64_t payload;    /* distinct stream bytes sent in this direction */
 	uint64_t scanned;    /* decoded (or raw) bytes run through the signature engine */
 	uint64_t encrypted;  /* TLS/QUIC or other ciphertext not decrypted */
 	uint64_t gap;        /* never captured (holes in the TCP stream) */
 	uint64_t truncated;  /* cut by the snap length, or beyond a decoder's bound */
 	uint64_t unscanned;  /* towards the device, past the echo-scan bound: decoded, not scanned */
+	uint64_t unparsed;   /* of scanned: a decoder could not parse them, scanned as raw bytes */
+	/* Bytes that arrived again at a stream offset already seen, with
+	 * other content: an evasion sign (a receiver may have kept either
+	 * version). Every version was scanned; `conflict_packets` counts
+	 * the packets that carried a differing copy. */
+	uint64_t conflict;
+	uint64_t conflict_packets;
+	/* Bytes of TCP segments whose checksum is wrong (a receiver drops
+	 * them), scanned as a version of their own; 0 when the capture was
+	 * taken on the sending host (checksum offload, see docs/output.md). */
+	uint64_t bad_checksum;
+	uint64_t retransmitted; /* bytes sent again with the same content */
 };
+
+/* A packet whose bytes differ from the copy of the same stream bytes that
+ * was delivered (by first_packet; 0 when no longer known). */
+struct app_conflict {
+	uint64_t packet;
+	uint64_t first_packet;
+	uint8_t dir;        /* enum pa_dir */
+	bool bad_checksum;  /* packet had a wrong TCP checksum (first_packet 0) */
+};
+#define APP_CONFLICTS_KEPT 8
 
 struct flow_app_info {
 	enum app_kind kind;
 	struct app_bytes bytes[2]; /* by enum pa_dir */
+	struct app_conflict conflicts[APP_CONFLICTS_KEPT]; /* the first ones */
+	unsigned conflict_count; /* kept in conflicts[] */
 	char http_host[256];       /* Host of the latest HTTP request, "" when none */
 	bool tls_seen;             /* kind is APP_TLS: tls below is filled */
 	struct tls_info tls;       /* version, suite, ALPN, records, why not decrypted */

@@ -43,8 +43,13 @@ struct side {
 	http_parser parser;
 	struct http1 *conn;
 	bool is_request;
-	bool broken; /* after a parse error: skip until a message start */
+	bool broken; /* after a parse error: scan raw until a message start */
+	bool head_done; /* the message under way is past its headers */
 	struct message *m; /* NULL between messages */
+	/* Bytes fed since the message under way started, while it is in its
+	 * request/status line and headers: scanned raw if the parser rejects it. */
+	uint8_t *head_raw;
+	size_t head_raw_len;
 
 	/* the feed under way */
 	struct field_emitter *e;
@@ -106,11 +111,46 @@ void http1_free(struct http1 *h)
 		return;
 	reset_message(&h->client);
 	reset_message(&h->server);
+	free(h->client.head_raw);
+	free(h->server.head_raw);
 	free(h->host);
 	free(h);
 }
 
 /* ---- emitting ------------------------------------------------------------- */
+
+static int side_index(const struct side *s)
+{
+	return s->is_request ? 0 : 1;
+}
+
+/* Stream bytes of this side scanned as they are: the parser could not
+ * make sense of them (field "http.unparsed"), or they lie past what the
+ * decoder keeps of a body (`field` the body's name). */
+static void emit_raw(struct side *s, const char *field, const uint8_t *v, size_t len)
+{
+	struct field_emitter *e = s->e;
+	if (!len || !e || !e->raw)
+		return;
+	struct pa_field_ref ref = e->ref;
+	ref.field = field;
+	ref.packet = s->packet;
+	ref.ts_us = s->ts_us;
+	e->raw(e->ctx, &ref, v, len);
+}
+
+static void emit_unparsed(struct side *s, const uint8_t *v, size_t len)
+{
+	s->conn->stats.unparsed[side_index(s)] += len;
+	emit_raw(s, "http.unparsed", v, len);
+}
+
+static void head_raw_clear(struct side *s)
+{
+	free(s->head_raw);
+	s->head_raw = NULL;
+	s->head_raw_len = 0;
+}
 
 static void emit(struct side *s, uint64_t packet, const char *name, const uint8_t *v, size_t len)
 {
@@ -195,8 +235,27 @@ static void emit_body(struct side *s)
 		h->stats.body_truncated++;
 	uint8_t *dec;
 	size_t dec_len;
+	const char *body_name = s->is_request ? "http.body" : "http.response.body";
 	enum body_status st = body_decode(m->content_encoding[0] ? m->content_encoding : NULL,
 					  m->body, m->body_len, h->max_body, &dec, &dec_len);
+	if (st == BODY_TRUNCATED && dec_len >= h->max_body) {
+		/* Inflates past the bound: the fields come from the first
+		 * max_body bytes, the rest is scanned raw, up to a bound that
+		 * keeps a decompression bomb's cost finite. */
+		uint8_t *more;
+		size_t more_len;
+		size_t hard = h->max_body * HTTP1_INFLATE_FACTOR;
+		enum body_status st2 = body_decode(m->content_encoding, m->body, m->body_len, hard,
+						   &more, &more_len);
+		if (more_len > dec_len)
+			emit_raw(s, body_name, more + dec_len, more_len - dec_len);
+		free(more);
+		if (st2 == BODY_TRUNCATED && more_len >= hard) {
+			/* how much of the encoded body this covers is unknown:
+			 * all of it is counted as not read */
+			h->stats.body_bytes_truncated[side_index(s)] += m->body_len;
+		}
+	}
 	if (st == BODY_TRUNCATED)
 		h->stats.body_truncated++;
 	else if (st == BODY_CORRUPT || st == BODY_UNSUPPORTED)
@@ -213,8 +272,7 @@ static void emit_body(struct side *s)
 		s->e->origin = &m->origin;
 		s->e->cursor = 0;
 	}
-	fields_emit_body(s->e, s->is_request ? "http.body" : "http.response.body",
-			 m->content_type[0] ? m->content_type : NULL, dec, dec_len);
+	fields_emit_body(s->e, body_name, m->content_type[0] ? m->content_type : NULL, dec, dec_len);
 	s->e->origin = NULL;
 	s->e->ref.packet = saved;
 	free(dec);
@@ -238,6 +296,7 @@ static int on_message_begin(http_parser *p)
 {
 	struct side *s = p->data;
 	reset_message(s);
+	s->head_done = false;
 	return 0;
 }
 
@@ -277,6 +336,8 @@ static int on_headers_complete(http_parser *p)
 	struct side *s = p->data;
 	struct http1 *h = s->conn;
 	finish_header(s);
+	s->head_done = true;
+	head_raw_clear(s);
 	if (s->is_request) {
 		emit_request_line(s);
 		if (h->method_count < METHOD_QUEUE) {
@@ -296,8 +357,17 @@ static int on_body(http_parser *p, const char *at, size_t n)
 	struct message *m = message_of(s);
 	size_t max = s->conn->max_body;
 	if (m->body_len + n > max) {
+		size_t keep = max - m->body_len;
 		m->body_over = true;
-		n = max - m->body_len;
+		/* Past the bound: bytes as sent are still scanned raw; encoded
+		 * ones cannot be read without what came before, so are not. */
+		bool identity = !m->content_encoding[0] || !strcasecmp(m->content_encoding, "identity");
+		if (identity)
+			emit_raw(s, s->is_request ? "http.body" : "http.response.body",
+				 (const uint8_t *)at + keep, n - keep);
+		else
+			s->conn->stats.body_bytes_truncated[side_index(s)] += n - keep;
+		n = keep;
 	}
 	if (!n)
 		return 0;
@@ -367,7 +437,7 @@ static bool looks_like_response(const uint8_t *d, size_t len)
 }
 
 /* After an error, the stream is HTTP again where a message starts at a
- * segment boundary; anything else is skipped and counted. */
+ * segment boundary; anything else is scanned raw and counted. */
 static size_t resync(struct side *s, const uint8_t *d, size_t len)
 {
 	bool start = s->is_request ? http1_looks_like_request(d, len) : looks_like_response(d, len);
@@ -377,8 +447,14 @@ static size_t resync(struct side *s, const uint8_t *d, size_t len)
 	http_parser_init(&s->parser, s->is_request ? HTTP_REQUEST : HTTP_RESPONSE);
 	s->parser.data = s;
 	s->broken = false;
+	s->head_done = false;
 	return 0;
 }
+
+/* Cap on head_raw: http-parser rejects heads past 80 KiB itself. */
+#define MAX_HEAD_RAW (96u * 1024)
+
+static void feed(struct http1 *h, struct side *s, const uint8_t *data, size_t len);
 
 void http1_feed(struct http1 *h, bool from_client, const uint8_t *data, size_t len,
 		uint64_t packet, int64_t ts_us, struct field_emitter *e)
@@ -389,9 +465,16 @@ void http1_feed(struct http1 *h, bool from_client, const uint8_t *data, size_t l
 	s->ts_us = ts_us;
 	e->ref.packet = packet;
 	e->ref.ts_us = ts_us;
+	feed(h, s, data, len);
+	s->e = NULL; /* the emitter lives for this call only */
+}
+
+static void feed(struct http1 *h, struct side *s, const uint8_t *data, size_t len)
+{
 	if (s->broken) {
 		size_t skip = resync(s, data, len);
 		h->stats.bytes_skipped += skip;
+		emit_unparsed(s, data, skip);
 		if (skip == len)
 			return;
 	}
@@ -400,23 +483,55 @@ void http1_feed(struct http1 *h, bool from_client, const uint8_t *data, size_t l
 		/* CONNECT or Upgrade (WebSocket): what follows is not HTTP/1. */
 		s->broken = true;
 		h->stats.bytes_skipped += len - n;
+		emit_unparsed(s, data + n, len - n);
 		return;
 	}
 	if (HTTP_PARSER_ERRNO(&s->parser) != HPE_OK) {
+		/* Nothing the parser saw of this message is lost: its fields so
+		 * far (a partial body) are emitted, and its bytes from the start
+		 * of the message scanned raw. */
 		h->stats.parse_errors++;
 		h->stats.bytes_skipped += len - n;
+		if (s->m && s->head_done)
+			emit_body(s);
+		emit_unparsed(s, s->head_raw, s->head_raw_len);
+		emit_unparsed(s, data, len);
+		head_raw_clear(s);
+		reset_message(s);
 		s->broken = true;
+		return;
+	}
+	/* A head still under way: keep its bytes in case the parser rejects
+	 * it later (this whole feed: the message may have started in it). */
+	if (s->m && !s->head_done) {
+		size_t take = len;
+		if (s->head_raw_len + take > MAX_HEAD_RAW)
+			take = s->head_raw_len < MAX_HEAD_RAW ? MAX_HEAD_RAW - s->head_raw_len : 0;
+		if (take) {
+			s->head_raw = pa_xrealloc(s->head_raw, s->head_raw_len + take);
+			memcpy(s->head_raw + s->head_raw_len, data, take);
+			s->head_raw_len += take;
+		}
+	} else if (s->head_raw) {
+		head_raw_clear(s);
 	}
 }
 
-void http1_gap(struct http1 *h, bool from_client, size_t len)
+void http1_gap(struct http1 *h, bool from_client, size_t len, struct field_emitter *e)
 {
 	struct side *s = from_client ? &h->client : &h->server;
 	h->stats.bytes_skipped += len;
+	s->e = e;
 	if (!s->broken) {
+		/* the head so far cannot be parsed now: scanned raw */
+		emit_unparsed(s, s->head_raw, s->head_raw_len);
+		head_raw_clear(s);
+		if (s->m && s->head_done && e)
+			emit_body(s);
 		reset_message(s);
 		s->broken = true;
 	}
+	s->e = NULL;
 }
 
 void http1_finish(struct http1 *h, struct field_emitter *client, struct field_emitter *server)
@@ -429,8 +544,15 @@ void http1_finish(struct http1 *h, struct field_emitter *client, struct field_em
 			continue;
 		s->e = es[i];
 		/* Tell the parser the connection closed: a body delimited by the
-		 * close completes; an unfinished message is an error we ignore. */
+		 * close completes. An unfinished message still gives what it has:
+		 * its body so far as fields, a head cut short as raw bytes. */
 		http_parser_execute(&s->parser, settings(), NULL, 0);
+		if (s->m && s->head_done)
+			emit_body(s);
+		emit_unparsed(s, s->head_raw, s->head_raw_len);
+		head_raw_clear(s);
+		reset_message(s);
+		s->e = NULL;
 	}
 }
 

@@ -18,7 +18,18 @@ struct http1_stats {
 	uint64_t body_truncated;  /* bodies longer than the bound: the rest not scanned */
 	uint64_t body_undecoded;  /* content encodings that failed or are unknown */
 	uint64_t bytes_skipped;   /* bytes not parsed (after an error, in gaps) */
+	/* By side (0 client, 1 server): stream bytes scanned raw because the
+	 * parser rejected them (the message under way at an error, what
+	 * follows until the next message start, what follows an Upgrade), and
+	 * body bytes not read: past the bound of a compressed body, or of
+	 * one whose decoded form exceeds HTTP1_MAX_INFLATE. */
+	uint64_t unparsed[2];
+	uint64_t body_bytes_truncated[2];
 };
+
+/* Decoded bodies are walked as fields up to max_body; the decoded bytes past
+ * it are scanned raw up to this many times max_body. */
+#define HTTP1_INFLATE_FACTOR 16
 
 struct http1;
 
@@ -31,8 +42,10 @@ void http1_free(struct http1 *h);
  * that carried these bytes. */
 void http1_feed(struct http1 *h, bool from_client, const uint8_t *data, size_t len,
 		uint64_t packet, int64_t ts_us, struct field_emitter *e);
-/* A hole in one side's stream: the message under way is abandoned. */
-void http1_gap(struct http1 *h, bool from_client, size_t len);
+/* A hole in one side's stream: the message under way is abandoned; what it
+ * had goes to `e` (its body so far as fields, a head as raw bytes; NULL:
+ * dropped). */
+void http1_gap(struct http1 *h, bool from_client, size_t len, struct field_emitter *e);
 /* End of the connection: bodies delimited by the close are complete now. */
 void http1_finish(struct http1 *h, struct field_emitter *client, struct field_emitter *server);
 

@@ -678,6 +678,53 @@ static void flow_finding(struct findings *fs, enum finding_rule rule, enum findi
 	raise_finding(fs, f);
 }
 
+/* Copies of the same stream bytes that differ (flow_app.h "conflicts"): a
+ * finding of its own, naming the packets that carried each copy. */
+static void evasion_finding(struct findings *fs, const struct flow_record *rec,
+			    const struct recipient_view *rv, const char *jur)
+{
+	const struct flow_app_info *app = rec->app;
+	uint64_t bytes = app->bytes[0].conflict + app->bytes[1].conflict;
+	uint64_t packets = app->bytes[0].conflict_packets + app->bytes[1].conflict_packets;
+	uint64_t bad = app->bytes[0].bad_checksum + app->bytes[1].bad_checksum;
+	if (!bytes && !bad)
+		return;
+	char list[256] = "";
+	size_t used = 0;
+	for (unsigned i = 0; i < app->conflict_count && used < sizeof list - 40; i++) {
+		const struct app_conflict *c = &app->conflicts[i];
+		int n = c->first_packet ?
+			snprintf(list + used, sizeof list - used, "%s%" PRIu64 " (first copy %" PRIu64 ")",
+				 i ? ", " : "", c->packet, c->first_packet) :
+			snprintf(list + used, sizeof list - used, "%s%" PRIu64 "%s", i ? ", " : "",
+				 c->packet, c->bad_checksum ? " (bad checksum)" : "");
+		used += n > 0 ? (size_t)n : 0;
+	}
+	char reason[512];
+	snprintf(reason, sizeof reason,
+		 "flow %" PRIu64 ": %" PRIu64 " bytes sent again with other content (%" PRIu64
+		 " packets), %" PRIu64 " bytes in segments with a wrong TCP checksum; packets %s%s; "
+		 "every copy was scanned",
+		 rec->flow->id, bytes, packets, bad, list,
+		 app->conflict_count == APP_CONFLICTS_KEPT ? ", ..." : "");
+	bool created;
+	struct finding *f = finding_for(fs, RULE_EVASION, rv, "", NULL, &created);
+	if (created) {
+		f->strength = FINDING_INDICATIVE;
+		copy(f->reason, sizeof f->reason, reason);
+		copy(f->jurisdiction, sizeof f->jurisdiction, jur);
+	}
+	add_moment(f, rec->flow->ts_first);
+	add_host(f, rec->hostname);
+	add_flow_ref(f, rec->flow->id);
+	for (unsigned i = 0; i < app->conflict_count; i++) {
+		if (app->conflicts[i].first_packet)
+			add_packet_ref(f, app->conflicts[i].first_packet);
+		add_packet_ref(f, app->conflicts[i].packet);
+	}
+	raise_finding(fs, f);
+}
+
 static void plausibility_note(struct findings *fs, const struct flow_record *rec,
 			      const struct plaus_check *pc)
 {
@@ -818,6 +865,9 @@ void findings_flow_end(struct findings *fs, const struct flow_record *rec)
 	pa_addr_str(remote_of(f), dst, sizeof dst);
 	struct recipient_view rv;
 	resolve_recipient(fs, rec->hostname, dst, &rv);
+	/* Conflicting copies of the flow's bytes: shaped to defeat inspection. */
+	if (fs->p && rec->app)
+		evasion_finding(fs, rec, &rv, jur);
 	/* Promises are about the device's data: a flow where neither end is
 	 * the device (transit traffic on a mirror port, another host) is
 	 * counted in the device presence, not against them. */

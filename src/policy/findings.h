@@ -39,6 +39,7 @@ enum finding_rule {
 	RULE_BEYOND_SCOPE,         /* a declared party receiving a type outside its scope */
 	RULE_UNDECLARED_TYPE,      /* a data type the policy does not declare */
 	RULE_BEFORE_CONSENT,       /* personal data before the consent moment */
+	RULE_EVASION,              /* conflicting copies of the same stream bytes */
 	RULE_COUNT
 };
 

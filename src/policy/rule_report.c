@@ -60,6 +60,15 @@ static const struct rule_info rules[RULE_COUNT] = {
 		"PIPL art. 13, 14 (consent, informed and voluntary); 认定方法 三.1 (collecting before "
 		"the user consents); GB/T 41391-2022 (no collection before consent); "
 		"工信部信管函〔2020〕164号"},
+	[RULE_EVASION] = {
+		"evasion", "Conflicting retransmission", "重传内容不一致（规避检测）",
+		"The same TCP stream bytes were sent twice with different content (a decoy before "
+		"the real data, or a segment replaced while out of order): a receiver may have "
+		"accepted either copy, and a monitor that keeps one sees other data than the "
+		"server. Every copy was scanned; the finding names the packets. Indicative: it "
+		"shows traffic shaped to defeat inspection, not what was in it.",
+		"PIPL art. 51 (security measures), art. 7 (openness and transparency); "
+		"GB/T 35273-2020 4 (openness, transparency)"},
 };
 
 const struct rule_info *finding_rule_info(enum finding_rule r)

@@ -72,11 +72,17 @@ static void inspected_json(struct jsonw *w, const char *key, const struct app_by
 {
 	jw_key(w, key);
 	jw_object_open(w);
+	jw_kv_uint(w, "payload", b->payload);
 	jw_kv_uint(w, "scanned", b->scanned);
 	jw_kv_uint(w, "encrypted", b->encrypted);
 	jw_kv_uint(w, "gap", b->gap);
 	jw_kv_uint(w, "truncated", b->truncated);
 	jw_kv_uint(w, "unscanned", b->unscanned);
+	jw_kv_uint(w, "unparsed", b->unparsed);
+	jw_kv_uint(w, "conflict", b->conflict);
+	jw_kv_uint(w, "conflict_packets", b->conflict_packets);
+	jw_kv_uint(w, "bad_checksum", b->bad_checksum);
+	jw_kv_uint(w, "retransmitted", b->retransmitted);
 	jw_object_close(w);
 }
 

@@ -50,6 +50,9 @@ void observation_record_json(struct jsonw *w, const struct observation_record *r
 	jw_kv_string(w, "protocol", o->protocol);
 	jw_kv_uint(w, "flow_id", o->flow_id);
 	jw_kv_uint(w, "packet", o->packet);
+	jw_kv_uint(w, "count", o->count ? o->count : 1);
+	jw_kv_uint(w, "first_packet", o->packet);
+	jw_kv_uint(w, "last_packet", o->last_packet ? o->last_packet : o->packet);
 	jw_kv_string(w, "ts", pa_time_str(o->ts_us, ts, sizeof ts));
 	jw_kv_string(w, "hostname", r->hostname && r->hostname[0] ? r->hostname : NULL);
 	if (r->query_name) {

@@ -10,6 +10,7 @@
 
 #include "detect/detect.h"
 #include "stage/handoff.h"
+#include "util/keymap.h"
 
 /* The ring: large enough that a burst of big HTTP bodies does not stall
  * the packet path, small next to the audit's other memory. */
@@ -80,10 +81,31 @@ struct end_rec {
 	struct flow_end e;
 };
 
+/*
+ * Observations of one flow held until it ends, repeats folded in: a datum
+ * sent again and again (HPACK references to one header, a request per
+ * second) is one record with a count, so the output grows with distinct
+ * data, not with repetitions. Scan side only.
+ */
+#define OBS_HELD_MAX 1024 /* distinct ones per flow; past it they are written and a new round starts */
+struct obs_held {
+	struct pa_observation obs;
+	struct flow_view view; /* the flow as the first sighting named it */
+	char *hostname;
+};
+struct obs_group {
+	uint64_t flow_id;
+	struct keymap keys; /* field, type, encoding, source, echo, value → items[] */
+	struct obs_held *items;
+	size_t count, cap;
+};
+
 struct scan_stage {
 	struct scan_stage_config cfg;
 	struct handoff *ring;
 	struct detect_scratch *scratch; /* the scan thread's */
+	struct obs_group *groups;       /* flows with observations held */
+	size_t group_count, group_cap;
 };
 
 /* ---- scan thread ---------------------------------------------------------- */
@@ -117,17 +139,90 @@ static void flow_from_view(const struct flow_view *v, struct flow *f)
 	f->geo = v->geo;
 }
 
+/* Writes out a flow's held observations, in the order first seen. */
+static void release_group(struct scan_stage *s, size_t gi)
+{
+	struct obs_group *g = &s->groups[gi];
+	struct flow flow;
+	for (size_t i = 0; i < g->count; i++) {
+		struct obs_held *h = &g->items[i];
+		flow_from_view(&h->view, &flow);
+		s->cfg.observation(s->cfg.ctx, &flow, h->hostname ? h->hostname : "", &h->obs);
+		free(h->hostname);
+	}
+	free(g->items);
+	keymap_free(&g->keys);
+	s->groups[gi] = s->groups[--s->group_count];
+}
+
+static void release_flow(struct scan_stage *s, uint64_t flow_id)
+{
+	for (size_t i = 0; i < s->group_count; i++)
+		if (s->groups[i].flow_id == flow_id) {
+			release_group(s, i);
+			return;
+		}
+}
+
+static void release_all(struct scan_stage *s)
+{
+	while (s->group_count)
+		release_group(s, 0);
+}
+
+static struct obs_group *group_of(struct scan_stage *s, uint64_t flow_id)
+{
+	for (size_t i = s->group_count; i-- > 0;)
+		if (s->groups[i].flow_id == flow_id)
+			return &s->groups[i];
+	if (s->group_count == s->group_cap) {
+		s->group_cap = s->group_cap ? s->group_cap * 2 : 16;
+		s->groups = pa_xrealloc(s->groups, s->group_cap * sizeof *s->groups);
+	}
+	struct obs_group *g = &s->groups[s->group_count++];
+	memset(g, 0, sizeof *g);
+	g->flow_id = flow_id;
+	return g;
+}
+
 static void on_observation(void *ctx, const struct pa_observation *obs)
 {
 	struct obs_ctx *oc = ctx;
+	struct scan_stage *s = oc->s;
 	if (!oc->built) {
 		flow_from_view(oc->view, oc->flow);
 		oc->built = true;
 	}
-	struct pa_observation o = *obs;
-	o.flow_id = oc->view->id;
-	o.in_query_name = oc->query_name;
-	oc->s->cfg.observation(oc->s->cfg.ctx, oc->flow, oc->hostname, &o);
+	struct obs_group *g = group_of(s, oc->view->id);
+	char key[sizeof obs->field + sizeof obs->value + 96];
+	snprintf(key, sizeof key, "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%d%d\x1f%s", obs->field, obs->type,
+		 obs->encoding, obs->source, obs->protocol, obs->echo, oc->query_name, obs->value);
+	size_t i = keymap_get(&g->keys, key);
+	if (i != SIZE_MAX) {
+		g->items[i].obs.count++;
+		g->items[i].obs.last_packet = obs->packet;
+		return;
+	}
+	if (g->count == OBS_HELD_MAX) {
+		uint64_t id = g->flow_id;
+		release_flow(s, id);
+		g = group_of(s, id);
+	}
+	if (g->count == g->cap) {
+		g->cap = g->cap ? g->cap * 2 : 1;
+		g->items = pa_xrealloc(g->items, g->cap * sizeof *g->items);
+	}
+	struct obs_held *h = &g->items[g->count];
+	h->obs = *obs;
+	h->obs.flow_id = oc->view->id;
+	h->obs.in_query_name = oc->query_name;
+	h->obs.count = 1;
+	h->obs.last_packet = obs->packet;
+	h->view = *oc->view;
+	h->hostname = oc->hostname && oc->hostname[0] ? pa_xstrdup(oc->hostname) : NULL;
+	keymap_put(&g->keys, key, g->count++);
+	if (s->cfg.first_seen)
+		s->cfg.first_seen(s->cfg.ctx, oc->flow, h->hostname ? h->hostname : "", &h->obs);
 }
 
 static void handle_field(struct scan_stage *s, struct field_rec *r)
@@ -187,6 +282,7 @@ static void handle_end(struct scan_stage *s, struct end_rec *r)
 		free(sf->hostname);
 		free(sf);
 	}
+	release_flow(s, r->e.flow.id);
 	s->cfg.flow_end(s->cfg.ctx, &r->e);
 }
 
@@ -202,6 +298,8 @@ static void handle(void *ctx, uint32_t type, void *rec, size_t len)
 	case REC_CONSENT: {
 		int64_t ts;
 		memcpy(&ts, rec, sizeof ts);
+		/* what came before the consent moment is judged before it */
+		release_all(s);
 		s->cfg.consent(s->cfg.ctx, ts);
 		break;
 	}
@@ -313,6 +411,7 @@ void scan_stage_consent(struct scan_stage *s, int64_t ts_us)
 void scan_stage_drain(struct scan_stage *s)
 {
 	handoff_drain(s->ring);
+	release_all(s); /* the scan side is idle: flows not ended yet are written too */
 }
 
 size_t scan_stage_raw_flow_size(const struct detect_engine *engine)
@@ -341,6 +440,8 @@ void scan_stage_free(struct scan_stage *s)
 	if (!s)
 		return;
 	handoff_free(s->ring);
+	release_all(s);
+	free(s->groups);
 	detect_scratch_free(s->scratch);
 	free(s);
 }

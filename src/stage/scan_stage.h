@@ -38,6 +38,12 @@ struct scan_stage_config {
 	/* packet path: the recipient as far as the flow knows it now */
 	const char *(*hostname)(void *ctx, const struct flow *f);
 	/* scan thread: */
+	/* A datum the first time its flow shows it, at once (findings, live
+	 * output); NULL: none. */
+	void (*first_seen)(void *ctx, const struct flow *f, const char *hostname,
+			   const struct pa_observation *obs);
+	/* The same datum with its repeats counted (count, last_packet), when
+	 * the flow ends: one call per distinct datum of the flow. */
 	void (*observation)(void *ctx, const struct flow *f, const char *hostname,
 			    const struct pa_observation *obs);
 	void (*flow_end)(void *ctx, struct flow_end *e);

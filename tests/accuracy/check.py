@@ -204,7 +204,11 @@ class Capture:
             wrong.append("protocol %s" % obs["protocol"])
         if not self.flow_matches(obs, datum):
             wrong.append("flow %s" % obs["flow_id"])
-        if obs["packet"] != datum["packet"]:
+        # A repeated datum is one observation with a count and the first
+        # and last packet that showed it.
+        first = obs.get("first_packet", obs["packet"])
+        last = obs.get("last_packet", obs["packet"])
+        if datum["packet"] != obs["packet"] and not first <= datum["packet"] <= last:
             wrong.append("packet %s" % obs["packet"])
         if obs.get("echo"):
             wrong.append("echo")
@@ -234,7 +238,7 @@ def nested_fields(a, b):
 
 def evaluate(cap, stats, report):
     matched_obs = set()
-    used = set()
+    used = collections.Counter()  # datums matched per observation, up to its count
     # Exact matches first, so a near miss never takes another datum's match.
     pending = []
     for di, d in enumerate(cap.datums):
@@ -250,11 +254,11 @@ def evaluate(cap, stats, report):
             continue
         hit = None
         for oi, o in enumerate(cap.obs):
-            if oi not in used and not cap.explain(d, o):
+            if used[oi] < o.get("count", 1) and not cap.explain(d, o):
                 hit = oi
                 break
         if hit is not None:
-            used.add(hit)
+            used[hit] += 1
             matched_obs.add(hit)
             stats["found"][key] += 1
         else:
@@ -265,7 +269,7 @@ def evaluate(cap, stats, report):
         # The nearest observation of the same value in the same flow, if any.
         best = None
         for oi, o in enumerate(cap.obs):
-            if oi in used or not cap.value_matches(o, d):
+            if used[oi] >= o.get("count", 1) or not cap.value_matches(o, d):
                 continue
             w = cap.explain(d, o)
             if best is None or len(w) < len(best[1]):

@@ -72,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t left = len[s] - at[s];
 		size_t n = 1 + next(&state) % (left < 64 ? left : 64);
 		if ((next(&state) & 63) == 0) {
-			http1_gap(h, s == 0, n);
+			http1_gap(h, s == 0, n, NULL);
 		} else {
 			/* a private copy, so reads past the piece are caught */
 			uint8_t *piece = malloc(n);

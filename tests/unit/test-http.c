@@ -216,7 +216,7 @@ static void test_head_response_has_no_body_and_resync(void **state)
 	assert_string_equal(value_of(&s, "http.response.body"), "hello");
 
 	/* garbage, then a new request at a segment start */
-	http1_gap(h, true, 100);
+	http1_gap(h, true, 100, NULL);
 	const char *junk = "\x01\x02garbage";
 	http1_feed(h, true, (const uint8_t *)junk, strlen(junk), 3, 0, &e);
 	const char *again = "GET /after?k=v HTTP/1.1\r\nHost: h\r\n\r\n";

@@ -484,7 +484,8 @@ static void test_observation_record(void **state)
 	observation_record_json(&w, &r, true);
 	json_t *j = parse(&w);
 	static const char *const keys[] = {"type", "source", "encoding", "field", "protocol",
-					   "flow_id", "packet", "ts", "hostname", "jurisdiction",
+					   "flow_id", "packet", "count", "first_packet",
+					   "last_packet", "ts", "hostname", "jurisdiction",
 					   "dst_ip", "dst_port", "echo", "value"};
 	assert_int_equal(json_object_size(j), sizeof keys / sizeof keys[0]);
 	size_t i = 0;
@@ -497,6 +498,9 @@ static void test_observation_record(void **state)
 	assert_true(json_is_null(json_object_get(j, "hostname")));
 	assert_string_equal(json_string_value(json_object_get(j, "ts")), "2023-11-14T22:13:20.123456Z");
 	assert_int_equal(json_integer_value(json_object_get(j, "dst_port")), 80);
+	/* not counted yet: seen once, first and last packet the same */
+	assert_int_equal(json_integer_value(json_object_get(j, "count")), 1);
+	assert_int_equal(json_integer_value(json_object_get(j, "last_packet")), 17);
 	json_decref(j);
 	jw_free(&w);
 }

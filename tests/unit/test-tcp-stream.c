@@ -27,7 +27,22 @@ struct record {
 	char all[4096]; /* the stream as delivered, gaps as '~' */
 	size_t all_len;
 	uint64_t base; /* stream offset of all[0] */
+	/* conflicts reported: the last one's buffer, and how many */
+	size_t conflicts;
+	char conflict[256];
+	struct tcp_conflict last;
 };
+
+static void on_conflict(void *ctx, const struct tcp_conflict *c)
+{
+	struct record *r = ctx;
+	r->conflicts++;
+	r->last = *c;
+	size_t keep = c->len < sizeof r->conflict - 1 ? c->len : sizeof r->conflict - 1;
+	memcpy(r->conflict, c->data, keep);
+	r->conflict[keep] = '\0';
+	r->last.data = NULL; /* valid during the call only */
+}
 
 static void on_bytes(void *ctx, const uint8_t *data, size_t len, uint64_t offset,
 		     uint64_t packet, int64_t ts_us)
@@ -438,6 +453,94 @@ static void test_random_segmentation(void **state)
 #undef NEXT_RANDOM
 }
 
+
+/* A decoy delivered first, the real copy after at the same sequence number:
+ * the real bytes are another version, reported with the delivered bytes
+ * before them and the packets of both copies. */
+static void test_conflict_after_delivery(void **state)
+{
+	(void)state;
+	struct tcp_stream *s = tcp_stream_new(0);
+	struct record r = {0};
+	tcp_stream_set_conflict_fn(s, on_conflict);
+	tcp_stream_syn(s, 99);
+	seg(s, 100, "GET /?imei=111111 HTTP", 1, &r);
+	seg(s, 100, "GET /?imei=222222 HTTP", 2, &r);
+	assert_int_equal(r.conflicts, 0); /* waits for context after it */
+	tcp_stream_flush(s, on_bytes, &r);
+	assert_int_equal(r.conflicts, 1);
+	assert_string_equal(r.conflict, "GET /?imei=222222 HTTP");
+	assert_int_equal(r.last.offset, 0);
+	assert_int_equal(r.last.version_at, 11);
+	assert_int_equal(r.last.version_len, 6);
+	assert_int_equal(r.last.packet, 2);
+	assert_int_equal(r.last.first_packet, 1);
+	assert_string_equal(r.all, "GET /?imei=111111 HTTP");
+	const struct tcp_stream_stats *st = tcp_stream_stats(s);
+	assert_int_equal(st->overlap_differs, 6);
+	assert_int_equal(st->retransmitted, 16);
+	assert_int_equal(st->conflict_packets, 1);
+	tcp_stream_free(s);
+}
+
+/* Once the receiver acknowledged bytes it drops any repeat of them: no
+ * history is kept, nothing is compared. */
+static void test_acknowledged_not_compared(void **state)
+{
+	(void)state;
+	struct tcp_stream *s = tcp_stream_new(0);
+	struct record r = {0};
+	tcp_stream_set_conflict_fn(s, on_conflict);
+	tcp_stream_syn(s, 99);
+	seg(s, 100, "abcdef", 1, &r);
+	tcp_stream_ack(s, 106);
+	seg(s, 100, "uvwxyz", 2, &r);
+	tcp_stream_flush(s, on_bytes, &r);
+	assert_int_equal(r.conflicts, 0);
+	assert_int_equal(tcp_stream_stats(s)->retransmitted, 6);
+	assert_int_equal(tcp_stream_stats(s)->overlap_differs, 0);
+	tcp_stream_free(s);
+}
+
+/* Two copies of a second half wait out of order; the first half comes
+ * last. The later copy is reported with the first half as context. */
+static void test_conflict_out_of_order(void **state)
+{
+	(void)state;
+	struct tcp_stream *s = tcp_stream_new(0);
+	struct record r = {0};
+	tcp_stream_set_conflict_fn(s, on_conflict);
+	tcp_stream_syn(s, 99);
+	seg(s, 106, "BBBB", 1, &r);
+	seg(s, 106, "CCCC", 2, &r);
+	seg(s, 100, "AAAAAA", 3, &r);
+	assert_string_equal(r.all, "AAAAAABBBB");
+	tcp_stream_flush(s, on_bytes, &r);
+	assert_int_equal(r.conflicts, 1);
+	assert_string_equal(r.conflict, "AAAAAACCCC");
+	assert_int_equal(r.last.version_at, 6);
+	assert_int_equal(r.last.packet, 2);
+	assert_int_equal(r.last.first_packet, 1);
+	tcp_stream_free(s);
+}
+
+/* The snap length cut a segment: the missing tail is skipped like a hole
+ * but counted as snapped, not as a gap. */
+static void test_snapped_tail(void **state)
+{
+	(void)state;
+	struct tcp_stream *s = tcp_stream_new(0);
+	struct record r = {0};
+	tcp_stream_syn(s, 99);
+	tcp_stream_segment_snapped(s, 100, (const uint8_t *)"abc", 3, 10, 1, 1000, on_bytes, &r);
+	seg(s, 110, "xyz", 2, &r);
+	tcp_stream_flush(s, on_bytes, &r);
+	assert_string_equal(r.all, "abc~~~~~~~xyz");
+	assert_int_equal(tcp_stream_stats(s)->snapped, 7);
+	assert_int_equal(tcp_stream_stats(s)->gap, 0);
+	tcp_stream_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -455,6 +558,10 @@ int main(void)
 		cmocka_unit_test(test_far_ahead_dropped),
 		cmocka_unit_test(test_segment_count_cap),
 		cmocka_unit_test(test_random_segmentation),
+		cmocka_unit_test(test_conflict_after_delivery),
+		cmocka_unit_test(test_acknowledged_not_compared),
+		cmocka_unit_test(test_conflict_out_of_order),
+		cmocka_unit_test(test_snapped_tail),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
