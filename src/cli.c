@@ -13,6 +13,8 @@ enum opt_id {
 	OPT_CONSENT_AT, OPT_INTERFACE, OPT_BPF, OPT_SNAPLEN, OPT_BUFFER, OPT_NO_PROMISC, OPT_RING_MB,
 	OPT_RING_SECONDS, OPT_RING_FILES, OPT_USER, OPT_RECIPIENTS, OPT_COUNTRY_OVERRIDES,
 	OPT_UPLOAD_THRESHOLD, OPT_ECHO_SCAN_LIMIT, OPT_THREADS, OPT_NO_EVIDENCE, OPT_KEYLOG,
+	OPT_REPLACE, OPT_OPERATOR, OPT_SIGN_KEY, OPT_BUNDLE_INPUTS, OPT_APP_PACKAGE, OPT_APP_VERSION,
+	OPT_APK_SHA256, OPT_PHONE_MODEL, OPT_OS_VERSION,
 };
 
 struct cli_option {
@@ -47,6 +49,15 @@ static const struct cli_option options[] = {
 	{"no-evidence", NULL, OPT_NO_EVIDENCE, CLI_AUDIT, "do not copy each finding's packets into DIR/evidence/"},
 	{"consent-at", "TIME", OPT_CONSENT_AT, BOTH, "moment consent was given (ISO 8601 or Unix seconds)"},
 	{"out", "DIR", OPT_OUT, BOTH, "write flows.jsonl, observations.jsonl, report.json, ... into DIR"},
+	{"replace", NULL, OPT_REPLACE, BOTH, "replace an earlier audit's output in DIR (default: refuse a non-empty DIR)"},
+	{"operator", "NAME", OPT_OPERATOR, BOTH, "who ran the audit, recorded in manifest.json and report.json"},
+	{"sign-key", "KEY", OPT_SIGN_KEY, BOTH, "sign manifest.json with this PEM private key (Ed25519, Ed448, SM2, EC, RSA) and write a time-stamp request"},
+	{"bundle-inputs", NULL, OPT_BUNDLE_INPUTS, BOTH, "copy the captures, key logs, policy and profiles into DIR/inputs/"},
+	{"app-package", "NAME", OPT_APP_PACKAGE, BOTH, "the audited app's package name (else app.package of the device profile)"},
+	{"app-version", "VERSION", OPT_APP_VERSION, BOTH, "the audited app's version (else app.version of the device profile)"},
+	{"apk-sha256", "HEX", OPT_APK_SHA256, BOTH, "SHA-256 of the installed APK (else app.apk_sha256 of the device profile)"},
+	{"phone-model", "MODEL", OPT_PHONE_MODEL, BOTH, "the test phone's model (else device.model of the device profile)"},
+	{"os-version", "VERSION", OPT_OS_VERSION, BOTH, "the test phone's OS version (else device.os_version of the device profile)"},
 	{"quiet", NULL, OPT_QUIET, BOTH, "no summary or status line; also -q"},
 	{"verbose", NULL, OPT_VERBOSE, BOTH, "more detail on stderr; also -v"},
 	{"show-values", NULL, OPT_SHOW_VALUES, BOTH, "print identifier values unmasked"},
@@ -237,6 +248,21 @@ bool cli_parse(struct cli_options *o, enum cli_command cmd, int argc, char **arg
 			o->audit.threads = (int)v;
 			break;
 		case OPT_NO_EVIDENCE: o->audit.no_evidence = true; break;
+		case OPT_REPLACE: o->audit.replace = true; break;
+		case OPT_OPERATOR: o->audit.operator_name = optarg; break;
+		case OPT_SIGN_KEY: o->audit.sign_key = optarg; break;
+		case OPT_BUNDLE_INPUTS: o->audit.bundle_inputs = true; break;
+		case OPT_APP_PACKAGE: o->audit.facts.app_package = optarg; break;
+		case OPT_APP_VERSION: o->audit.facts.app_version = optarg; break;
+		case OPT_APK_SHA256:
+			if (!device_facts_sha256_ok(optarg)) {
+				pa_error_set(err, "--apk-sha256: '%s' is not 64 hexadecimal digits", optarg);
+				return false;
+			}
+			o->audit.facts.apk_sha256 = optarg;
+			break;
+		case OPT_PHONE_MODEL: o->audit.facts.phone_model = optarg; break;
+		case OPT_OS_VERSION: o->audit.facts.os_version = optarg; break;
 		case 'q':
 		case OPT_QUIET: o->audit.quiet = true; break;
 		case 'v':

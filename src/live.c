@@ -283,7 +283,8 @@ static bool open_pcap(struct live *l, const struct live_options *lo, struct pa_e
  * its own output folder: hand that folder to the unprivileged user, then
  * become that user for good.
  */
-static bool drop_privileges(const char *user, const char *out_dir, struct pa_error *err)
+static bool drop_privileges(const char *user, const char *out_dir, const char *staging,
+			    struct pa_error *err)
 {
 	if (geteuid() != 0)
 		return true;
@@ -296,8 +297,10 @@ static bool drop_privileges(const char *user, const char *out_dir, struct pa_err
 	if (out_dir) {
 		char capture_dir[4096];
 		snprintf(capture_dir, sizeof capture_dir, "%s/capture", out_dir);
-		const char *dirs[] = {out_dir, capture_dir};
-		for (size_t i = 0; i < 2; i++)
+		/* DIR and the staging folder too: the finished bundle moves
+		 * from one into the other. */
+		const char *dirs[] = {out_dir, staging, capture_dir};
+		for (size_t i = 0; i < 3; i++)
 			if (chown(dirs[i], pw->pw_uid, pw->pw_gid) != 0) {
 				pa_error_set(err, "%s: cannot hand over to %s: %s", dirs[i], name, strerror(errno));
 				return false;
@@ -354,6 +357,7 @@ int live_run(const struct live_options *lo, struct audit_config *cfg)
 		return PA_EXIT_USAGE;
 	}
 	cfg->live = true;
+	cfg->capture_interface = lo->interface;
 	/*
 	 * A finished TCP connection (FIN both ways, or RST) lingers in the flow
 	 * table for late packets, and what is held back for it (stream bytes
@@ -390,7 +394,7 @@ int live_run(const struct live_options *lo, struct audit_config *cfg)
 			return PA_EXIT_USAGE;
 		}
 	}
-	if (!drop_privileges(lo->user, cfg->out_dir, &err)) {
+	if (!drop_privileges(lo->user, cfg->out_dir, audit_output_dir(l.audit), &err)) {
 		fprintf(stderr, "privaudit: %s\n", err.msg);
 		ring_close(l.ring, NULL);
 		audit_free(l.audit);

@@ -14,7 +14,7 @@
 #include "detect/detect.h"
 #include "live.h"
 #include "pipeline.h"
-#include "report/evidence.h"
+#include "report/manifest.h"
 #include "policy/recipients.h"
 #include "report/report_html.h"
 #include "util/diag.h"
@@ -29,7 +29,8 @@ static void usage(FILE *out)
 		"usage: privaudit audit [OPTIONS] CAPTURE...   offline: pcap/pcapng files or folders\n"
 		"       privaudit live -i IFACE [OPTIONS]      on a mirror port, until SIGINT/SIGTERM\n"
 		"       privaudit check FILE...                validate policy/device/signature files\n"
-		"       privaudit verify DIR                   re-hash every file DIR/manifest.json lists\n"
+		"       privaudit verify [--inputs DIR] [--key PUB] [--tsa-ca CA] BUNDLE\n"
+		"                                              check a bundle against its manifest and signature\n"
 		"       privaudit report DIR                   render DIR/report.html again from DIR/report.json\n"
 		"       privaudit --version\n"
 		"\n");
@@ -141,14 +142,44 @@ static int cmd_check(int argc, char **argv)
 	return bad ? PA_EXIT_USAGE : PA_EXIT_CLEAN;
 }
 
-/* verify DIR: re-hash everything DIR/manifest.json lists (report/evidence.h). */
+/* verify [--inputs DIR] [--key PUB] [--tsa-ca CA] DIR: the bundle against
+ * its manifest (report/manifest.h); exit 0 verified, 1 not, 2 bad usage. */
 static int cmd_verify(int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: privaudit verify DIR\n");
+	static const struct option longopts[] = {
+		{"inputs", required_argument, NULL, 'I'},
+		{"key", required_argument, NULL, 'k'},
+		{"tsa-ca", required_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	struct verify_options vo = {0};
+	optind = 1;
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'I': vo.inputs_dir = optarg; break;
+		case 'k': vo.key = optarg; break;
+		case 'c': vo.tsa_ca = optarg; break;
+		case 'h':
+			printf("usage: privaudit verify [--inputs DIR] [--key PUBKEY.pem] [--tsa-ca CA.pem] BUNDLE\n");
+			return PA_EXIT_CLEAN;
+		default:
+			fprintf(stderr, "privaudit verify: unknown option or missing value: %s\n", argv[optind - 1]);
+			return PA_EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "usage: privaudit verify [--inputs DIR] [--key PUBKEY.pem] [--tsa-ca CA.pem] BUNDLE\n");
 		return PA_EXIT_USAGE;
 	}
-	return evidence_verify(argv[1], stdout) ? PA_EXIT_FINDINGS : PA_EXIT_CLEAN;
+	vo.dir = argv[optind];
+	switch (manifest_verify(&vo, stdout)) {
+	case VERIFY_OK: return PA_EXIT_CLEAN;
+	case VERIFY_FAILED: return PA_EXIT_FINDINGS;
+	default: return PA_EXIT_USAGE;
+	}
 }
 
 /* report DIR: the HTML page again from a saved report.json (report/report_html.h). */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "capture/capture.h"
+#include "flow/device.h"
 #include "flow/flow.h"
 #include "privaudit.h"
 
@@ -37,6 +38,13 @@ struct audit_config {
 	bool live;                  /* outputs flushed line by line, as things happen */
 	int threads;                /* 2: the signature engine on a second thread (offline only); 0 = by cores */
 	int64_t consent_at_us;      /* --consent-at; 0 = none */
+	/* The evidence bundle (report/bundle.h, report/manifest.h). */
+	bool replace;               /* --replace: an earlier audit's output in out_dir may go */
+	const char *operator_name;  /* --operator */
+	const char *sign_key;       /* --sign-key: PEM private key signing manifest.json */
+	bool bundle_inputs;         /* --bundle-inputs: copies of the inputs in out_dir/inputs/ */
+	struct device_facts_arg facts; /* app and phone facts from the command line */
+	const char *capture_interface; /* live: the interface captured on, for the provenance */
 };
 
 /* What the capture point itself lost (live: pcap_stats). */
@@ -107,6 +115,11 @@ void audit_progress(const struct audit *a, struct audit_progress *p);
 /* Live: a capture file (closed ring file) to read back for the evidence of
  * findings, in order; packet numbers count across them as the audit did. */
 void audit_add_evidence_input(struct audit *a, const char *path);
+
+/* The folder this run writes into (the staging folder of --out DIR, which
+ * moves into place at audit_finish), or NULL without --out. Live mode puts
+ * its capture ring there and hands it to the unprivileged user. */
+const char *audit_output_dir(const struct audit *a);
 
 /* Ends all flows, writes the outputs; returns the exit code (enum pa_exit). */
 int audit_finish(struct audit *a, FILE *summary);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "detect/detect_internal.h"
+#include "flow/device.h"
 
 enum ident_shape {
 	SHAPE_IMEI,   /* 15 digits, Luhn */
@@ -207,9 +208,15 @@ static bool parse_device_section(struct yaml_doc *y, yaml_node_t *sec, struct de
 			}
 		} else if (k && strcmp(k, "mac") == 0) {
 			entry_ok = add_ident(dev, y, "mac", value, diag);
+		} else if (k && (strcmp(k, "model") == 0 || strcmp(k, "os_version") == 0)) {
+			/* facts for the record (flow/device.h device_facts) */
+			if (!v || !*v) {
+				pa_diag_error(diag, y->path, yaml_node_line(value), "%s must be text", k);
+				entry_ok = false;
+			}
 		} else {
 			pa_diag_error(diag, y->path, yaml_node_line(key),
-				      "unknown key '%s' in device (name, platform, ip, mac)",
+				      "unknown key '%s' in device (name, platform, ip, mac, model, os_version)",
 				      k ? k : "?");
 			entry_ok = false;
 		}
@@ -336,9 +343,11 @@ bool detect_device_parse(struct yaml_doc *y, struct detect_device *dev, size_t *
 			ok = parse_identifiers(y, value, dev, good, bad, diag) && ok, any = true;
 		else if (k && strcmp(k, "location") == 0)
 			ok = parse_location(y, value, dev, good, bad, diag) && ok, any = true;
+		else if (k && strcmp(k, "app") == 0)
+			ok = device_app_section_check(y, value, diag) && ok;
 		else {
 			pa_diag_error(diag, y->path, yaml_node_line(key),
-				      "unknown top-level key '%s' (device, identifiers, location)",
+				      "unknown top-level key '%s' (device, identifiers, location, app)",
 				      k ? k : "?");
 			ok = false;
 		}

@@ -1,6 +1,7 @@
 /* device.c — finding the test device's side of a flow. */
 #include "flow/device.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -108,4 +109,97 @@ enum device_side device_side_of(const struct device_addrs *d, const struct flow 
 	if (dst_private)
 		return DEVICE_SIDE_DST;
 	return DEVICE_SIDE_UNKNOWN;
+}
+
+/* ---- app and phone facts ---------------------------------------------------- */
+
+bool device_facts_sha256_ok(const char *s)
+{
+	size_t n = 0;
+	for (; s[n]; n++)
+		if (!isxdigit((unsigned char)s[n]))
+			return false;
+	return n == 64;
+}
+
+/* A text value of at most len - 1 bytes into out. */
+static bool fact_text(struct yaml_doc *y, yaml_node_t *map, const char *key, const char *where,
+		      char *out, size_t len, struct pa_diag *diag)
+{
+	yaml_node_t *n = yaml_map_get(y, map, key);
+	if (!n)
+		return true;
+	const char *v = yaml_node_scalar(n);
+	if (!v || !v[0] || strlen(v) >= len) {
+		pa_diag_error(diag, y->path, yaml_node_line(n), "%s.%s must be text of 1 to %zu bytes",
+			      where, key, len - 1);
+		return false;
+	}
+	if (out)
+		snprintf(out, len, "%s", v);
+	return true;
+}
+
+static bool app_section(struct yaml_doc *y, yaml_node_t *app, struct device_facts *out,
+			struct pa_diag *diag)
+{
+	if (!yaml_node_is_map(app)) {
+		pa_diag_error(diag, y->path, yaml_node_line(app),
+			      "'app' must be a mapping (package, version, apk_sha256)");
+		return false;
+	}
+	bool ok = true;
+	for (size_t i = 0; i < yaml_map_size(app); i++) {
+		yaml_node_t *value;
+		const char *k = yaml_node_scalar(yaml_map_at(y, app, i, &value));
+		if (!k || (strcmp(k, "package") && strcmp(k, "version") && strcmp(k, "apk_sha256"))) {
+			pa_diag_error(diag, y->path, yaml_node_line(value),
+				      "unknown key '%s' in app (package, version, apk_sha256)", k ? k : "?");
+			ok = false;
+		}
+	}
+	struct device_facts scratch;
+	if (!out)
+		out = &scratch;
+	ok = fact_text(y, app, "package", "app", out->app_package, sizeof out->app_package, diag) && ok;
+	ok = fact_text(y, app, "version", "app", out->app_version, sizeof out->app_version, diag) && ok;
+	yaml_node_t *h = yaml_map_get(y, app, "apk_sha256");
+	if (h) {
+		const char *v = yaml_node_scalar(h);
+		if (!v || !device_facts_sha256_ok(v)) {
+			pa_diag_error(diag, y->path, yaml_node_line(h),
+				      "app.apk_sha256 must be 64 hexadecimal digits");
+			ok = false;
+		} else {
+			for (size_t i = 0; i < 64; i++)
+				out->apk_sha256[i] = (char)tolower((unsigned char)v[i]);
+			out->apk_sha256[64] = 0;
+		}
+	}
+	return ok;
+}
+
+bool device_app_section_check(struct yaml_doc *y, yaml_node_t *app, struct pa_diag *diag)
+{
+	return app_section(y, app, NULL, diag);
+}
+
+bool device_facts_load(const char *path, struct device_facts *out, struct pa_diag *diag)
+{
+	memset(out, 0, sizeof *out);
+	struct yaml_doc y;
+	if (!yaml_doc_load(&y, path, diag))
+		return false;
+	bool ok = true;
+	yaml_node_t *dev = yaml_map_get(&y, yaml_doc_root(&y), "device");
+	if (yaml_node_is_map(dev)) {
+		ok = fact_text(&y, dev, "model", "device", out->phone_model, sizeof out->phone_model, diag) && ok;
+		ok = fact_text(&y, dev, "os_version", "device", out->os_version, sizeof out->os_version, diag) && ok;
+		ok = fact_text(&y, dev, "platform", "device", out->platform, sizeof out->platform, diag) && ok;
+	}
+	yaml_node_t *app = yaml_map_get(&y, yaml_doc_root(&y), "app");
+	if (app)
+		ok = app_section(&y, app, out, diag) && ok;
+	yaml_doc_free(&y);
+	return ok;
 }
