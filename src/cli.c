@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "detect/detect.h"
+
 enum opt_id {
 	OPT_POLICY = 256, OPT_DEVICE, OPT_SIGNATURES, OPT_GEOIP, OPT_OUT, OPT_QUIET, OPT_VERBOSE,
 	OPT_SHOW_VALUES, OPT_TCP_TIMEOUT, OPT_UDP_TIMEOUT, OPT_MAX_FLOWS, OPT_FRAG_MEMORY,

@@ -1,8 +1,10 @@
 /*
- * device.c — the device profile (signatures/devices/<name>.yaml): the test phone's
- * real values, checked one by one (a mistyped IMEI would make every audit
- * silently miss it), and every encoding of them an app may send, derived here
- * so the profile stays a plain list of values.
+ * device.c — the one parser of device profiles (signatures/devices/<name>.yaml):
+ * where the test phone is on the link (device: ip, mac; the pipeline decides
+ * each flow's device side from them, flow/device_side.c), its real values,
+ * checked one by one (a mistyped IMEI would make every audit silently miss
+ * it), and its lab location. Every encoding of the values an app may send is
+ * derived from them (variants.c), so the profile stays a plain list of values.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -10,7 +12,6 @@
 #include <string.h>
 
 #include "detect/detect_internal.h"
-#include "flow/device.h"
 
 enum ident_shape {
 	SHAPE_IMEI,   /* 15 digits, Luhn */
@@ -76,6 +77,22 @@ static bool mac_shape(const char *v)
 		}
 	}
 	return true;
+}
+
+/* The six bytes of a MAC that passed mac_shape (with or without separators). */
+static bool mac_bytes(const char *v, uint8_t mac[6])
+{
+	size_t n = 0;
+	for (const char *p = v; p[0] && p[1] && n < 6;) {
+		if (!isxdigit((unsigned char)p[0])) {
+			p++;
+			continue;
+		}
+		char pair[3] = {p[0], p[1], 0};
+		mac[n++] = (uint8_t)strtoul(pair, NULL, 16);
+		p += 2;
+	}
+	return n == 6;
 }
 
 /* NULL when the value fits its type, else what is wrong. */
@@ -186,6 +203,8 @@ static bool parse_device_section(struct yaml_doc *y, yaml_node_t *sec, struct de
 				pa_diag_error(diag, y->path, yaml_node_line(value),
 					      "platform must be android or ios");
 				entry_ok = false;
+			} else {
+				snprintf(dev->facts.platform, sizeof dev->facts.platform, "%s", v);
 			}
 		} else if (k && strcmp(k, "ip") == 0) {
 			size_t n = v ? 1 : yaml_seq_size(value);
@@ -204,20 +223,104 @@ static bool parse_device_section(struct yaml_doc *y, yaml_node_t *sec, struct de
 					pa_diag_error(diag, y->path, yaml_node_line(item),
 						      "'%s' is not an IP address", s ? s : "?");
 					entry_ok = false;
+				} else if (dev->ip_count == DETECT_DEVICE_MAX_IPS) {
+					pa_diag_error(diag, y->path, yaml_node_line(item),
+						      "ip: more than %d addresses", DETECT_DEVICE_MAX_IPS);
+					entry_ok = false;
+				} else {
+					dev->ip[dev->ip_count++] = addr;
 				}
 			}
 		} else if (k && strcmp(k, "mac") == 0) {
+			/* The MAC is both where the phone is and an identifier
+			 * apps send. */
 			entry_ok = add_ident(dev, y, "mac", value, diag);
+			if (entry_ok)
+				dev->has_mac = mac_bytes(v, dev->mac);
 		} else if (k && (strcmp(k, "model") == 0 || strcmp(k, "os_version") == 0)) {
-			/* facts for the record (flow/device.h device_facts) */
-			if (!v || !*v) {
-				pa_diag_error(diag, y->path, yaml_node_line(value), "%s must be text", k);
+			/* facts for the audit record (struct device_facts) */
+			struct device_facts *f = &dev->facts;
+			char *out = k[0] == 'm' ? f->phone_model : f->os_version;
+			size_t len = k[0] == 'm' ? sizeof f->phone_model : sizeof f->os_version;
+			if (!v || !*v || strlen(v) >= len) {
+				pa_diag_error(diag, y->path, yaml_node_line(value),
+					      "%s must be text of 1 to %zu bytes", k, len - 1);
 				entry_ok = false;
+			} else {
+				snprintf(out, len, "%s", v);
 			}
 		} else {
 			pa_diag_error(diag, y->path, yaml_node_line(key),
 				      "unknown key '%s' in device (name, platform, ip, mac, model, os_version)",
 				      k ? k : "?");
+			entry_ok = false;
+		}
+		entry_ok ? (*good)++ : (*bad)++;
+		ok = ok && entry_ok;
+	}
+	/* Without either, no flow could be told up from down. */
+	if (ok && !dev->ip_count && !dev->has_mac) {
+		pa_diag_error(diag, y->path, yaml_node_line(sec), "device: needs ip and/or mac");
+		(*bad)++;
+		ok = false;
+	}
+	return ok;
+}
+
+bool device_facts_sha256_ok(const char *s)
+{
+	size_t n = 0;
+	for (; s[n]; n++)
+		if (!isxdigit((unsigned char)s[n]))
+			return false;
+	return n == 64;
+}
+
+/* app: {package, version, apk_sha256}: what was audited, for the record. */
+static bool parse_app(struct yaml_doc *y, yaml_node_t *app, struct device_facts *out,
+		      size_t *good, size_t *bad, struct pa_diag *diag)
+{
+	if (!yaml_node_is_map(app)) {
+		pa_diag_error(diag, y->path, yaml_node_line(app),
+			      "'app' must be a mapping (package, version, apk_sha256)");
+		return false;
+	}
+	bool ok = true;
+	for (size_t i = 0; i < yaml_map_size(app); i++) {
+		yaml_node_t *value;
+		const char *k = yaml_node_scalar(yaml_map_at(y, app, i, &value));
+		const char *v = yaml_node_scalar(value);
+		bool entry_ok = true;
+		char *dst = NULL;
+		size_t len = 0;
+		if (k && strcmp(k, "package") == 0) {
+			dst = out->app_package;
+			len = sizeof out->app_package;
+		} else if (k && strcmp(k, "version") == 0) {
+			dst = out->app_version;
+			len = sizeof out->app_version;
+		}
+		if (dst) {
+			if (!v || !*v || strlen(v) >= len) {
+				pa_diag_error(diag, y->path, yaml_node_line(value),
+					      "app.%s must be text of 1 to %zu bytes", k, len - 1);
+				entry_ok = false;
+			} else {
+				snprintf(dst, len, "%s", v);
+			}
+		} else if (k && strcmp(k, "apk_sha256") == 0) {
+			if (!v || !device_facts_sha256_ok(v)) {
+				pa_diag_error(diag, y->path, yaml_node_line(value),
+					      "app.apk_sha256 must be 64 hexadecimal digits");
+				entry_ok = false;
+			} else {
+				for (size_t c = 0; c < 64; c++)
+					out->apk_sha256[c] = (char)tolower((unsigned char)v[c]);
+				out->apk_sha256[64] = 0;
+			}
+		} else {
+			pa_diag_error(diag, y->path, yaml_node_line(value),
+				      "unknown key '%s' in app (package, version, apk_sha256)", k ? k : "?");
 			entry_ok = false;
 		}
 		entry_ok ? (*good)++ : (*bad)++;
@@ -344,7 +447,7 @@ bool detect_device_parse(struct yaml_doc *y, struct detect_device *dev, size_t *
 		else if (k && strcmp(k, "location") == 0)
 			ok = parse_location(y, value, dev, good, bad, diag) && ok, any = true;
 		else if (k && strcmp(k, "app") == 0)
-			ok = device_app_section_check(y, value, diag) && ok;
+			ok = parse_app(y, value, &dev->facts, good, bad, diag) && ok;
 		else {
 			pa_diag_error(diag, y->path, yaml_node_line(key),
 				      "unknown top-level key '%s' (device, identifiers, location, app)",

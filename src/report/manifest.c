@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "report/bundle.h"
+#include "util/atomic_file.h"
 #include "util/sha256.h"
 
 #define MANIFEST_MAX_DEPTH 8
@@ -225,30 +226,11 @@ bool manifest_write(const struct manifest_folders *where, const struct manifest_
 	if (header)
 		json_object_update(m, header);
 	json_object_set_new(m, "files", files);
-	char path[4300], tmp[4300];
+	char path[4300];
 	snprintf(path, sizeof path, "%s/manifest.json", staging);
-	snprintf(tmp, sizeof tmp, "%s/.manifest.json.tmp", staging);
-	char *text = json_dumps(m, JSON_INDENT(1));
+	struct pa_atomic_file af;
+	ok = pa_atomic_open(&af, path, 0, err) &&
+	     pa_atomic_commit(&af, json_dumpf(m, af.f, JSON_INDENT(1)) == 0 && fputc('\n', af.f) != EOF, err);
 	json_decref(m);
-	FILE *f = fopen(tmp, "w");
-	size_t len = text ? strlen(text) : 0;
-	bool written = f && text && fwrite(text, 1, len, f) == len && fputc('\n', f) != EOF;
-	written = f && fflush(f) == 0 && fsync(fileno(f)) == 0 && written;
-	int saved = errno;
-	if (f && fclose(f) != 0 && written) {
-		saved = errno;
-		written = false;
-	}
-	if (!written || rename(tmp, path) != 0) {
-		pa_error_set(err, "%s: cannot write: %s", path, strerror(written ? errno : saved));
-		unlink(tmp);
-		free(text);
-		return false;
-	}
-	if (sha256_hex && !pa_sha256_file(path, sha256_hex, NULL, err)) {
-		free(text);
-		return false;
-	}
-	free(text);
-	return true;
+	return ok && (!sha256_hex || pa_sha256_file(path, sha256_hex, NULL, err));
 }

@@ -13,7 +13,7 @@
 
 #include <jansson.h>
 
-#include "flow/device.h"
+#include "detect/detect.h"
 #include "pipeline.h"
 
 struct provenance_inputs {
