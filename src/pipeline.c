@@ -922,13 +922,14 @@ int audit_finish(struct audit *a, FILE *out)
 		fprintf(stderr, "privaudit: the outputs are incomplete; %s is left as it was, this run's files are in %s\n",
 			a->cfg.out_dir, a->bundle.staging);
 	}
-	if (out && a->out && !write_failed) {
-		fprintf(out, "bundle: %s, manifest.json SHA-256 %s%s%s\n", a->cfg.out_dir,
-			a->manifest_sha256, a->signer ? ", signed; time-stamp request in " : "",
-			a->signer ? MANIFEST_TSQ_FILE : "");
-		a->out = NULL; /* committed: nothing to clean up */
-	} else if (a->out && !write_failed) {
-		a->out = NULL;
+	if (a->out && !write_failed) {
+		/* The hash to note in the audit file: report.html cannot carry
+		 * it, the manifest hashes the report. */
+		if (out)
+			fprintf(out, "bundle: %s, manifest.json SHA-256 %s%s%s\n", a->cfg.out_dir,
+				a->manifest_sha256, a->signer ? ", signed; time-stamp request in " : "",
+				a->signer ? MANIFEST_TSQ_FILE : "");
+		a->out = NULL; /* committed: no staging folder to clean up */
 	}
 	if (write_failed)
 		return PA_EXIT_INTERNAL;
@@ -946,8 +947,6 @@ const char *audit_output_dir(const struct audit *a)
  * run created are in it. */
 static void remove_staging(const char *dir)
 {
-	char cmd_dir[4400];
-	snprintf(cmd_dir, sizeof cmd_dir, "%s", dir);
 	struct dirent **names;
 	int n = scandir(dir, &names, NULL, alphasort);
 	for (int i = 0; i < n; i++) {
@@ -964,7 +963,7 @@ static void remove_staging(const char *dir)
 	}
 	if (n >= 0)
 		free(names);
-	rmdir(cmd_dir);
+	rmdir(dir);
 }
 
 void audit_add_evidence_input(struct audit *a, const char *path)

@@ -64,10 +64,14 @@ static int open_inside(int dfd, const char *rel, char *why, size_t why_len, bool
 		int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (slash ? O_DIRECTORY : O_NONBLOCK);
 		int next = openat(fd, c, flags);
 		int e = errno;
+		/* O_NOFOLLOW with O_DIRECTORY says ENOTDIR for a link: look. */
+		struct stat lst;
+		bool link = e == ELOOP || (e == ENOTDIR && fstatat(fd, c, &lst, AT_SYMLINK_NOFOLLOW) == 0 &&
+					   S_ISLNK(lst.st_mode));
 		close(fd);
 		if (next < 0) {
 			*missing = e == ENOENT;
-			snprintf(why, why_len, "%s", e == ELOOP ? "a symbolic link"
+			snprintf(why, why_len, "%s", link ? "a symbolic link"
 				 : e == ENOTDIR ? "a path through something that is not a folder"
 				 : strerror(e));
 			return -1;
@@ -185,6 +189,30 @@ static void check_findings(int dfd, struct keymap *good, struct keymap *listed, 
 	fclose(f);
 }
 
+/* An input that moved (--inputs DIR, or the bundle's inputs/): by its input
+ * name ("capture/x.pcapng"), else its base name. -1 with *missing when
+ * neither is there, -1 and not *missing when one is there but refused. */
+static int open_moved_input(const char *dir, json_t *e, const char *p, char *where, size_t where_len,
+			    char *why, size_t why_len, bool *missing)
+{
+	const char *name = json_string_value(json_object_get(e, "input_name"));
+	const char *base = strrchr(p, '/') ? strrchr(p, '/') + 1 : p;
+	int idir = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	*missing = true;
+	if (idir < 0)
+		return -1;
+	const char *names[] = {name, base};
+	int fd = -1;
+	for (size_t i = 0; i < 2 && fd < 0 && *missing; i++) {
+		if (!names[i] || bad_relative_path(names[i]))
+			continue;
+		fd = open_inside(idir, names[i], why, why_len, missing);
+		snprintf(where, where_len, "%s/%s", dir, names[i]);
+	}
+	close(idir);
+	return fd;
+}
+
 /* One manifest entry. */
 static void check_entry(int dfd, const struct verify_options *o, json_t *e, size_t i,
 			struct keymap *listed, struct keymap *good, struct tally *t, FILE *out)
@@ -225,24 +253,9 @@ static void check_entry(int dfd, const struct verify_options *o, json_t *e, size
 	char where[4400] = "";
 	if (relative) {
 		fd = open_inside(dfd, p, why, sizeof why, &missing);
-	} else if (o->inputs_dir) {
-		/* Inputs that moved: by their input name, else their base name. */
-		const char *name = json_string_value(json_object_get(e, "input_name"));
-		const char *base = strrchr(p, '/') ? strrchr(p, '/') + 1 : p;
-		int idir = open(o->inputs_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		fd = -1;
-		if (idir >= 0 && name && !bad_relative_path(name)) {
-			fd = open_inside(idir, name, why, sizeof why, &missing);
-			snprintf(where, sizeof where, "%s/%s", o->inputs_dir, name);
-		}
-		if (fd < 0 && idir >= 0 && !bad_relative_path(base)) {
-			fd = open_inside(idir, base, why, sizeof why, &missing);
-			snprintf(where, sizeof where, "%s/%s", o->inputs_dir, base);
-		}
-		if (idir < 0)
-			snprintf(why, sizeof why, "--inputs %s: %s", o->inputs_dir, strerror(errno));
-		else
-			close(idir);
+	} else if (o->inputs_dir && ((fd = open_moved_input(o->inputs_dir, e, p, where, sizeof where,
+							    why, sizeof why, &missing)) >= 0 || !missing)) {
+		/* found there, or refused there */
 	} else {
 		const char *resolved = json_string_value(json_object_get(e, "resolved"));
 		const char *at = resolved && access(resolved, F_OK) == 0 ? resolved : p;
@@ -313,10 +326,18 @@ enum verify_result manifest_verify(const struct verify_options *o, FILE *out)
 	}
 	struct tally t = {0};
 	struct keymap listed = {0}, good = {0};
+	/* A bundle that carries its inputs (--bundle-inputs) is checked
+	 * against those copies, wherever it was moved, unless told otherwise. */
+	struct verify_options eo = *o;
+	char bundled[4400];
+	if (!eo.inputs_dir && json_is_true(json_object_get(m, "inputs_bundled"))) {
+		snprintf(bundled, sizeof bundled, "%s/inputs", o->dir);
+		eo.inputs_dir = bundled;
+	}
 	size_t i;
 	json_t *e;
 	json_array_foreach(files, i, e)
-		check_entry(dfd, o, e, i, &listed, &good, &t, out);
+		check_entry(dfd, &eo, e, i, &listed, &good, &t, out);
 	find_unlisted(dfd, "", &listed, &t, out, 0);
 	if (!json_is_false(json_object_get(json_object_get(m, "evidence"), "written")))
 		check_findings(dfd, &good, &listed, &t, out);
