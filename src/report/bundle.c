@@ -30,7 +30,7 @@ static bool empty_folder(const char *dir, const char *name)
 
 /* Entries of a folder other than "." and "..", and an empty in_place
  * folder: 0 when empty, -1 when it cannot be read. *bundle_like is set when
- * one is a manifest or a report. */
+ * one is a manifest, a report or a staging folder. */
 static int count_entries(const char *dir, const char *in_place, bool *bundle_like)
 {
 	DIR *d = opendir(dir);
@@ -44,7 +44,9 @@ static int count_entries(const char *dir, const char *in_place, bool *bundle_lik
 			continue;
 		if (in_place && !strcmp(e->d_name, in_place) && empty_folder(dir, in_place))
 			continue;
-		if (!strcmp(e->d_name, "manifest.json") || !strcmp(e->d_name, "report.json"))
+		/* An earlier bundle, or what a failed run left staged. */
+		if (!strcmp(e->d_name, "manifest.json") || !strcmp(e->d_name, "report.json") ||
+		    !strncmp(e->d_name, BUNDLE_STAGING_PREFIX, strlen(BUNDLE_STAGING_PREFIX)))
 			*bundle_like = true;
 		n++;
 	}

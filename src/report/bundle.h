@@ -15,9 +15,10 @@
  *
  * DIR must be absent or empty; a DIR holding an earlier bundle is replaced
  * only when asked (--replace), and then only when it looks like one (it holds
- * a manifest.json or report.json): its files are removed after the new bundle
- * is complete, just before the new files move in. A failed run leaves DIR as
- * it was and the staging folder in place, named on stderr.
+ * a manifest.json, a report.json or a staging folder a failed run left): its
+ * files are removed after the new bundle is complete, just before the new
+ * files move in. A failed run leaves DIR as it was and the staging folder in
+ * place, named on stderr.
  */
 #ifndef PA_BUNDLE_H
 #define PA_BUNDLE_H

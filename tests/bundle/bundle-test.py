@@ -197,6 +197,11 @@ def case_full_disk(env):
 		fail(case, "full disk into a new folder: exit %d, manifest %s" %
 		     (rc, os.path.exists(os.path.join(d2, "manifest.json"))))
 	expect_verify(env, case, d2, 1, [r"manifest\.json: No such file or directory"])
+	# Run again once there is room: --replace clears what the failed run left.
+	rc, out, err = env.audit(d2, env.clean, ["--replace"])
+	if rc != 0 or [n for n in os.listdir(d2) if n.startswith(".partial-")]:
+		fail(case, "rerun after a failed run: exit %d, left %s, %s" % (rc, os.listdir(d2), err[-300:]))
+	expect_verify(env, case, d2, 0, [r" 0 unlisted, 0 refused"])
 
 
 def case_tampered(env):
