@@ -195,11 +195,20 @@ static void on_observation(void *ctx, const struct flow *f, const char *hostname
 {
 	struct audit *a = ctx;
 	a->observations++;
+	/* A datum in a DNS query name goes to the owner of the zone asked
+	 * about: that zone is its recipient, the full name is kept beside it. */
+	char zone[256], query[300];
+	const char *query_name = NULL;
+	if (obs->in_query_name) {
+		query_name = pa_utf8_clean(hostname, query, sizeof query);
+		hostname = recipients_zone(a->recipients, query_name, zone, sizeof zone);
+	}
 	char dst[48];
 	const struct pa_addr *remote = f->device_side == DEVICE_SIDE_DST ? &f->src : &f->dst;
 	struct observation_record r = {
 		.obs = obs,
 		.hostname = hostname,
+		.query_name = query_name,
 		.jurisdiction = f->geo ? f->geo->jurisdiction : "unknown",
 		.dst_ip = pa_addr_str(remote, dst, sizeof dst),
 		.dst_port = f->device_side == DEVICE_SIDE_DST ? f->sport : f->dport,
@@ -382,13 +391,14 @@ bool audit_file(struct audit *a, const char *path, struct pa_error *err)
 	}
 	in->last_packet = a->packet_number;
 	if (st == CAPTURE_TRUNCATED || st == CAPTURE_ERROR) {
+		/* Damaged: cut off inside a record, or a block that cannot be
+		 * read. What came before is analysed; the audit is incomplete
+		 * and exits 2 (docs/cli.md). */
 		free(in->problem);
 		in->problem = pa_xstrdup(ferr.msg);
-		if (!a->cfg.quiet)
-			fprintf(stderr, "privaudit: %s: %s\n",
-				st == CAPTURE_TRUNCATED ? "warning" : "error", ferr.msg);
-		if (st == CAPTURE_ERROR)
-			a->input_failed = true;
+		in->damaged = true;
+		fprintf(stderr, "privaudit: error: %s\n", ferr.msg);
+		a->input_failed = true;
 	}
 	if (in->records && in->unsupported == in->records) {
 		in->failed = true; /* nothing in it could be analysed */
@@ -446,6 +456,7 @@ static bool load_policy_engine(struct audit *a, struct pa_error *err)
 		.lab_lon = info.lon,
 		.lab_radius_km = info.radius_km,
 		.country_overrides = cfg->country_overrides,
+		.device_from_profile = a->device.from_profile,
 		.on_finding = on_finding,
 		.ctx = a,
 	};
@@ -809,7 +820,6 @@ static bool write_final_outputs(struct audit *a, const struct summary_inputs *si
 #define KEEP_FIRST_ERROR() do { if (ok) *err = e; ok = false; \
 	fprintf(stderr, "privaudit: %s\n", e.msg); } while (0)
 
-	collect_hashes(a);
 	if (!findings_write_jsonl(a->findings, dir, &e))
 		KEEP_FIRST_ERROR();
 	struct evidence_stats ev = {0};
@@ -861,11 +871,64 @@ static bool write_final_outputs(struct audit *a, const struct summary_inputs *si
 	return ok;
 }
 
+/* Everything that makes the input less than all the traffic there was:
+ * each such reason leaves every promise unverifiable (docs/findings.md,
+ * "Coverage"). */
+static void note_incomplete_input(struct audit *a)
+{
+	char why[600];
+	for (size_t i = 0; i < a->file_count; i++) {
+		const struct input_file_info *in = &a->files[i];
+		if (!in->problem)
+			continue;
+		snprintf(why, sizeof why, "%s", in->problem);
+		findings_input_incomplete(a->findings, why);
+	}
+	const struct capture_loss *l = &a->loss;
+	if (l->known && (l->kernel_drops || l->interface_drops)) {
+		snprintf(why, sizeof why, "the capture lost %llu packet(s) in the kernel and %llu at the interface",
+			 (unsigned long long)l->kernel_drops, (unsigned long long)l->interface_drops);
+		findings_input_incomplete(a->findings, why);
+	}
+}
+
+/* What the whole run amounts to: the exit code (enum pa_exit) and the same
+ * in words for the summary and report.json. When several apply, the first
+ * in this order wins: outputs not written (3), a damaged or unreadable input
+ * (2), a violation found (1; also when other bytes could not be read),
+ * something not verifiable (4), else 0. */
+static int run_verdict(const struct audit *a, bool write_failed, const char **words)
+{
+	if (write_failed) {
+		*words = "internal error: the outputs could not all be written";
+		return PA_EXIT_INTERNAL;
+	}
+	if (a->input_failed) {
+		*words = "bad input: a capture is damaged or could not be read; what was readable was analysed";
+		return PA_EXIT_USAGE;
+	}
+	if (findings_violations(a->findings)) {
+		*words = "violations found";
+		return PA_EXIT_FINDINGS;
+	}
+	if (findings_unverified(a->findings)) {
+		*words = "no violation found, but not everything could be verified";
+		return PA_EXIT_UNVERIFIED;
+	}
+	*words = "no violation found, and every promise was verified";
+	return PA_EXIT_CLEAN;
+}
+
 int audit_finish(struct audit *a, FILE *out)
 {
 	flow_table_flush(a->flows);
 	scan_stage_drain(a->scan); /* the scan side is idle from here on */
+	if (a->cfg.out_dir)
+		collect_hashes(a); /* a capture that changed is an input problem */
+	note_incomplete_input(a);
 	findings_finish(a->findings);
+	if (findings_device_unseen(a->findings) && !out)
+		fprintf(stderr, "privaudit: warning: %s\n", findings_device_words(a->findings));
 	struct summary_inputs si = {
 		.totals = &a->totals,
 		.files = a->files,
@@ -879,10 +942,18 @@ int audit_finish(struct audit *a, FILE *out)
 		.consent_at_us = a->consent_at_us,
 		.observations = a->observations,
 	};
+	const char *words;
+	int rc = run_verdict(a, false, &words);
 	if (out) {
+		if (findings_device_unseen(a->findings))
+			fprintf(out, "DEVICE NOT SEEN: %s; no promise can be kept.\n",
+				findings_device_words(a->findings));
 		summary_print(a->summary, &si, out);
 		findings_print(a->findings, out);
+		fprintf(out, "Result: %s (exit %d)\n", words, rc);
 	}
+	si.exit_code = rc;
+	si.result = words;
 
 	bool write_failed = false;
 	/* The streamed outputs are closed first; the manifest takes the
@@ -931,11 +1002,11 @@ int audit_finish(struct audit *a, FILE *out)
 				a->signer ? MANIFEST_TSQ_FILE : "");
 		a->out = NULL; /* committed: no staging folder to clean up */
 	}
-	if (write_failed)
-		return PA_EXIT_INTERNAL;
-	if (findings_violations(a->findings))
-		return PA_EXIT_FINDINGS;
-	return a->input_failed ? PA_EXIT_USAGE : PA_EXIT_CLEAN;
+	if (write_failed) {
+		rc = run_verdict(a, true, &words);
+		fprintf(stderr, "privaudit: %s\n", words);
+	}
+	return rc;
 }
 
 const char *audit_output_dir(const struct audit *a)

@@ -136,6 +136,7 @@ static void on_question(void *ctx, const struct dns_question *q)
 	struct field_emitter e = emitter_for(v->d, "dns", v->dir);
 	e.ref.packet = v->packet;
 	e.ref.ts_us = v->ts;
+	e.ref.query_name = q->name;
 	fields_emit(&e, "dns.qname", (const uint8_t *)q->name_as_sent, strlen(q->name_as_sent));
 }
 

@@ -388,6 +388,13 @@ void html_section_uninspected(struct html *h, const json_t *report)
 			   "TCP bytes that were never captured (missing segments)");
 		unread_row(h, "\xe6\x88\xaa\xe6\x96\xad Truncated", j_u64(u, "truncated_up"), true,
 			   "bytes cut by the snap length or past the per-flow inspection limit");
+		unread_row(h, "\xe6\x9c\xaa\xe8\xa7\xa3\xe6\x9e\x90 Unparsed", j_u64(u, "unparsed_up"), true,
+			   "bytes a protocol decoder gave up on (scanned raw, counted here)"); /* 未解析 */
+		unread_row(h, "\xe5\x86\xb2\xe7\xaa\x81 Conflicting", j_u64(u, "conflict_up"), true,
+			   "retransmitted or overlapping TCP bytes whose copies differ"); /* 冲突 */
+		unread_row(h, "\xe4\xb8\x8d\xe9\x80\x8f\xe6\x98\x8e Opaque", j_u64(u, "opaque_up"), true,
+			   "scanned raw in a format no decoder reads, over a protocol not known as encrypted: "
+			   "it may be cleartext (only the encryption promise rests on it)"); /* 不透明 */
 		unread_row(h, "\xe8\xbe\x96\xe5\x8c\xba\xe6\x9c\xaa\xe7\x9f\xa5 Unknown jurisdiction",
 			   j_u64(u, "unknown_jurisdiction_observations"), false,
 			   "personal data sent to addresses whose country no GeoIP database knows");

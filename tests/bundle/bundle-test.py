@@ -20,6 +20,11 @@ import sys
 
 failures = []
 
+# The clean capture audited without a consent moment: no violation, but the
+# consent promise cannot be verified (exit 4, docs/cli.md). Either means the
+# run itself succeeded, which is all these cases ask of it.
+NO_VIOLATION = (0, 4)
+
 
 def fail(case, msg):
 	failures.append("%s: %s" % (case, msg))
@@ -124,7 +129,7 @@ def case_stale_folder(env):
 	if sorted(os.listdir(d)) != sorted(before):
 		fail(case, "the refused run changed the folder: %s" % os.listdir(d))
 	rc, out, err = env.audit(d, env.clean, ["--replace"])
-	if rc != 0:
+	if rc not in NO_VIOLATION:
 		fail(case, "clean audit with --replace exit %d: %s" % (rc, err[-500:]))
 		return
 	if os.path.exists(os.path.join(d, "evidence")):
@@ -166,7 +171,7 @@ def case_full_disk(env):
 	case = "full-disk"
 	d = env.fresh("fulldisk")
 	rc, out, err = env.audit(d, env.clean)
-	if rc != 0:
+	if rc not in NO_VIOLATION:
 		fail(case, "first audit exit %d: %s" % (rc, err[-300:]))
 		return
 	old_manifest = sha256(os.path.join(d, "manifest.json"))
@@ -199,7 +204,7 @@ def case_full_disk(env):
 	expect_verify(env, case, d2, 1, [r"manifest\.json: No such file or directory"])
 	# Run again once there is room: --replace clears what the failed run left.
 	rc, out, err = env.audit(d2, env.clean, ["--replace"])
-	if rc != 0 or [n for n in os.listdir(d2) if n.startswith(".partial-")]:
+	if rc not in NO_VIOLATION or [n for n in os.listdir(d2) if n.startswith(".partial-")]:
 		fail(case, "rerun after a failed run: exit %d, left %s, %s" % (rc, os.listdir(d2), err[-300:]))
 	expect_verify(env, case, d2, 0, [r" 0 unlisted, 0 refused"])
 
@@ -242,7 +247,7 @@ def case_hostile(env):
 	case = "hostile"
 	d = env.fresh("hostile-base")
 	rc, out, err = env.audit(d, env.clean)
-	if rc != 0:
+	if rc not in NO_VIOLATION:
 		fail(case, "audit exit %d: %s" % (rc, err[-300:]))
 		return
 	base = load_manifest(d)
@@ -446,7 +451,7 @@ def case_signed(env, k):
 	# SM2 (SM3, default identity): verify, and openssl agrees.
 	s = env.fresh("signed-sm2")
 	rc, out, err = env.audit(s, env.clean, ["--sign-key", os.path.join(k, "sm2.key")])
-	if rc != 0:
+	if rc not in NO_VIOLATION:
 		fail(case, "SM2 audit exit %d: %s" % (rc, err[-300:]))
 		return
 	expect_verify(env, case + " sm2", s, 0, [r"^ok       manifest\.json\.sig: manifest\.json signed \(sm2\)"],
@@ -528,7 +533,7 @@ def case_portable(env):
 	cap = shutil.copy(env.clean, src)
 	d = env.fresh("inputs-moved")
 	rc, out, err = env.audit(d, cap)
-	if rc != 0:
+	if rc not in NO_VIOLATION:
 		fail(case, "audit exit %d: %s" % (rc, err[-300:]))
 		return
 	elsewhere = env.fresh("moved-inputs-elsewhere")

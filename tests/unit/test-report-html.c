@@ -71,9 +71,18 @@ static void assert_balanced(const char *page)
 
 /* ---- the demo report ---------------------------------------------------------- */
 
-static void test_demo_report_sections(void **state)
+/* The fixture predates coverage: it is given one that says complete. */
+static json_t *load_fixture_complete(void)
 {
 	json_t *r = load_fixture();
+	json_object_set_new(r, "coverage", json_pack("{s:b, s:[], s:[]}", "complete", 1, "reasons",
+						     "not_verifiable"));
+	return r;
+}
+
+static void test_demo_report_sections(void **state)
+{
+	json_t *r = load_fixture_complete();
 	char *page = render(r);
 	assert_true(!strncmp(page, "<!DOCTYPE html>", 15));
 	static const char *const anchors[] = {"inputs", "verdicts", "findings", "destinations",
@@ -297,9 +306,39 @@ static void test_empty_report_without_policy(void **state)
 	json_decref(r);
 }
 
+/* "Audit complete" only when report.json's coverage says so; its reasons
+ * are listed otherwise, and each verdict shows what it rests on. */
+static void test_coverage_banner(void **state)
+{
+	(void)state;
+	json_t *r = load_fixture();
+	char *page = render(r);
+	assert_contains(page, "Coverage not recorded");
+	assert_null(strstr(page, "Audit complete"));
+	free(page);
+
+	json_object_set_new(r, "coverage", json_pack("{s:b, s:[s], s:[s]}", "complete", 0, "reasons",
+						     "the device was never seen: <wrong> profile",
+						     "not_verifiable", "encryption"));
+	json_t *p = json_array_get(json_object_get(r, "promises"), 0);
+	json_object_set_new(p, "coverage",
+			    json_pack("{s:b, s:b, s:i, s:{s:i, s:i, s:i}}", "complete", 0,
+				      "needs_judgement", 0, "flows", 2, "unread", "total", 1540, "gap",
+				      40, "encrypted", 1500));
+	page = render(r);
+	assert_contains(page, "Audit incomplete");
+	assert_contains(page, "the device was never seen: &lt;wrong&gt; profile");
+	assert_null(strstr(page, "Audit complete"));
+	assert_contains(page, "Coverage: <b>incomplete</b>");
+	assert_contains(page, "in 2 flow(s) could contradict it: encrypted 1500 B, not captured 40 B");
+	assert_balanced(page);
+	free(page);
+	json_decref(r);
+}
+
 static void test_incomplete_capture(void **state)
 {
-	json_t *r = load_fixture();
+	json_t *r = load_fixture_complete();
 	json_object_set_new(json_object_get(r, "summary"), "capture",
 			    json_pack("{s:i, s:i, s:i, s:i, s:b}", "received", 1000, "kernel_drops", 1234,
 				      "interface_drops", 0, "evidence_packets_lost", 0, "complete", 0));
@@ -499,6 +538,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_strings_are_text),
 		cmocka_unit_test(test_empty_report_without_policy),
 		cmocka_unit_test(test_incomplete_capture),
+		cmocka_unit_test(test_coverage_banner),
 		cmocka_unit_test(test_number_formats),
 		cmocka_unit_test(test_destination_bars),
 		cmocka_unit_test(test_timeline_marks),
