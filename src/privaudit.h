@@ -148,6 +148,9 @@ bool pa_addr_parse(const char *s, struct pa_addr *out);
 bool pa_addr_equal(const struct pa_addr *a, const struct pa_addr *b);
 /* RFC 1918, CGNAT, loopback, link-local, ULA, multicast, reserved, unspecified. */
 bool pa_addr_is_private(const struct pa_addr *a);
+/* A byte count for people, in decimal units: "9903 B", "30.4 KB",
+ * "1.2 MB", "3.05 GB" (the summary on stdout and report.html alike). */
+const char *pa_bytes_str(uint64_t bytes, char *buf, size_t len);
 /* ISO-8601 UTC with microseconds into buf (>= 32 bytes). */
 const char *pa_time_str(int64_t ts_us, char *buf, size_t len);
 

@@ -246,3 +246,11 @@ bool bundle_out_commit(struct bundle_out *b, struct pa_error *err)
 	}
 	return ok;
 }
+
+void bundle_out_rebase(struct bundle_out *b, const char *dir)
+{
+	char name[256];
+	snprintf(name, sizeof name, "%s", strrchr(b->staging, '/') + 1);
+	snprintf(b->dir, sizeof b->dir, "%s", dir);
+	snprintf(b->staging, sizeof b->staging, "%s/%s", dir, name);
+}

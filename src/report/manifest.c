@@ -112,6 +112,27 @@ static bool add_input_tree(json_t *files, const char *role, const char *path, co
 	return ok;
 }
 
+/* One input entry (a file, or every file under a folder) into files. */
+static bool add_input_entry(json_t *files, const struct manifest_entry *e, struct pa_error *err)
+{
+	struct stat st;
+	if (!e->hash && stat(e->path, &st) == 0 && S_ISDIR(st.st_mode))
+		return add_input_tree(files, e->role, e->path, NULL, 0, err);
+	char name[4200];
+	manifest_input_name(e->role, e->path, NULL, name, sizeof name);
+	return add_file(files, e->role, e->path, e->path, name, e->meta, e->hash, err);
+}
+
+json_t *manifest_prepare(const struct manifest_entry *e, struct pa_error *err)
+{
+	json_t *files = json_array();
+	if (e->path && !add_input_entry(files, e, err)) {
+		json_decref(files);
+		return NULL;
+	}
+	return files;
+}
+
 static int not_dots(const struct dirent *d)
 {
 	return strcmp(d->d_name, ".") && strcmp(d->d_name, "..");
@@ -197,17 +218,14 @@ bool manifest_write(const struct manifest_folders *where, const struct manifest_
 	bool ok = true;
 	for (size_t i = 0; ok && i < n; i++) {
 		const struct manifest_entry *e = &entries[i];
-		if (!e->path || e->output || inside(e->path, staging) ||
+		if (e->prepared) {
+			ok = json_array_extend(files, e->prepared) == 0;
+			continue;
+		}
+		if (!e->path || e->output || e->in_dir || inside(e->path, staging) ||
 		    (where->in_place && inside(e->path, where->in_place)))
 			continue;
-		struct stat st;
-		if (!e->hash && stat(e->path, &st) == 0 && S_ISDIR(st.st_mode)) {
-			ok = add_input_tree(files, e->role, e->path, NULL, 0, err);
-		} else {
-			char name[4200];
-			manifest_input_name(e->role, e->path, NULL, name, sizeof name);
-			ok = add_file(files, e->role, e->path, e->path, name, e->meta, e->hash, err);
-		}
+		ok = add_input_entry(files, e, err);
 	}
 	if (ok && where->in_place)
 		ok = add_bundle_tree(files, where->in_place, where->in_place_name, 1, entries, n, err);

@@ -47,7 +47,16 @@ struct manifest_entry {
 	json_t *meta;     /* borrowed; copied into the entry (GeoIP metadata), may be NULL */
 	const struct pa_file_hash *hash; /* hashed already (captures, while read), or NULL */
 	bool output;      /* path is the name of an output in the staging folder, hashed as written */
+	json_t *prepared; /* its files, hashed earlier by manifest_prepare (borrowed), or NULL */
+	bool in_dir;      /* path is a file of the bundle (live: the ring in capture/), listed by
+			     the walk of the in-place folder, not as an input */
 };
+
+/* Hashes an input entry now (a file, or every file under a folder) into the
+ * JSON array manifest_write would make of it, for a process that will lose
+ * the right to read it before the end (live mode, after dropping
+ * privileges). New reference; NULL with err set when it cannot be read. */
+json_t *manifest_prepare(const struct manifest_entry *e, struct pa_error *err);
 
 /* The name an input has under inputs/ and `verify --inputs`: its role's
  * folder and its base name ("capture/phone.pcapng"), for a file found in an

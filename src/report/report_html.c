@@ -352,7 +352,7 @@ static void header(struct html *h, const json_t *report)
 	}
 	h_fmt(h, "</dd>\n<dt>\xe6\x95\xb0\xe6\x8d\xae\xe5\x8c\x85 Packets</dt><dd>%s packets, %s</dd>\n",
 	      fmt_count(j_u64(report, "summary.packets.read"), b1, sizeof b1),
-	      fmt_bytes(j_u64(report, "summary.packets.bytes"), b2, sizeof b2)); /* 数据包 */
+	      pa_bytes_str(j_u64(report, "summary.packets.bytes"), b2, sizeof b2)); /* 数据包 */
 	h_raw(h, "<dt>\xe5\xb7\xa5\xe5\x85\xb7 Tool</dt><dd>"); /* 工具 */
 	h_text_or_dash(h, j_str(report, "tool.name"));
 	h_raw(h, " ");
@@ -476,7 +476,7 @@ static void promise_coverage(struct html *h, const json_t *cov)
 	}
 	const json_t *u = j_get(cov, "unread");
 	h_fmt(h, "<p class=\"coverage small\">\xe8\xa6\x86\xe7\x9b\x96 Coverage: <b>incomplete</b> \xe2\x80\x94 "
-	      "%s unread in %llu flow(s) could contradict it", fmt_bytes(j_u64(u, "total"), b, sizeof b),
+	      "%s unread in %llu flow(s) could contradict it", pa_bytes_str(j_u64(u, "total"), b, sizeof b),
 	      (unsigned long long)j_u64(cov, "flows"));
 	static const char *const causes[][2] = {
 		{"encrypted", "encrypted"}, {"gap", "not captured"}, {"truncated", "truncated"},
@@ -487,7 +487,7 @@ static void promise_coverage(struct html *h, const json_t *cov)
 		uint64_t n = j_u64(u, causes[i][0]);
 		if (!n)
 			continue;
-		h_fmt(h, "%s%s %s", sep, causes[i][1], fmt_bytes(n, b, sizeof b));
+		h_fmt(h, "%s%s %s", sep, causes[i][1], pa_bytes_str(n, b, sizeof b));
 		sep = ", ";
 	}
 	h_raw(h, ".</p>\n");
@@ -506,9 +506,10 @@ static void section_verdicts(struct html *h, const json_t *report)
 	}
 	h_raw(h, "<p class=\"small muted\"><b>\xe8\xbf\x9d\xe8\x83\x8c contradicted</b>: at least one "
 		 "conclusive finding. <b>\xe6\x97\xa0\xe6\xb3\x95\xe9\xaa\x8c\xe8\xaf\x81 not verifiable</b>: "
-		 "only indicative findings, or bytes that could not be read could hide a contradiction. "
-		 "<b>\xe9\x81\xb5\xe5\xae\x88 kept</b>: nothing contradicts it in traffic that was fully "
-		 "read.</p>\n");
+		 "only indicative findings, or bytes that could not be read could hide a contradiction, "
+		 "or the device was never seen, or the input is incomplete. "
+		 "<b>\xe9\x81\xb5\xe5\xae\x88 kept</b>: nothing contradicts it, and every byte that "
+		 "could have was read (its coverage is complete).</p>\n");
 	size_t i;
 	const json_t *p;
 	json_array_foreach(j_get(report, "promises"), i, p) {

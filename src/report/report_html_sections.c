@@ -160,8 +160,8 @@ static void host_table(struct html *h, struct host_row *rows, size_t n)
 		h_text_or_dash(h, j_str(rows[i].v, "jurisdiction"));
 		h_fmt(h, "</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td>",
 		      fmt_count(j_u64(rows[i].v, "flows"), b1, sizeof b1),
-		      fmt_bytes(rows[i].up, b2, sizeof b2),
-		      fmt_bytes(j_u64(rows[i].v, "bytes_down"), b3, sizeof b3));
+		      pa_bytes_str(rows[i].up, b2, sizeof b2),
+		      pa_bytes_str(j_u64(rows[i].v, "bytes_down"), b3, sizeof b3));
 		size_t np;
 		const char **protos = j_sorted_keys(j_get(rows[i].v, "protocols"), &np);
 		for (size_t k = 0; k < np; k++) {
@@ -196,10 +196,10 @@ void html_section_destinations(struct html *h, const json_t *report)
 			h_fmt(h, "</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td>"
 			      "<td class=\"num\">%s</td>", fmt_count(j_u64(d, "flows"), b1, sizeof b1),
 			      fmt_count(j_u64(d, "personal_flows"), b2, sizeof b2),
-			      fmt_bytes(j_u64(d, "bytes_up"), b3, sizeof b3),
-			      fmt_bytes(j_u64(d, "bytes_down"), b4, sizeof b4));
+			      pa_bytes_str(j_u64(d, "bytes_up"), b3, sizeof b3),
+			      pa_bytes_str(j_u64(d, "bytes_down"), b4, sizeof b4));
 			h_fmt(h, "<td class=\"num\">%s</td></tr>\n",
-			      fmt_bytes(j_u64(d, "uninspected_up"), b1, sizeof b1));
+			      pa_bytes_str(j_u64(d, "uninspected_up"), b1, sizeof b1));
 		}
 		h_raw(h, "</tbody></table>\n");
 	}
@@ -366,7 +366,7 @@ static void unread_row(struct html *h, const char *label, uint64_t v, bool bytes
 {
 	char b[32];
 	h_fmt(h, "<tr><td>%s</td><td class=\"num\">%s</td><td class=\"small muted\">%s</td></tr>\n", label,
-	      bytes ? fmt_bytes(v, b, sizeof b) : fmt_count(v, b, sizeof b), why);
+	      bytes ? pa_bytes_str(v, b, sizeof b) : fmt_count(v, b, sizeof b), why);
 }
 
 void html_section_uninspected(struct html *h, const json_t *report)
@@ -419,7 +419,7 @@ void html_section_uninspected(struct html *h, const json_t *report)
 			h_text_or_dash(h, j_str(fl, "hostname") ? j_str(fl, "hostname") : j_str(fl, "dst_ip"));
 			h_raw(h, "</code></td><td>");
 			h_text_or_dash(h, j_str(fl, "jurisdiction"));
-			h_fmt(h, "</td><td class=\"num\">%s</td><td>", fmt_bytes(j_u64(fl, "bytes_up"), b1, sizeof b1));
+			h_fmt(h, "</td><td class=\"num\">%s</td><td>", pa_bytes_str(j_u64(fl, "bytes_up"), b1, sizeof b1));
 			h_text_or_dash(h, j_str(fl, "reason"));
 			h_raw(h, "</td></tr>\n");
 		}

@@ -158,19 +158,6 @@ static const struct tally **sorted(const struct tallies *t)
 	return v;
 }
 
-static const char *human_bytes(uint64_t b, char *buf, size_t len)
-{
-	if (b < 10000)
-		snprintf(buf, len, "%llu B", (unsigned long long)b);
-	else if (b < 10000000)
-		snprintf(buf, len, "%.1f KB", (double)b / 1e3);
-	else if (b < 10000000000ULL)
-		snprintf(buf, len, "%.1f MB", (double)b / 1e6);
-	else
-		snprintf(buf, len, "%.2f GB", (double)b / 1e9);
-	return buf;
-}
-
 void summary_print(const struct summary *s, const struct summary_inputs *in, FILE *out)
 {
 	const struct audit_totals *t = in->totals;
@@ -178,7 +165,7 @@ void summary_print(const struct summary *s, const struct summary_inputs *in, FIL
 	char b1[32], b2[32], t0[40], t1[40];
 
 	fprintf(out, "privaudit %s: %zu input file(s), %llu packets, %s", PA_VERSION, in->file_count,
-		(unsigned long long)t->packets, human_bytes(t->bytes, b1, sizeof b1));
+		(unsigned long long)t->packets, pa_bytes_str(t->bytes, b1, sizeof b1));
 	if (t->packets)
 		fprintf(out, ", %s .. %s", pa_time_str(t->ts_first, t0, sizeof t0),
 			pa_time_str(t->ts_last, t1, sizeof t1));
@@ -241,8 +228,8 @@ void summary_print(const struct summary *s, const struct summary_inputs *in, FIL
 	fprintf(out, "Upload by jurisdiction:\n");
 	for (size_t i = 0; i < s->jurisdictions.count; i++)
 		fprintf(out, "  %-12s %6llu flows  up %10s  down %10s\n", pa_term_safe(v[i]->name, safe, sizeof safe),
-			(unsigned long long)v[i]->flows, human_bytes(v[i]->bytes_up, b1, sizeof b1),
-			human_bytes(v[i]->bytes_down, b2, sizeof b2));
+			(unsigned long long)v[i]->flows, pa_bytes_str(v[i]->bytes_up, b1, sizeof b1),
+			pa_bytes_str(v[i]->bytes_down, b2, sizeof b2));
 	free(v);
 
 	v = sorted(&s->recipients);
@@ -253,8 +240,8 @@ void summary_print(const struct summary *s, const struct summary_inputs *in, FIL
 		fprintf(out, "  %-40s %-12s %5llu flows  up %10s  down %10s\n",
 			pa_term_safe(v[i]->name, safe, sizeof safe),
 			pa_term_safe(v[i]->jurisdiction, safe2, sizeof safe2), (unsigned long long)v[i]->flows,
-			human_bytes(v[i]->bytes_up, b1, sizeof b1),
-			human_bytes(v[i]->bytes_down, b2, sizeof b2));
+			pa_bytes_str(v[i]->bytes_up, b1, sizeof b1),
+			pa_bytes_str(v[i]->bytes_down, b2, sizeof b2));
 	free(v);
 
 	for (size_t i = 0; i < geo_db_count(in->geo); i++) {

@@ -320,6 +320,19 @@ const char *pa_utf8_clean(const char *s, char *out, size_t n)
 	return out;
 }
 
+const char *pa_bytes_str(uint64_t b, char *buf, size_t len)
+{
+	if (b < 10000)
+		snprintf(buf, len, "%llu B", (unsigned long long)b);
+	else if (b < 10000000)
+		snprintf(buf, len, "%.1f KB", (double)b / 1e3);
+	else if (b < 10000000000ULL)
+		snprintf(buf, len, "%.1f MB", (double)b / 1e6);
+	else
+		snprintf(buf, len, "%.2f GB", (double)b / 1e9);
+	return buf;
+}
+
 /* The code point of a well-formed UTF-8 sequence of k bytes. */
 static uint32_t utf8_code_point(const unsigned char *p, size_t k)
 {

@@ -360,10 +360,10 @@ static void test_number_formats(void **state)
 	assert_string_equal(fmt_count(1000, b, sizeof b), "1,000");
 	assert_string_equal(fmt_count(1234567, b, sizeof b), "1,234,567");
 	assert_string_equal(fmt_count(18446744073709551615ULL, b, sizeof b), "18,446,744,073,709,551,615");
-	assert_string_equal(fmt_bytes(9999, b, sizeof b), "9999 B");
-	assert_string_equal(fmt_bytes(10000, b, sizeof b), "10.0 KB");
-	assert_string_equal(fmt_bytes(12345678, b, sizeof b), "12.3 MB");
-	assert_string_equal(fmt_bytes(12345678901ULL, b, sizeof b), "12.35 GB");
+	assert_string_equal(pa_bytes_str(9999, b, sizeof b), "9999 B");
+	assert_string_equal(pa_bytes_str(10000, b, sizeof b), "10.0 KB");
+	assert_string_equal(pa_bytes_str(12345678, b, sizeof b), "12.3 MB");
+	assert_string_equal(pa_bytes_str(12345678901ULL, b, sizeof b), "12.35 GB");
 	assert_string_equal(fmt_duration(999, b, sizeof b), "999 \xc2\xb5s");
 	assert_string_equal(fmt_duration(243657, b, sizeof b), "243.7 ms");
 	assert_string_equal(fmt_duration(12345678, b, sizeof b), "12.35 s");
