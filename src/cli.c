@@ -6,12 +6,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "detect/detect.h"
+
 enum opt_id {
 	OPT_POLICY = 256, OPT_DEVICE, OPT_SIGNATURES, OPT_GEOIP, OPT_OUT, OPT_QUIET, OPT_VERBOSE,
 	OPT_SHOW_VALUES, OPT_TCP_TIMEOUT, OPT_UDP_TIMEOUT, OPT_MAX_FLOWS, OPT_FRAG_MEMORY,
 	OPT_CONSENT_AT, OPT_INTERFACE, OPT_BPF, OPT_SNAPLEN, OPT_BUFFER, OPT_NO_PROMISC, OPT_RING_MB,
 	OPT_RING_SECONDS, OPT_RING_FILES, OPT_USER, OPT_RECIPIENTS, OPT_COUNTRY_OVERRIDES,
 	OPT_UPLOAD_THRESHOLD, OPT_ECHO_SCAN_LIMIT, OPT_THREADS, OPT_NO_EVIDENCE, OPT_KEYLOG, OPT_JSON, OPT_HELP,
+	OPT_REPLACE, OPT_OPERATOR, OPT_SIGN_KEY, OPT_BUNDLE_INPUTS, OPT_APP_PACKAGE, OPT_APP_VERSION,
+	OPT_APK_SHA256, OPT_PHONE_MODEL, OPT_OS_VERSION, OPT_INPUTS, OPT_VERIFY_KEY, OPT_TSA_CA,
 };
 
 struct cli_option {
@@ -47,6 +51,18 @@ static const struct cli_option options[] = {
 	{"no-evidence", NULL, OPT_NO_EVIDENCE, CLI_AUDIT, "do not copy each finding's packets into DIR/evidence/"},
 	{"consent-at", "TIME", OPT_CONSENT_AT, BOTH, "moment consent was given (ISO 8601 or Unix seconds)"},
 	{"out", "DIR", OPT_OUT, BOTH, "write flows.jsonl, observations.jsonl, report.json, ... into DIR (a folder, not -)"},
+	{"replace", NULL, OPT_REPLACE, BOTH, "replace an earlier audit's output in DIR (default: refuse a non-empty DIR)"},
+	{"operator", "NAME", OPT_OPERATOR, BOTH, "who ran the audit, recorded in manifest.json and report.json"},
+	{"sign-key", "KEY", OPT_SIGN_KEY, BOTH, "sign manifest.json with this PEM private key (Ed25519, Ed448, SM2, EC, RSA) and write a time-stamp request"},
+	{"bundle-inputs", NULL, OPT_BUNDLE_INPUTS, BOTH, "copy the captures, key logs, policy and profiles into DIR/inputs/"},
+	{"app-package", "NAME", OPT_APP_PACKAGE, BOTH, "the audited app's package name (else app.package of the device profile)"},
+	{"app-version", "VERSION", OPT_APP_VERSION, BOTH, "the audited app's version (else app.version of the device profile)"},
+	{"apk-sha256", "HEX", OPT_APK_SHA256, BOTH, "SHA-256 of the installed APK (else app.apk_sha256 of the device profile)"},
+	{"phone-model", "MODEL", OPT_PHONE_MODEL, BOTH, "the test phone's model (else device.model of the device profile)"},
+	{"os-version", "VERSION", OPT_OS_VERSION, BOTH, "the test phone's OS version (else device.os_version of the device profile)"},
+	{"inputs", "DIR", OPT_INPUTS, CLI_VERIFY, "look for the inputs in DIR (they moved since the audit)"},
+	{"key", "PUBKEY", OPT_VERIFY_KEY, CLI_VERIFY, "the PEM public key manifest.json must be signed with"},
+	{"tsa-ca", "CA", OPT_TSA_CA, CLI_VERIFY, "PEM certificate(s) of the time-stamping authority, to check manifest.json.tsr"},
 	{"json", NULL, OPT_JSON, CLI_AUDIT, "print the summary as one JSON document on stdout instead of text"},
 	{"quiet", NULL, OPT_QUIET, BOTH, "no summary, no progress line, no status line"},
 	{"verbose", NULL, OPT_VERBOSE, BOTH, "more detail on stderr"},
@@ -96,8 +112,8 @@ static const struct {
 	 AUDIT_EXITS},
 	{CLI_CHECK, "check", "[OPTIONS] FILE...", "validate policy, catalogue, signature and device files",
 	 "0 every file is good, 2 a file is bad or cannot be read"},
-	{CLI_VERIFY, "verify", "[OPTIONS] DIR", "re-hash every input and output DIR/manifest.json lists",
-	 "0 every file is as listed, 1 a file changed or is missing, 2 bad usage"},
+	{CLI_VERIFY, "verify", "[OPTIONS] DIR", "check a bundle against its manifest, signature and time-stamp",
+	 "0 every file is as listed and nothing else is there, 1 a file changed, is missing, is unlisted or refused, or a signature or time-stamp does not verify, 2 bad usage"},
 	{CLI_REPORT, "report", "[OPTIONS] DIR", "render DIR/report.html again from DIR/report.json",
 	 "0 written, 2 bad usage or unreadable report.json, 3 the page could not be written"},
 };
@@ -403,6 +419,24 @@ static bool apply_option(struct cli_options *o, const struct cli_option *opt, co
 			return false;
 		o->audit.frag_memory_max = (size_t)v;
 		break;
+	case OPT_REPLACE: o->audit.replace = true; break;
+	case OPT_OPERATOR: o->audit.operator_name = value; break;
+	case OPT_SIGN_KEY: o->audit.sign_key = value; break;
+	case OPT_BUNDLE_INPUTS: o->audit.bundle_inputs = true; break;
+	case OPT_APP_PACKAGE: o->audit.facts.app_package = value; break;
+	case OPT_APP_VERSION: o->audit.facts.app_version = value; break;
+	case OPT_APK_SHA256:
+		if (!device_facts_sha256_ok(value)) {
+			pa_error_set(err, "--apk-sha256: '%s' is not 64 hexadecimal digits", value);
+			return false;
+		}
+		o->audit.facts.apk_sha256 = value;
+		break;
+	case OPT_PHONE_MODEL: o->audit.facts.phone_model = value; break;
+	case OPT_OS_VERSION: o->audit.facts.os_version = value; break;
+	case OPT_INPUTS: o->verify.inputs_dir = value; break;
+	case OPT_VERIFY_KEY: o->verify.key = value; break;
+	case OPT_TSA_CA: o->verify.tsa_ca = value; break;
 	case OPT_JSON: o->audit.json_summary = true; break;
 	case OPT_HELP: o->help = true; break;
 	}

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "pipeline.h"
+#include "report/manifest.h"
 
 /* Bits, so that an option can belong to several subcommands. */
 enum cli_command { CLI_AUDIT = 1, CLI_LIVE = 2, CLI_CHECK = 4, CLI_VERIFY = 8, CLI_REPORT = 16 };
@@ -30,6 +31,7 @@ struct live_options {
 struct cli_options {
 	struct audit_config audit;
 	struct live_options live;
+	struct verify_options verify; /* verify: --inputs, --key, --tsa-ca (dir: the operand) */
 	bool help;          /* --help or -h: print cli_help and exit 0 */
 	char *command_line; /* owned */
 };

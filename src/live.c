@@ -318,7 +318,9 @@ static int open_out_dir(const char *out_dir, const struct passwd *pw, struct pa_
 		pa_error_set(err, "--out %s: cannot open: %s", out_dir, strerror(errno));
 		return -1;
 	}
-	const char *subdirs[] = {".", "capture", "evidence"};
+	/* The evidence ring is written in place; every other output goes
+	 * through the staging folder the audit makes (report/bundle.h). */
+	const char *subdirs[] = {".", "capture"};
 	for (size_t i = 0; i < sizeof subdirs / sizeof subdirs[0]; i++) {
 		const char *sep = i ? "/" : "", *sub = i ? subdirs[i] : "";
 		if (i && mkdirat(fd, subdirs[i], 0755) != 0 && errno != EEXIST) {
@@ -360,11 +362,11 @@ static bool drop_privileges(const struct passwd *pw, struct pa_error *err)
  * user it runs as, so that a run that could not keep its results is refused
  * at start rather than losing them at the end.
  */
-static bool check_can_keep(const char *out_dir, const struct keylog *kl, const char *user,
-			   struct pa_error *err)
+static bool check_can_keep(const char *out_dir, const char *staging, const struct keylog *kl,
+			   const char *user, struct pa_error *err)
 {
 	const char *name = user ? user : "nobody";
-	const char *subdirs[] = {".", "capture", "evidence"};
+	const char *subdirs[] = {".", "capture", staging ? staging : "."};
 	for (size_t i = 0; out_dir && i < sizeof subdirs / sizeof subdirs[0]; i++) {
 		char probe[64];
 		snprintf(probe, sizeof probe, "%s/.privaudit-probe-%ld", subdirs[i], (long)getpid());
@@ -433,6 +435,13 @@ static bool start_outputs(struct live *l, const struct live_options *lo, struct 
 	l->audit = audit_new(cfg, err);
 	if (!l->audit)
 		return false;
+	/* The staging folder audit_new made, where the outputs are written
+	 * until they move into DIR: the user writes and moves them. */
+	if (cfg->out_dir && pw && chown(audit_output_dir(l->audit), pw->pw_uid, pw->pw_gid) != 0) {
+		pa_error_set(err, "%s: cannot hand over to %s: %s", audit_output_dir(l->audit),
+			     pw->pw_name, strerror(errno));
+		return false;
+	}
 	if (cfg->out_dir) {
 		if (!audit_hash_inputs(l->audit, err))
 			return false;
@@ -450,7 +459,8 @@ static bool start_outputs(struct live *l, const struct live_options *lo, struct 
 	}
 	if (!drop_privileges(pw, err))
 		return false;
-	return check_can_keep(cfg->out_dir, audit_keylog(l->audit), lo->user, err);
+	const char *staging = cfg->out_dir ? strrchr(audit_output_dir(l->audit), '/') + 1 : NULL;
+	return check_can_keep(cfg->out_dir, staging, audit_keylog(l->audit), lo->user, err);
 }
 
 int live_run(const struct live_options *lo, struct audit_config *cfg)
@@ -463,6 +473,7 @@ int live_run(const struct live_options *lo, struct audit_config *cfg)
 		return PA_EXIT_USAGE;
 	}
 	cfg->live = true;
+	cfg->capture_interface = lo->interface;
 	/*
 	 * A finished TCP connection (FIN both ways, or RST) lingers in the flow
 	 * table for late packets, and what is held back for it (stream bytes

@@ -15,7 +15,7 @@
 #include "detect/detect.h"
 #include "live.h"
 #include "pipeline.h"
-#include "report/evidence.h"
+#include "report/manifest.h"
 #include "policy/recipients.h"
 #include "report/report_html.h"
 #include "util/datadir.h"
@@ -212,12 +212,18 @@ static bool one_dir_operand(const char *cmd, int argc, char **argv)
 	return false;
 }
 
-/* verify DIR: re-hash everything DIR/manifest.json lists (report/evidence.h). */
+/* verify [--inputs DIR] [--key PUB] [--tsa-ca CA] DIR: the bundle against
+ * its manifest (report/manifest.h); exit 0 verified, 1 not, 2 bad usage. */
 static int cmd_verify(struct cli_options *o, int argc, char **argv)
 {
 	if (!one_dir_operand("verify", argc, argv))
 		return PA_EXIT_USAGE;
-	return evidence_verify(argv[0], stdout) ? PA_EXIT_FINDINGS : PA_EXIT_CLEAN;
+	o->verify.dir = argv[0];
+	switch (manifest_verify(&o->verify, stdout)) {
+	case VERIFY_OK: return PA_EXIT_CLEAN;
+	case VERIFY_FAILED: return PA_EXIT_FINDINGS;
+	default: return PA_EXIT_USAGE;
+	}
 }
 
 /* report DIR: the HTML page again from a saved report.json (report/report_html.h). */

@@ -19,6 +19,7 @@
  */
 #include "pipeline.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -38,9 +39,12 @@
 #include "policy/findings.h"
 #include "policy/policy.h"
 #include "policy/recipients.h"
+#include "report/bundle.h"
 #include "report/evidence.h"
 #include "report/findings_text.h"
 #include "report/manifest.h"
+#include "report/provenance.h"
+#include "report/sign.h"
 #include "report/report_html.h"
 #include "report/flows_out.h"
 #include "report/jsonl.h"
@@ -51,6 +55,7 @@
 #include "util/diag.h"
 #include "util/datadir.h"
 #include "util/hasher.h"
+#include "util/sha256.h"
 
 #define FLOWS_JSONL "flows.jsonl"
 #define OBSERVATIONS_JSONL "observations.jsonl"
@@ -99,6 +104,12 @@ struct audit {
 	struct capture_loss loss;
 	bool input_failed;               /* some input could not be read or analysed */
 	struct pa_hasher *hasher;        /* --out: the captures' SHA-256, on another core */
+	/* --out: this run's folder, moved into place when complete (report/bundle.h) */
+	struct bundle_out bundle;
+	const char *out;                 /* where this run writes: the staging folder, or NULL */
+	bool keep_staging;               /* a write failed: the staging folder stays for inspection */
+	struct pa_signer *signer;        /* --sign-key */
+	char manifest_sha256[PA_SHA256_HEX];
 	char host_clean[512];            /* packet path: a hostname made valid UTF-8 */
 };
 
@@ -681,12 +692,29 @@ static bool device_from_profile(struct audit *a, struct pa_error *err)
 	return true;
 }
 
+/* The app and phone facts of the device profile, as the engine's parser read them. */
+static const struct device_facts *profile_facts(const struct audit *a)
+{
+	struct detect_engine_info info;
+	detect_engine_get_info(a->detect, &info);
+	return info.device_facts;
+}
+
 struct audit *audit_new(const struct audit_config *cfg, struct pa_error *err)
 {
 	struct audit *a = pa_xcalloc(1, sizeof *a);
 	a->cfg = *cfg;
 	a->consent_at_us = cfg->consent_at_us;
 
+	if (cfg->sign_key) {
+		if (!cfg->out_dir) {
+			pa_error_set(err, "--sign-key signs the manifest of --out DIR: give --out");
+			goto fail;
+		}
+		a->signer = pa_signer_load(cfg->sign_key, err);
+		if (!a->signer)
+			goto fail;
+	}
 	{
 		struct pa_diag diag = {.out = stderr};
 		const char *sigdir = cfg->signatures_dir ? cfg->signatures_dir : pa_default_signatures_dir();
@@ -722,12 +750,13 @@ struct audit *audit_new(const struct audit_config *cfg, struct pa_error *err)
 	if (!a->classifier)
 		goto fail;
 	if (cfg->out_dir) {
-		if (!pa_mkdir_p(cfg->out_dir, err))
+		if (!bundle_out_open(&a->bundle, cfg->out_dir, cfg->replace, cfg->live ? "capture" : NULL, err))
 			goto fail;
-		a->flows_out = jsonl_open(cfg->out_dir, FLOWS_JSONL, cfg->live, err);
+		a->out = a->bundle.staging;
+		a->flows_out = jsonl_open(a->out, FLOWS_JSONL, cfg->live, err);
 		if (!a->flows_out)
 			goto fail;
-		a->observations_out = jsonl_open(cfg->out_dir, OBSERVATIONS_JSONL, cfg->live, err);
+		a->observations_out = jsonl_open(a->out, OBSERVATIONS_JSONL, cfg->live, err);
 		if (!a->observations_out)
 			goto fail;
 	}
@@ -803,6 +832,116 @@ static void add_entry(struct manifest_entry *e, size_t *n, size_t max, const cha
 		e[(*n)++] = (struct manifest_entry){.role = role, .path = path, .meta = meta};
 }
 
+/* Copies one input file to dst (--bundle-inputs), creating its folders. */
+static bool copy_file(const char *src, const char *dst, struct pa_error *err)
+{
+	char dir[4400];
+	snprintf(dir, sizeof dir, "%s", dst);
+	*strrchr(dir, '/') = 0;
+	if (!pa_mkdir_p(dir, err))
+		return false;
+	int in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0) {
+		pa_error_set(err, "%s: %s", src, strerror(errno));
+		return false;
+	}
+	int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (out < 0) {
+		pa_error_set(err, "%s: cannot create: %s", dst, strerror(errno));
+		close(in);
+		return false;
+	}
+	char buf[1 << 16];
+	ssize_t n;
+	bool ok = true;
+	while ((n = read(in, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
+		if (n < 0)
+			continue;
+		for (ssize_t done = 0; ok && done < n;) {
+			ssize_t w = write(out, buf + done, (size_t)(n - done));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				pa_error_set(err, "%s: cannot write: %s", dst, strerror(errno));
+				ok = false;
+			} else {
+				done += w;
+			}
+		}
+		if (!ok)
+			break;
+	}
+	if (ok && n < 0) {
+		pa_error_set(err, "%s: read error: %s", src, strerror(errno));
+		ok = false;
+	}
+	if (ok && (fsync(out) != 0 || close(out) != 0)) {
+		pa_error_set(err, "%s: cannot write: %s", dst, strerror(errno));
+		ok = false;
+	} else if (!ok) {
+		close(out);
+	}
+	close(in);
+	return ok;
+}
+
+/* A file or a folder's visible files, below the same input name the
+ * manifest gives them (manifest_input_name). */
+static bool copy_input_tree(const char *out, const char *role, const char *path, const char *below,
+			    int depth, struct pa_error *err)
+{
+	struct stat st;
+	if (stat(path, &st) != 0) {
+		pa_error_set(err, "%s: %s", path, strerror(errno));
+		return false;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		char name[4200], dst[4400];
+		manifest_input_name(role, path, below, name, sizeof name);
+		snprintf(dst, sizeof dst, "%s/inputs/%s", out, name);
+		return copy_file(path, dst, err);
+	}
+	if (depth >= 8)
+		return true;
+	struct dirent **names;
+	int n = scandir(path, &names, NULL, alphasort);
+	if (n < 0) {
+		pa_error_set(err, "%s: %s", path, strerror(errno));
+		return false;
+	}
+	bool ok = true;
+	for (int i = 0; i < n; i++) {
+		if (ok && names[i]->d_name[0] != '.') {
+			char child[4096], child_below[4096];
+			snprintf(child, sizeof child, "%s/%s", path, names[i]->d_name);
+			snprintf(child_below, sizeof child_below, "%s%s%s", below ? below : "",
+				 below ? "/" : "", names[i]->d_name);
+			ok = copy_input_tree(out, role, child, child_below, depth + 1, err);
+		}
+		free(names[i]);
+	}
+	free(names);
+	return ok;
+}
+
+/* --bundle-inputs: every input into out/inputs/, so the bundle verifies
+ * wherever it is copied. A capture read twice is copied once. */
+static bool copy_inputs(const char *out, const struct manifest_entry *e, size_t n,
+			struct pa_error *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (e[i].output || e[i].in_dir || !e[i].path)
+			continue;
+		bool seen = false;
+		for (size_t k = 0; k < i; k++)
+			seen = seen || (!e[k].output && e[k].path && !strcmp(e[k].path, e[i].path) &&
+					!strcmp(e[k].role, e[i].role));
+		if (!seen && !copy_input_tree(out, e[i].role, e[i].path, NULL, 0, err))
+			return false;
+	}
+	return true;
+}
+
 /* The inputs besides captures and key logs: policy, device, signatures,
  * catalogue, overrides, GeoIP databases (metas: their metadata, to free). */
 static size_t other_inputs(const struct audit *a, struct manifest_entry *e, size_t max,
@@ -856,10 +995,15 @@ const struct keylog *audit_keylog(const struct audit *a)
 void audit_set_out_dir(struct audit *a, const char *dir)
 {
 	a->cfg.out_dir = dir;
+	if (a->out) {
+		bundle_out_rebase(&a->bundle, dir);
+		a->out = a->bundle.staging;
+	}
 }
 
-/* DIR/manifest.json: every input and output with its SHA-256. */
-static bool write_manifest(struct audit *a, struct pa_error *err)
+/* DIR/manifest.json: every input and output with its SHA-256, and the
+ * run's provenance; then its signature when a key was given. */
+static bool write_manifest(struct audit *a, json_t *provenance, struct pa_error *err)
 {
 	const struct audit_config *cfg = &a->cfg;
 	size_t max = a->file_count + a->evidence_input_count + cfg->keylog_count + AUDIT_MAX_GEOIP + 8;
@@ -891,10 +1035,27 @@ static bool write_manifest(struct audit *a, struct pa_error *err)
 		if (a->out_hash[i].name && a->out_hash[i].hash.ok && n < max)
 			e[n++] = (struct manifest_entry){.role = "output", .path = a->out_hash[i].name,
 							 .hash = &a->out_hash[i].hash, .output = true};
-	bool ok = manifest_write(cfg->out_dir, e, n, cfg->command_line, err);
+	bool ok = !cfg->bundle_inputs || copy_inputs(a->out, e, n, err);
+	json_t *header = json_pack("{s:s?, s:O, s:{s:b}, s:b}", "command_line", cfg->command_line,
+				   "provenance", provenance, "evidence", "written", !cfg->no_evidence,
+				   "inputs_bundled", cfg->bundle_inputs);
+	if (a->signer)
+		json_object_set_new(header, "signature", pa_signer_json(a->signer));
+	char ring[4400];
+	snprintf(ring, sizeof ring, "%s/capture", cfg->out_dir);
+	struct stat st;
+	struct manifest_folders where = {
+		.staging = a->out,
+		.in_place = cfg->live && stat(ring, &st) == 0 ? ring : NULL,
+		.in_place_name = "capture",
+	};
+	ok = ok && manifest_write(&where, e, n, header, NULL, err);
+	json_decref(header);
 	for (size_t i = 0; i < AUDIT_MAX_GEOIP; i++)
 		json_decref(metas[i]);
 	free(e);
+	if (ok && a->signer)
+		ok = pa_signer_sign(a->signer, a->out, err);
 	return ok;
 }
 
@@ -935,7 +1096,7 @@ static char *path_in(const char *dir, const char *name)
 static bool write_final_outputs(struct audit *a, const struct summary_inputs *si,
 				struct pa_error *err)
 {
-	const char *dir = a->cfg.out_dir;
+	const char *dir = a->out;
 	struct pa_error e = {{0}};
 	bool ok = true;
 #define KEEP_FIRST_ERROR() do { if (ok) *err = e; ok = false; \
@@ -967,14 +1128,26 @@ static bool write_final_outputs(struct audit *a, const struct summary_inputs *si
 		"packets", (json_int_t)ev.packets, "missing_packets", (json_int_t)ev.missing,
 		"tls_sessions_with_secrets", (json_int_t)ev.tls_sessions));
 	json_object_set_new(report, "memory", memory_json(a));
+	struct provenance_inputs pi = {
+		.cfg = &a->cfg,
+		.profile = a->cfg.device_file ? profile_facts(a) : NULL,
+		.files = a->files,
+		.file_count = a->file_count,
+		.totals = &a->totals,
+		.loss = &a->loss,
+	};
+	json_t *provenance = provenance_json(&pi);
+	json_object_set(report, "provenance", provenance);
 	if (!report_json_write(dir, report, &e))
 		KEEP_FIRST_ERROR();
 	if (!report_html_write(dir, report, &e))
 		KEEP_FIRST_ERROR();
 	json_decref(report);
 
-	if (!write_manifest(a, &e))
+	/* No manifest certifies a bundle with a file missing or short. */
+	if (ok && !write_manifest(a, provenance, &e))
 		KEEP_FIRST_ERROR();
+	json_decref(provenance);
 #undef KEEP_FIRST_ERROR
 	return ok;
 }
@@ -1091,16 +1264,70 @@ int audit_finish(struct audit *a, FILE *out)
 		}
 		*outs[i] = NULL;
 	}
-	if (a->cfg.out_dir) {
+	if (a->out) {
 		struct pa_error err;
 		if (!write_final_outputs(a, &si, &err))
 			write_failed = true;
+	}
+	if (a->out && !write_failed) {
+		struct pa_error err;
+		char manifest[4300];
+		snprintf(manifest, sizeof manifest, "%s/manifest.json", a->out);
+		if (!pa_sha256_file(manifest, a->manifest_sha256, NULL, &err) ||
+		    !bundle_out_commit(&a->bundle, &err)) {
+			fprintf(stderr, "privaudit: %s\n", err.msg);
+			write_failed = true;
+		}
+	}
+	if (write_failed && a->out) {
+		/* Never hidden: DIR keeps what it held, and this run's files
+		 * stay where they were staged. */
+		a->keep_staging = true;
+		fprintf(stderr, "privaudit: the outputs are incomplete; %s is left as it was, this run's files are in %s\n",
+			a->cfg.out_dir, a->bundle.staging);
+	}
+	if (a->out && !write_failed) {
+		/* The hash to note in the audit file: report.html cannot carry
+		 * it, the manifest hashes the report. */
+		if (out)
+			fprintf(out, "bundle: %s, manifest.json SHA-256 %s%s%s\n", a->cfg.out_dir,
+				a->manifest_sha256, a->signer ? ", signed; time-stamp request in " : "",
+				a->signer ? MANIFEST_TSQ_FILE : "");
+		a->out = NULL; /* committed: no staging folder to clean up */
 	}
 	if (write_failed) {
 		rc = run_verdict(a, true, &words);
 		fprintf(stderr, "privaudit: %s\n", words);
 	}
 	return rc;
+}
+
+const char *audit_output_dir(const struct audit *a)
+{
+	return a->out;
+}
+
+/* The staging folder of a run that ends before audit_finish: only files this
+ * run created are in it. */
+static void remove_staging(const char *dir)
+{
+	struct dirent **names;
+	int n = scandir(dir, &names, NULL, alphasort);
+	for (int i = 0; i < n; i++) {
+		if (strcmp(names[i]->d_name, ".") && strcmp(names[i]->d_name, "..")) {
+			char child[4700];
+			struct stat st;
+			snprintf(child, sizeof child, "%s/%s", dir, names[i]->d_name);
+			if (lstat(child, &st) == 0 && S_ISDIR(st.st_mode))
+				remove_staging(child);
+			else
+				unlink(child);
+		}
+		free(names[i]);
+	}
+	if (n >= 0)
+		free(names);
+	rmdir(dir);
 }
 
 void audit_add_evidence_input(struct audit *a, const char *path)
@@ -1125,6 +1352,11 @@ void audit_free(struct audit *a)
 		if (outs[i])
 			jsonl_close(outs[i], NULL, &err);
 	}
+	/* A run that stopped before its end leaves nothing behind; one whose
+	 * writes failed leaves its staging folder for inspection. */
+	if (a->out && !a->keep_staging)
+		remove_staging(a->out);
+	pa_signer_free(a->signer);
 	detect_engine_free(a->detect);
 	pa_hasher_free(a->hasher);
 	summary_free(a->summary);

@@ -16,6 +16,11 @@
 #define AUDIT_MAX_KEYLOG 16
 
 struct audit;
+/* The app and phone audited, given on the command line (borrowed strings,
+ * NULL when not given); each wins over the device profile's own fact. */
+struct device_facts_arg {
+	const char *app_package, *app_version, *apk_sha256, *phone_model, *os_version;
+};
 
 struct audit_config {
 	const char *out_dir;        /* NULL: no files, summary only */
@@ -45,6 +50,13 @@ struct audit_config {
 	 * byte offset reached in the current file (a progress line); or NULL. */
 	void (*on_progress)(void *ctx, const struct audit *a, uint64_t file_offset);
 	void *progress_ctx;
+	/* The evidence bundle (report/bundle.h, report/manifest.h). */
+	bool replace;               /* --replace: an earlier audit's output in out_dir may go */
+	const char *operator_name;  /* --operator */
+	const char *sign_key;       /* --sign-key: PEM private key signing manifest.json */
+	bool bundle_inputs;         /* --bundle-inputs: copies of the inputs in out_dir/inputs/ */
+	struct device_facts_arg facts; /* app and phone facts from the command line */
+	const char *capture_interface; /* live: the interface captured on, for the provenance */
 };
 
 /* A finding as it is raised (live mode prints a line for each). */
@@ -87,13 +99,18 @@ void audit_progress(const struct audit *a, struct audit_progress *p);
  * numbers count across them as the audit did. */
 void audit_add_evidence_input(struct audit *a, const char *path);
 
+/* The folder this run writes into (the staging folder of --out DIR, which
+ * moves into place at audit_finish), or NULL without --out. Live mode hands
+ * it to the unprivileged user; its ring is in DIR/capture. */
+const char *audit_output_dir(const struct audit *a);
 /* Live, before dropping privileges: hashes the inputs read at start
  * (policy, device, signatures, catalogue, overrides, GeoIP) for the
  * manifest now, while they can still be read. Key logs are hashed at the
  * end through the descriptors they are read by. false with err set. */
 bool audit_hash_inputs(struct audit *a, struct pa_error *err);
 /* The output folder is from now on reached as dir (live: "." once the
- * process works inside the folder it opened before dropping privileges). */
+ * process works inside the folder it opened before dropping privileges);
+ * the staging folder inside it too. */
 void audit_set_out_dir(struct audit *a, const char *dir);
 /* The audit's TLS secrets (key logs and secrets blocks). */
 struct keylog;

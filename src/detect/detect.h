@@ -43,6 +43,19 @@ struct detect_engine *detect_engine_load(const char *signature_dir, const char *
 					 struct pa_diag *diag);
 void detect_engine_free(struct detect_engine *engine);
 
+/*
+ * Facts about the app and the phone an audit records (manifest.json and
+ * report.json provenance), from the device profile: device.model,
+ * device.os_version, device.platform and a top-level app: {package, version,
+ * apk_sha256}. "" when absent.
+ */
+struct device_facts {
+	char app_package[160], app_version[64], apk_sha256[65], phone_model[96], os_version[64];
+	char platform[16];
+};
+/* 64 hexadecimal digits. */
+bool device_facts_sha256_ok(const char *s);
+
 /* What the engine holds, for --verbose and the report's "rule files" section. */
 #define DETECT_DEVICE_MAX_IPS 8
 
@@ -60,6 +73,7 @@ struct detect_engine_info {
 	size_t device_ip_count;
 	bool device_has_mac;
 	uint8_t device_mac[6];
+	const struct device_facts *device_facts; /* the profile's; points into the engine */
 };
 void detect_engine_get_info(const struct detect_engine *engine, struct detect_engine_info *info);
 

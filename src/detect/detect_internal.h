@@ -83,6 +83,7 @@ struct detect_device {
 	size_t ident_count, ident_cap;
 	bool has_location;
 	double lat, lon, radius_m; /* WGS-84 */
+	struct device_facts facts; /* for the audit record only */
 };
 
 /* One derived encoding of a device value, compiled as a literal. */

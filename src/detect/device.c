@@ -203,6 +203,8 @@ static bool parse_device_section(struct yaml_doc *y, yaml_node_t *sec, struct de
 				pa_diag_error(diag, y->path, yaml_node_line(value),
 					      "platform must be android or ios");
 				entry_ok = false;
+			} else {
+				snprintf(dev->facts.platform, sizeof dev->facts.platform, "%s", v);
 			}
 		} else if (k && strcmp(k, "ip") == 0) {
 			size_t n = v ? 1 : yaml_seq_size(value);
@@ -235,9 +237,21 @@ static bool parse_device_section(struct yaml_doc *y, yaml_node_t *sec, struct de
 			entry_ok = add_ident(dev, y, "mac", value, diag);
 			if (entry_ok)
 				dev->has_mac = mac_bytes(v, dev->mac);
+		} else if (k && (strcmp(k, "model") == 0 || strcmp(k, "os_version") == 0)) {
+			/* facts for the audit record (struct device_facts) */
+			struct device_facts *f = &dev->facts;
+			char *out = k[0] == 'm' ? f->phone_model : f->os_version;
+			size_t len = k[0] == 'm' ? sizeof f->phone_model : sizeof f->os_version;
+			if (!v || !*v || strlen(v) >= len) {
+				pa_diag_error(diag, y->path, yaml_node_line(value),
+					      "%s must be text of 1 to %zu bytes", k, len - 1);
+				entry_ok = false;
+			} else {
+				snprintf(out, len, "%s", v);
+			}
 		} else {
 			pa_diag_error(diag, y->path, yaml_node_line(key),
-				      "unknown key '%s' in device (name, platform, ip, mac)",
+				      "unknown key '%s' in device (name, platform, ip, mac, model, os_version)",
 				      k ? k : "?");
 			entry_ok = false;
 		}
@@ -249,6 +263,68 @@ static bool parse_device_section(struct yaml_doc *y, yaml_node_t *sec, struct de
 		pa_diag_error(diag, y->path, yaml_node_line(sec), "device: needs ip and/or mac");
 		(*bad)++;
 		ok = false;
+	}
+	return ok;
+}
+
+bool device_facts_sha256_ok(const char *s)
+{
+	size_t n = 0;
+	for (; s[n]; n++)
+		if (!isxdigit((unsigned char)s[n]))
+			return false;
+	return n == 64;
+}
+
+/* app: {package, version, apk_sha256}: what was audited, for the record. */
+static bool parse_app(struct yaml_doc *y, yaml_node_t *app, struct device_facts *out,
+		      size_t *good, size_t *bad, struct pa_diag *diag)
+{
+	if (!yaml_node_is_map(app)) {
+		pa_diag_error(diag, y->path, yaml_node_line(app),
+			      "'app' must be a mapping (package, version, apk_sha256)");
+		return false;
+	}
+	bool ok = true;
+	for (size_t i = 0; i < yaml_map_size(app); i++) {
+		yaml_node_t *value;
+		const char *k = yaml_node_scalar(yaml_map_at(y, app, i, &value));
+		const char *v = yaml_node_scalar(value);
+		bool entry_ok = true;
+		char *dst = NULL;
+		size_t len = 0;
+		if (k && strcmp(k, "package") == 0) {
+			dst = out->app_package;
+			len = sizeof out->app_package;
+		} else if (k && strcmp(k, "version") == 0) {
+			dst = out->app_version;
+			len = sizeof out->app_version;
+		}
+		if (dst) {
+			if (!v || !*v || strlen(v) >= len) {
+				pa_diag_error(diag, y->path, yaml_node_line(value),
+					      "app.%s must be text of 1 to %zu bytes", k, len - 1);
+				entry_ok = false;
+			} else {
+				snprintf(dst, len, "%s", v);
+			}
+		} else if (k && strcmp(k, "apk_sha256") == 0) {
+			if (!v || !device_facts_sha256_ok(v)) {
+				pa_diag_error(diag, y->path, yaml_node_line(value),
+					      "app.apk_sha256 must be 64 hexadecimal digits");
+				entry_ok = false;
+			} else {
+				for (size_t c = 0; c < 64; c++)
+					out->apk_sha256[c] = (char)tolower((unsigned char)v[c]);
+				out->apk_sha256[64] = 0;
+			}
+		} else {
+			pa_diag_error(diag, y->path, yaml_node_line(value),
+				      "unknown key '%s' in app (package, version, apk_sha256)", k ? k : "?");
+			entry_ok = false;
+		}
+		entry_ok ? (*good)++ : (*bad)++;
+		ok = ok && entry_ok;
 	}
 	return ok;
 }
@@ -370,9 +446,11 @@ bool detect_device_parse(struct yaml_doc *y, struct detect_device *dev, size_t *
 			ok = parse_identifiers(y, value, dev, good, bad, diag) && ok, any = true;
 		else if (k && strcmp(k, "location") == 0)
 			ok = parse_location(y, value, dev, good, bad, diag) && ok, any = true;
+		else if (k && strcmp(k, "app") == 0)
+			ok = parse_app(y, value, &dev->facts, good, bad, diag) && ok;
 		else {
 			pa_diag_error(diag, y->path, yaml_node_line(key),
-				      "unknown top-level key '%s' (device, identifiers, location)",
+				      "unknown top-level key '%s' (device, identifiers, location, app)",
 				      k ? k : "?");
 			ok = false;
 		}

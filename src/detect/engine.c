@@ -222,6 +222,7 @@ void detect_engine_get_info(const struct detect_engine *e, struct detect_engine_
 	info->device_ip_count = e->device.ip_count;
 	info->device_has_mac = e->device.has_mac;
 	memcpy(info->device_mac, e->device.mac, sizeof info->device_mac);
+	info->device_facts = &e->device.facts;
 }
 
 bool detect_check_buffer(const char *path, const uint8_t *buf, size_t len, struct pa_diag *diag)

@@ -166,8 +166,10 @@ struct finding_flow *flow_ctx(struct findings *fs, const struct flow *f, const c
 	c->first_packet = f->first_packet;
 	c->ts_first = f->ts_first;
 	flow_country(fs, f, geo_country, c->country, c->country_source);
+	c->geo = f->geo;
+	c->rtt_ms = server_rtt_ms(f);
 	plausibility_check(fs->cfg.lab_known, fs->cfg.lab_lat, fs->cfg.lab_lon, fs->cfg.lab_radius_km,
-			   server_rtt_ms(f), c->country, &c->plaus);
+			   c->rtt_ms, c->country, &c->plaus);
 	keymap_put(&fs->flow_keys, key, fs->flow_count);
 	return &fs->flows[fs->flow_count++];
 }
@@ -399,6 +401,49 @@ static bool jurisdiction_known(const char *j)
 	return j && j[0] && strcmp(j, "unknown") && strcmp(j, "private");
 }
 
+/* The GeoIP facts of a residency finding; a disagreement between the
+ * databases is settled only when the handshake RTT makes every answer but the
+ * one relied on physically impossible. */
+static void residency_geo(const struct findings *fs, const struct finding_flow *fc,
+			  const struct observation_record *rec, struct finding_geo *g)
+{
+	memset(g, 0, sizeof *g);
+	copy(g->country, sizeof g->country, fc->country);
+	copy(g->source, sizeof g->source, fc->country_source);
+	g->plaus = fc->plaus;
+	copy(g->ip, sizeof g->ip, rec->dst_ip);
+	const struct geo_result *r = fc->geo;
+	if (!r)
+		return;
+	g->asn = r->asn;
+	copy(g->as_org, sizeof g->as_org, r->as_org);
+	for (size_t i = 0; i < r->answer_count && i < FINDING_GEO_MAX_ANSWERS; i++)
+		copy(g->answers[g->answer_count++], 3, r->answers[i]);
+	g->conflict = r->conflict && strcmp(fc->country_source, "override") != 0;
+	if (!g->conflict || fc->plaus.verdict != PLAUS_CONSISTENT)
+		return;
+	g->conflict_settled = true;
+	for (size_t i = 0; i < g->answer_count; i++) {
+		if (!g->answers[i][0] || !strcmp(g->answers[i], fc->country))
+			continue;
+		struct plaus_check other;
+		plausibility_check(fs->cfg.lab_known, fs->cfg.lab_lat, fs->cfg.lab_lon,
+				   fs->cfg.lab_radius_km, fc->rtt_ms, g->answers[i], &other);
+		if (other.verdict != PLAUS_CONTRADICTED)
+			g->conflict_settled = false;
+	}
+}
+
+/* "SG, US" */
+static void answers_text(const struct finding_geo *g, char *out, size_t len)
+{
+	out[0] = 0;
+	for (size_t i = 0; i < g->answer_count; i++) {
+		size_t n = strlen(out);
+		snprintf(out + n, len - n, "%s%s", n ? ", " : "", g->answers[i][0] ? g->answers[i] : "none");
+	}
+}
+
 /* Where a datum went, in a finding's words: the hostname or address, or for
  * a datum in a DNS query name the zone whose owner receives it and the
  * resolver that carried it. */
@@ -425,6 +470,18 @@ static void rule_residency(struct findings *fs, const struct recipient_view *rv,
 	if (policy_words_have(&p->residency.allowed, jur))
 		return;
 	bool doubt = fc->plaus.verdict == PLAUS_CONTRADICTED;
+	struct finding_geo geo;
+	residency_geo(fs, fc, rec, &geo);
+	char answers[64];
+	answers_text(&geo, answers, sizeof answers);
+	/* The destination with its address, once (a DNS query's words carry
+	 * the resolver's address already). */
+	char dest_ip[480];
+	dest_of(rec, dest, sizeof dest);
+	if (!rec->query_name && rec->hostname[0])
+		snprintf(dest_ip, sizeof dest_ip, "%s (%s)", dest, rec->dst_ip);
+	else
+		snprintf(dest_ip, sizeof dest_ip, "%s", dest);
 	struct finding *f;
 	if (doubt)
 		f = observation_finding(fs, RULE_RESIDENCY, FINDING_INDICATIVE, rv, rec,
@@ -435,17 +492,29 @@ static void rule_residency(struct findings *fs, const struct recipient_view *rv,
 					rec->obs->type, dest_of(rec, dest, sizeof dest), jur,
 					fc->country_source, fc->plaus.rtt_ms, fc->plaus.bound_ms,
 					fc->country, fc->plaus.distance_km);
+	else if (geo.conflict && !geo.conflict_settled)
+		f = observation_finding(fs, RULE_RESIDENCY, FINDING_INDICATIVE, rv, rec,
+					&p->residency.clauses, true,
+					"%s sent to %s, located in %s (%s per %s), but the GeoIP "
+					"databases disagree (%s) and the handshake RTT does not rule out "
+					"the other answers",
+					rec->obs->type, dest_ip, fc->country, jur, fc->country_source, answers);
 	else
 		f = observation_finding(fs, RULE_RESIDENCY, FINDING_CONCLUSIVE, rv, rec,
 					&p->residency.clauses, true,
-					"%s sent to %s, located in %s (%s per %s); the policy allows only %s",
-					rec->obs->type, dest_of(rec, dest, sizeof dest),
+					"%s sent to %s, located in %s (%s per %s%s%s%s); the policy allows only %s",
+					rec->obs->type, dest_ip,
 					fc->country, jur, fc->country_source,
+					geo.conflict_settled ? "; the GeoIP databases disagree (" : "",
+					geo.conflict_settled ? answers : "",
+					geo.conflict_settled ? "), the handshake RTT rules out the others" : "",
 					p->residency.allowed.count ? p->residency.allowed.items[0] : "(none)");
-	if (!f->geo.country[0]) {
-		copy(f->geo.country, sizeof f->geo.country, fc->country);
-		copy(f->geo.source, sizeof f->geo.source, fc->country_source);
-		f->geo.plaus = fc->plaus;
+	/* The facts go with the evidence the reason describes: the first, or
+	 * the clearer evidence that made the finding conclusive. */
+	bool conclusive_now = !doubt && (!geo.conflict || geo.conflict_settled);
+	if (!f->geo.country[0] || (conclusive_now && !f->geo_conclusive)) {
+		f->geo = geo;
+		f->geo_conclusive = conclusive_now;
 	}
 	copy(f->jurisdiction, sizeof f->jurisdiction, jur);
 }

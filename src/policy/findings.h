@@ -83,11 +83,20 @@ struct finding_obs_ref {
 	char protocol[16];
 };
 
-/* The physics behind a residency finding whose country is in doubt. */
+/* Where a residency finding's data went, and how sure that is: the address,
+ * its network, every GeoIP database's answer, and the physics. */
+#define FINDING_GEO_MAX_ANSWERS 8
 struct finding_geo {
 	char country[3];         /* the country the finding relies on */
 	char source[12];         /* "geoip" or "override" */
 	struct plaus_check plaus; /* verdict and numbers (flow of the first reference) */
+	char ip[48];             /* the destination address */
+	uint32_t asn;            /* 0 = unknown */
+	char as_org[128];
+	char answers[FINDING_GEO_MAX_ANSWERS][3]; /* each country database's answer, in --geoip order ("" = none) */
+	size_t answer_count;
+	bool conflict;           /* the databases disagreed */
+	bool conflict_settled;   /* ... and the RTT rules out every answer but the one relied on */
 };
 
 struct finding {
@@ -107,6 +116,7 @@ struct finding {
 	char data_type[32];              /* "" for a contact without personal data */
 	char reason[512];                /* why, with the numbers */
 	struct finding_geo geo;          /* residency only */
+	bool geo_conclusive;             /* geo describes conclusive evidence */
 	/* evidence */
 	uint64_t count;                  /* observations (or flows) that raised it */
 	int64_t first_ts, last_ts;
@@ -134,6 +144,8 @@ struct finding_flow {
 	struct plaus_check plaus;        /* filled when the flow is first seen */
 	char country[3];
 	char country_source[12];
+	const struct geo_result *geo;    /* the remote end's GeoIP record (owned by geo), or NULL */
+	double rtt_ms;                   /* server handshake RTT; negative when not measured */
 };
 
 /* Per recipient × data type (frequency of collection). */

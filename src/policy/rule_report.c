@@ -449,6 +449,21 @@ static void add_community_ids(const struct findings *fs, const struct finding *f
 	json_object_set_new(o, "community_ids", ids);
 }
 
+/* A residency finding's destination: address, network, every GeoIP
+ * database's answer and whether they disagreed (docs/findings.md). */
+static json_t *finding_geo_json(const struct finding_geo *g)
+{
+	json_t *answers = json_array();
+	for (size_t i = 0; i < g->answer_count; i++)
+		json_array_append_new(answers, g->answers[i][0] ? json_string(g->answers[i]) : json_null());
+	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:b, s:b, s:o}", "country", g->country,
+			 "source", g->source, "ip", g->ip, "asn",
+			 g->asn ? json_integer(g->asn) : json_null(), "as_org",
+			 g->as_org[0] ? json_string(g->as_org) : json_null(), "answers", answers,
+			 "conflict", g->conflict, "conflict_settled_by_rtt", g->conflict_settled,
+			 "plausibility", plaus_json(&g->plaus));
+}
+
 json_t *finding_json(const struct finding *f)
 {
 	const struct rule_info *ri = finding_rule_info(f->rule);
@@ -471,9 +486,7 @@ json_t *finding_json(const struct finding *f)
 	json_object_set_new(o, "data_type", str_or_null(f->data_type));
 	json_object_set_new(o, "reason", json_string(f->reason));
 	if (f->rule == RULE_RESIDENCY && f->geo.country[0])
-		json_object_set_new(o, "geo", json_pack("{s:s, s:s, s:o}", "country", f->geo.country,
-							"source", f->geo.source, "plausibility",
-							plaus_json(&f->geo.plaus)));
+		json_object_set_new(o, "geo", finding_geo_json(&f->geo));
 	json_object_set_new(o, "count", json_integer((json_int_t)f->count));
 	json_object_set_new(o, "first_seen", time_json(f->first_ts));
 	json_object_set_new(o, "last_seen", time_json(f->last_ts));

@@ -1,7 +1,7 @@
 /*
  * evidence.h — the packets behind each finding, as one pcapng per finding
- * (DIR/evidence/<finding-id>.pcapng), and the check that an output folder
- * still holds exactly what its manifest says (privaudit verify).
+ * (DIR/evidence/<finding-id>.pcapng). report/manifest.h lists them and
+ * checks them (privaudit verify).
  *
  * After the run the input captures are read again with the project's reader,
  * in the order the audit read them (packet numbers count from 1 across all
@@ -48,11 +48,5 @@ struct keylog;
 bool evidence_write(const struct findings *fs, char *const *inputs, size_t n,
 		    const struct keylog *keylog, const char *dir, struct evidence_stats *st,
 		    struct pa_error *err);
-
-/* Re-hashes every file DIR/manifest.json lists and prints one line per file
- * ("ok", "CHANGED", "MISSING") and a total to out. 0 when all match, 1 when
- * any file changed or is missing, or the manifest cannot be read. Evidence
- * files the manifest does not list are reported as "unlisted". */
-int evidence_verify(const char *dir, FILE *out);
 
 #endif

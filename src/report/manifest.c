@@ -1,6 +1,6 @@
 /*
- * manifest.c — hashing every file of an audit into manifest.json, and
- * checking a folder against it (privaudit verify).
+ * manifest.c — hashing every input and every file of this run's output
+ * folder into manifest.json (manifest.h). verify.c checks a folder against it.
  */
 #include "report/manifest.h"
 
@@ -13,13 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "report/evidence.h"
+#include "report/bundle.h"
 #include "util/atomic_file.h"
 #include "util/sha256.h"
-
-/* Outputs an audit may leave in DIR, hashed when present. */
-static const char *const outputs[] = {"flows.jsonl", "observations.jsonl", "findings.jsonl",
-				      "report.json", "report.html", NULL};
 
 #define MANIFEST_MAX_DEPTH 8
 
@@ -31,9 +27,18 @@ json_t *manifest_geoip_meta(const struct geo_db_info *db)
 			 (json_int_t)db->node_count);
 }
 
-/* hashed: the file's hash taken while the audit read it, else NULL (hash now). */
+void manifest_input_name(const char *role, const char *path, const char *below, char *out,
+			 size_t len)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	snprintf(out, len, "%s/%s", role, below ? below : base);
+}
+
+/* hashed: the file's hash taken while the audit read it, else NULL (hash now).
+ * input_name: NULL for a file of the bundle (relative). */
 static bool add_file(json_t *files, const char *role, const char *path, const char *shown,
-		     bool relative, json_t *meta, const struct pa_file_hash *hashed,
+		     const char *input_name, json_t *meta, const struct pa_file_hash *hashed,
 		     struct pa_error *err)
 {
 	char hex[PA_SHA256_HEX];
@@ -49,14 +54,15 @@ static bool add_file(json_t *files, const char *role, const char *path, const ch
 		return false;
 	}
 	json_t *e = json_pack("{s:s, s:s, s:b, s:I, s:s}", "role", role, "path", shown, "relative",
-			      relative, "size", (json_int_t)size, "sha256", hex);
+			      input_name == NULL, "size", (json_int_t)size, "sha256", hex);
 	if (hashed && hashed->changed) {
 		json_object_set_new(e, "changed_during_audit", json_true());
 		json_object_set_new(e, "problem", json_string(hashed->problem));
 	}
-	if (!relative) {
+	if (input_name) {
 		char abs[PATH_MAX];
 		json_object_set_new(e, "resolved", json_string(realpath(path, abs) ? abs : path));
+		json_object_set_new(e, "input_name", json_string(input_name));
 	}
 	if (meta)
 		json_object_set(e, "meta", meta);
@@ -69,17 +75,21 @@ static int visible(const struct dirent *d)
 	return d->d_name[0] != '.';
 }
 
-/* Every regular file under path, sorted by name, recursively. */
-static bool add_tree(json_t *files, const char *role, const char *path, const char *shown,
-		     bool relative, int depth, struct pa_error *err)
+/* Every regular file under an input folder, sorted by name, recursively
+ * (hidden files are not part of a signature set or catalogue). */
+static bool add_input_tree(json_t *files, const char *role, const char *path, const char *below,
+			   int depth, struct pa_error *err)
 {
 	struct stat st;
 	if (stat(path, &st) != 0) {
 		pa_error_set(err, "%s: %s", path, strerror(errno));
 		return false;
 	}
-	if (!S_ISDIR(st.st_mode))
-		return add_file(files, role, path, shown, relative, NULL, NULL, err);
+	if (!S_ISDIR(st.st_mode)) {
+		char name[4200];
+		manifest_input_name(role, path, below, name, sizeof name);
+		return add_file(files, role, path, path, name, NULL, NULL, err);
+	}
 	if (depth >= MANIFEST_MAX_DEPTH)
 		return true;
 	struct dirent **names;
@@ -90,66 +100,137 @@ static bool add_tree(json_t *files, const char *role, const char *path, const ch
 	}
 	bool ok = true;
 	for (int i = 0; i < n; i++) {
-		char child[4096], child_shown[4096];
+		char child[4096], child_below[4096];
 		snprintf(child, sizeof child, "%s/%s", path, names[i]->d_name);
-		snprintf(child_shown, sizeof child_shown, "%s/%s", shown, names[i]->d_name);
+		snprintf(child_below, sizeof child_below, "%s%s%s", below ? below : "", below ? "/" : "",
+			 names[i]->d_name);
 		if (ok)
-			ok = add_tree(files, role, child, child_shown, relative, depth + 1, err);
+			ok = add_input_tree(files, role, child, child_below, depth + 1, err);
 		free(names[i]);
 	}
 	free(names);
 	return ok;
 }
 
-static bool add_entry(json_t *files, const char *dir, const struct manifest_entry *e,
-		      struct pa_error *err)
+/* One input entry (a file, or every file under a folder) into files. */
+static bool add_input_entry(json_t *files, const struct manifest_entry *e, struct pa_error *err)
 {
-	if (e->in_dir) {
-		char path[4096];
-		snprintf(path, sizeof path, "%s/%s", dir, e->path);
-		return add_file(files, e->role, path, e->path, true, e->meta, e->hash, err);
-	}
 	struct stat st;
 	if (!e->hash && stat(e->path, &st) == 0 && S_ISDIR(st.st_mode))
-		return add_tree(files, e->role, e->path, e->path, false, 0, err);
-	return add_file(files, e->role, e->path, e->path, false, e->meta, e->hash, err);
+		return add_input_tree(files, e->role, e->path, NULL, 0, err);
+	char name[4200];
+	manifest_input_name(e->role, e->path, NULL, name, sizeof name);
+	return add_file(files, e->role, e->path, e->path, name, e->meta, e->hash, err);
 }
 
 json_t *manifest_prepare(const struct manifest_entry *e, struct pa_error *err)
 {
 	json_t *files = json_array();
-	if (e->path && !add_entry(files, ".", e, err)) {
+	if (e->path && !add_input_entry(files, e, err)) {
 		json_decref(files);
 		return NULL;
 	}
 	return files;
 }
 
-bool manifest_write(const char *dir, const struct manifest_entry *entries, size_t n,
-		    const char *command_line, struct pa_error *err)
+static int not_dots(const struct dirent *d)
 {
+	return strcmp(d->d_name, ".") && strcmp(d->d_name, "..");
+}
+
+/* The role of a file of the bundle, from where it lies. */
+static const char *bundle_role(const char *rel)
+{
+	if (!strncmp(rel, "evidence/", 9))
+		return "evidence";
+	if (!strncmp(rel, "capture/", 8))
+		return "capture";
+	if (!strncmp(rel, "inputs/", 7))
+		return "input-copy";
+	return "output";
+}
+
+/* Every file of the staging folder: all of them are this run's, and all of
+ * them are listed (hidden ones too: nothing in the bundle goes unchecked). */
+static bool add_bundle_tree(json_t *files, const char *path, const char *rel, int depth,
+			    const struct manifest_entry *entries, size_t n, struct pa_error *err)
+{
+	struct dirent **names;
+	int count = scandir(path, &names, not_dots, alphasort);
+	if (count < 0) {
+		pa_error_set(err, "%s: %s", path, strerror(errno));
+		return false;
+	}
+	bool ok = true;
+	for (int i = 0; i < count; i++) {
+		const char *name = names[i]->d_name;
+		char child[4600], child_rel[4600];
+		snprintf(child, sizeof child, "%s/%s", path, name);
+		snprintf(child_rel, sizeof child_rel, "%s%s%s", rel, rel[0] ? "/" : "", name);
+		struct stat st;
+		bool top_level_signing = !rel[0] && (!strcmp(name, "manifest.json") ||
+						     !strcmp(name, MANIFEST_SIG_FILE) ||
+						     !strcmp(name, MANIFEST_PUBKEY_FILE) ||
+						     !strcmp(name, MANIFEST_TSQ_FILE));
+		if (!ok || top_level_signing) {
+		} else if (lstat(child, &st) != 0) {
+			pa_error_set(err, "%s: %s", child, strerror(errno));
+			ok = false;
+		} else if (S_ISDIR(st.st_mode)) {
+			if (depth >= MANIFEST_MAX_DEPTH) {
+				pa_error_set(err, "%s: folders nested too deep for the manifest", child);
+				ok = false;
+			} else {
+				ok = add_bundle_tree(files, child, child_rel, depth + 1, entries, n, err);
+			}
+		} else if (!S_ISREG(st.st_mode)) {
+			pa_error_set(err, "%s: not a regular file; the manifest lists regular files only", child);
+			ok = false;
+		} else {
+			const struct pa_file_hash *hashed = NULL;
+			for (size_t k = 0; k < n; k++)
+				if (entries[k].output && entries[k].path && !strcmp(entries[k].path, child_rel))
+					hashed = entries[k].hash;
+			ok = add_file(files, bundle_role(child_rel), child, child_rel, NULL, NULL, hashed, err);
+		}
+		free(names[i]);
+	}
+	free(names);
+	return ok;
+}
+
+/* Whether path lies inside folder (live mode's ring files are inputs and
+ * outputs at once: they are listed once, as files of the bundle). */
+static bool inside(const char *path, const char *folder)
+{
+	char a[PATH_MAX], b[PATH_MAX];
+	if (!realpath(path, a) || !realpath(folder, b))
+		return false;
+	size_t n = strlen(b);
+	return !strncmp(a, b, n) && a[n] == '/';
+}
+
+bool manifest_write(const struct manifest_folders *where, const struct manifest_entry *entries,
+		    size_t n, json_t *header, char sha256_hex[65], struct pa_error *err)
+{
+	const char *staging = where->staging;
 	json_t *files = json_array();
 	bool ok = true;
 	for (size_t i = 0; ok && i < n; i++) {
-		if (entries[i].prepared)
-			ok = json_array_extend(files, entries[i].prepared) == 0;
-		else if (entries[i].path && !entries[i].output)
-			ok = add_entry(files, dir, &entries[i], err);
+		const struct manifest_entry *e = &entries[i];
+		if (e->prepared) {
+			ok = json_array_extend(files, e->prepared) == 0;
+			continue;
+		}
+		if (!e->path || e->output || e->in_dir || inside(e->path, staging) ||
+		    (where->in_place && inside(e->path, where->in_place)))
+			continue;
+		ok = add_input_entry(files, e, err);
 	}
-	char path[4096];
-	snprintf(path, sizeof path, "%s/evidence", dir);
-	struct stat st;
-	if (ok && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		ok = add_tree(files, "evidence", path, "evidence", true, 1, err);
-	for (size_t i = 0; ok && outputs[i]; i++) {
-		const struct pa_file_hash *hashed = NULL;
-		for (size_t k = 0; k < n; k++)
-			if (entries[k].output && entries[k].path && !strcmp(entries[k].path, outputs[i]))
-				hashed = entries[k].hash;
-		snprintf(path, sizeof path, "%s/%s", dir, outputs[i]);
-		if (access(path, F_OK) == 0)
-			ok = add_file(files, "output", path, outputs[i], true, NULL, hashed, err);
-	}
+	if (ok && where->in_place)
+		ok = add_bundle_tree(files, where->in_place, where->in_place_name, 1, entries, n, err);
+	if (ok)
+		ok = add_bundle_tree(files, staging, "", 0, entries, n, err);
 	if (!ok) {
 		json_decref(files);
 		return false;
@@ -158,113 +239,16 @@ bool manifest_write(const char *dir, const struct manifest_entry *entries, size_
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
 	pa_time_str((int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000, created, sizeof created);
-	json_t *m = json_pack("{s:{s:s, s:s}, s:s?, s:s, s:o}", "tool", "name", "privaudit", "version",
-			      PA_VERSION, "command_line", command_line, "created", created, "files", files);
-	snprintf(path, sizeof path, "%s/manifest.json", dir);
+	json_t *m = json_pack("{s:i, s:{s:s, s:s}, s:s}", "format", MANIFEST_FORMAT, "tool", "name",
+			      "privaudit", "version", PA_VERSION, "created", created);
+	if (header)
+		json_object_update(m, header);
+	json_object_set_new(m, "files", files);
+	char path[4300];
+	snprintf(path, sizeof path, "%s/manifest.json", staging);
 	struct pa_atomic_file af;
 	ok = pa_atomic_open(&af, path, 0, err) &&
-	     pa_atomic_commit(&af, json_dumpf(m, af.f, JSON_INDENT(1)) == 0, err);
+	     pa_atomic_commit(&af, json_dumpf(m, af.f, JSON_INDENT(1)) == 0 && fputc('\n', af.f) != EOF, err);
 	json_decref(m);
-	return ok;
-}
-
-/* ---- verify ---------------------------------------------------------------- */
-
-static bool listed(json_t *files, const char *rel)
-{
-	size_t i;
-	json_t *e;
-	json_array_foreach(files, i, e) {
-		const char *p = json_string_value(json_object_get(e, "path"));
-		if (json_is_true(json_object_get(e, "relative")) && p && !strcmp(p, rel))
-			return true;
-	}
-	return false;
-}
-
-/* Evidence files present but not in the manifest: reported, not fatal (a
- * file added proves nothing changed in the ones listed). */
-static size_t report_unlisted(const char *dir, json_t *files, FILE *out)
-{
-	char path[4096];
-	snprintf(path, sizeof path, "%s/evidence", dir);
-	struct dirent **names;
-	int n = scandir(path, &names, visible, alphasort);
-	size_t unlisted = 0;
-	for (int i = 0; i < n; i++) {
-		char rel[600];
-		snprintf(rel, sizeof rel, "evidence/%s", names[i]->d_name);
-		if (!listed(files, rel)) {
-			fprintf(out, "unlisted %s\n", rel);
-			unlisted++;
-		}
-		free(names[i]);
-	}
-	if (n >= 0)
-		free(names);
-	return unlisted;
-}
-
-int evidence_verify(const char *dir, FILE *out)
-{
-	char path[4096];
-	snprintf(path, sizeof path, "%s/manifest.json", dir);
-	json_error_t je;
-	json_t *m = json_load_file(path, 0, &je);
-	if (!m) {
-		fprintf(out, "%s: cannot read the manifest: %s (line %d)\n", path, je.text, je.line);
-		return 1;
-	}
-	json_t *files = json_object_get(m, "files");
-	if (!json_is_array(files)) {
-		fprintf(out, "%s: no \"files\" list\n", path);
-		json_decref(m);
-		return 1;
-	}
-	size_t i, good = 0, changed = 0, missing = 0;
-	json_t *e;
-	json_array_foreach(files, i, e) {
-		const char *p = json_string_value(json_object_get(e, "path"));
-		const char *resolved = json_string_value(json_object_get(e, "resolved"));
-		const char *want = json_string_value(json_object_get(e, "sha256"));
-		json_int_t want_size = json_integer_value(json_object_get(e, "size"));
-		if (!p || !want) {
-			fprintf(out, "CHANGED  manifest entry %zu: no path or sha256\n", i);
-			changed++;
-			continue;
-		}
-		char file[4096];
-		if (json_is_true(json_object_get(e, "relative")))
-			snprintf(file, sizeof file, "%s/%s", dir, p);
-		else
-			snprintf(file, sizeof file, "%s",
-				 resolved && access(resolved, F_OK) == 0 ? resolved : p);
-		char hex[PA_SHA256_HEX];
-		uint64_t size = 0;
-		struct pa_error err;
-		if (json_is_true(json_object_get(e, "changed_during_audit"))) {
-			/* The recorded hash may not be of the bytes analysed:
-			 * no file can match it, whatever it holds now. */
-			const char *why = json_string_value(json_object_get(e, "problem"));
-			fprintf(out, "CHANGED  %s (during the audit: %s)\n", p, why ? why : "no detail");
-			changed++;
-		} else if (access(file, F_OK) != 0) {
-			fprintf(out, "MISSING  %s\n", p);
-			missing++;
-		} else if (!pa_sha256_file(file, hex, &size, &err)) {
-			fprintf(out, "MISSING  %s (%s)\n", p, err.msg);
-			missing++;
-		} else if (strcmp(hex, want) || (json_int_t)size != want_size) {
-			fprintf(out, "CHANGED  %s (sha256 %s, size %llu; manifest %s, size %lld)\n", p, hex,
-				(unsigned long long)size, want, (long long)want_size);
-			changed++;
-		} else {
-			fprintf(out, "ok       %s\n", p);
-			good++;
-		}
-	}
-	size_t unlisted = report_unlisted(dir, files, out);
-	fprintf(out, "%zu ok, %zu changed, %zu missing, %zu unlisted\n", good, changed, missing, unlisted);
-	json_decref(m);
-	return changed || missing ? 1 : 0;
+	return ok && (!sha256_hex || pa_sha256_file(path, sha256_hex, NULL, err));
 }

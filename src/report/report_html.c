@@ -255,6 +255,51 @@ static size_t completeness_problems(struct html *h, const json_t *report, bool w
 	return n;
 }
 
+/* Who ran the audit, on what, with which build: report.json "provenance"
+ * (docs/findings.md); every library version is in report.json and the
+ * manifest. */
+static void provenance_facts(struct html *h, const json_t *report)
+{
+	const json_t *p = j_get(report, "provenance");
+	if (!json_is_object(p))
+		return;
+	h_raw(h, "<dt>\xe5\xae\xa1\xe8\xae\xa1\xe4\xba\xba Operator</dt><dd>"); /* 审计人 */
+	h_text_or_dash(h, j_str(p, "operator"));
+	h_raw(h, " <span class=\"muted small\">on ");
+	h_text_or_dash(h, j_str(p, "host.hostname"));
+	h_raw(h, " as ");
+	h_text_or_dash(h, j_str(p, "host.user"));
+	h_raw(h, "</span></dd>\n<dt>\xe5\xba\x94\xe7\x94\xa8 App</dt><dd>"); /* 应用 */
+	h_text_or_dash(h, j_str(p, "app.package.value"));
+	if (j_str(p, "app.version.value")) {
+		h_raw(h, " ");
+		h_text(h, j_str(p, "app.version.value"));
+	}
+	if (j_str(p, "app.apk_sha256.value")) {
+		h_raw(h, " <span class=\"muted small\">APK SHA-256 <code>");
+		h_text(h, j_str(p, "app.apk_sha256.value"));
+		h_raw(h, "</code></span>");
+	}
+	h_raw(h, "</dd>\n<dt>\xe6\x89\x8b\xe6\x9c\xba Phone</dt><dd>"); /* 手机 */
+	h_text_or_dash(h, j_str(p, "phone.model.value"));
+	if (j_str(p, "phone.os_version.value")) {
+		h_raw(h, " ");
+		h_text(h, j_str(p, "phone.os_version.value"));
+	}
+	h_raw(h, "</dd>\n<dt>\xe6\x9e\x84\xe5\xbb\xba Build</dt><dd><code>"); /* 构建 */
+	h_text_or_dash(h, j_str(p, "privaudit.build.commit"));
+	h_raw(h, "</code>");
+	if (json_is_true(j_get(p, "privaudit.build.uncommitted_changes")))
+		h_raw(h, " <span class=\"badge b-warn\">uncommitted changes</span>");
+	h_raw(h, " <span class=\"muted small\">nDPI ");
+	h_text_or_dash(h, j_str(p, "libraries.ndpi"));
+	h_raw(h, ", Hyperscan ");
+	h_text_or_dash(h, j_str(p, "libraries.hyperscan"));
+	h_raw(h, ", libmaxminddb ");
+	h_text_or_dash(h, j_str(p, "libraries.libmaxminddb"));
+	h_raw(h, "</span></dd>\n");
+}
+
 static void header(struct html *h, const json_t *report)
 {
 	char b1[48], b2[48];
@@ -314,7 +359,9 @@ static void header(struct html *h, const json_t *report)
 	h_text(h, j_str(report, "tool.version"));
 	h_raw(h, "</dd>\n<dt>\xe5\x91\xbd\xe4\xbb\xa4 Command</dt><dd><code class=\"wrap\">"); /* 命令 */
 	h_text_or_dash(h, j_str(report, "tool.command_line"));
-	h_raw(h, "</code></dd>\n<dt>\xe8\xae\xbe\xe5\xa4\x87\xe4\xbe\xa7 Device side</dt><dd>"); /* 设备侧 */
+	h_raw(h, "</code></dd>\n");
+	provenance_facts(h, report);
+	h_raw(h, "<dt>\xe8\xae\xbe\xe5\xa4\x87\xe4\xbe\xa7 Device side</dt><dd>"); /* 设备侧 */
 	const char *side = j_str(report, "summary.device_side");
 	if (side && !strcmp(side, "profile"))
 		h_raw(h, "from the device profile (--device)");
@@ -568,6 +615,28 @@ static void geo_fact(struct html *h, const json_t *geo)
 	h_raw(h, " <span class=\"muted\">(");
 	h_text(h, j_str(geo, "source"));
 	h_raw(h, ")</span>");
+	if (j_str(geo, "ip")) {
+		h_raw(h, " \xe2\x80\x94 <code>");
+		h_text(h, j_str(geo, "ip"));
+		h_raw(h, "</code>");
+	}
+	if (json_is_integer(j_get(geo, "asn"))) {
+		h_fmt(h, " AS%lld ", (long long)json_integer_value(j_get(geo, "asn")));
+		h_text(h, j_str(geo, "as_org"));
+	}
+	const json_t *answers = j_get(geo, "answers");
+	if (json_array_size(answers) > 1) {
+		h_raw(h, json_is_true(j_get(geo, "conflict"))
+				 ? " \xe2\x80\x94 <span class=\"badge b-warn\">GeoIP databases disagree</span> "
+				 : " \xe2\x80\x94 databases: ");
+		for (size_t i = 0; i < json_array_size(answers); i++) {
+			const char *answer = json_string_value(json_array_get(answers, i));
+			h_raw(h, i ? ", " : "");
+			h_text(h, answer ? answer : "none");
+		}
+		if (json_is_true(j_get(geo, "conflict_settled_by_rtt")))
+			h_raw(h, " (the handshake RTT rules out the others)");
+	}
 	const json_t *pl = j_get(geo, "plausibility");
 	const char *verdict = j_str(pl, "verdict");
 	if (verdict) {

@@ -31,6 +31,7 @@ import collections
 import glob
 import json
 import os
+import shutil
 import subprocess
 import sys
 import urllib.parse
@@ -355,7 +356,7 @@ def main():
         name = os.path.basename(pcap)[:-len(".pcapng")]
         base = pcap[:-len(".pcapng")]
         out = os.path.join(args.work, name)
-        os.makedirs(out, exist_ok=True)
+        shutil.rmtree(out, ignore_errors=True)  # privaudit refuses a non-empty output folder
         cmd = [args.privaudit, "audit", "--device", profile_path, "--show-values", "--quiet",
                "--signatures", os.path.join(args.source, "signatures"), "--out", out]
         keylog = base + ".keylog"

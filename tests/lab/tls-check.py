@@ -31,6 +31,7 @@ Exit 0: recall 100%, every TLS flow decrypted, no EXTRA; 1: otherwise
 import collections
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -185,13 +186,15 @@ def main():
 		print("FAIL: no privaudit binary at %s" % privaudit)
 		return 1
 	work = sys.argv[4] if len(sys.argv) == 5 else tempfile.mkdtemp(prefix="pa-tlscheck.")
-	os.makedirs(work, exist_ok=True)
-	run_audit(privaudit, source, capture, keylog, work)
+	# privaudit refuses an output folder that is not empty: a fresh one.
+	out = os.path.join(work, "audit")
+	shutil.rmtree(out, ignore_errors=True)
+	run_audit(privaudit, source, capture, keylog, out)
 
 	truth = load_jsonl(truth_path)
 	datums = [r for r in truth if r["record"] == "datum" and r["protocol"] == "https"]
-	audit = Audit(load_jsonl(os.path.join(work, "observations.jsonl")),
-		      load_jsonl(os.path.join(work, "flows.jsonl")), profile_values(source))
+	audit = Audit(load_jsonl(os.path.join(out, "observations.jsonl")),
+		      load_jsonl(os.path.join(out, "flows.jsonl")), profile_values(source))
 	if not datums:
 		print("FAIL: the ground truth plants nothing inside TLS")
 		return 1

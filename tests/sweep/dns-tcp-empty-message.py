@@ -5,6 +5,7 @@ once looped for ever on it (found on a 500 MB benchmark capture); it must end
 quickly and still see the query after the empty message."""
 import json
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -48,6 +49,7 @@ def main():
         for i, p in enumerate(pkts):
             f.write(struct.pack("<IIII", 1700000000, i * 1000, len(p), len(p)) + p)
     out = os.path.join(work, "out")
+    shutil.rmtree(out, ignore_errors=True)  # privaudit refuses a non-empty output folder
     try:
         subprocess.run([privaudit, "audit", "--quiet", "--device", device, "--out", out, cap], timeout=60,
                        check=False)

@@ -21,6 +21,7 @@ import argparse
 import glob
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -46,7 +47,7 @@ def check_capture(args, pcap):
     name = os.path.basename(base)
     truth = load_jsonl(base + ".truth.jsonl")
     out = os.path.join(args.work, name)
-    os.makedirs(out, exist_ok=True)
+    shutil.rmtree(out, ignore_errors=True)  # privaudit refuses a non-empty output folder
     cmd = [args.privaudit, "audit", "--quiet", "--show-values", "--no-evidence",
            "--device", os.path.join(args.source, "signatures/devices/lab-phone.yaml"),
            "--keylog", base + ".keylog", "--out", out, pcap]

@@ -9,12 +9,13 @@ Usage: dsb.py --privaudit BIN --source DIR --work DIR
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 
 
 def audit(args, out, pcap, extra):
-    os.makedirs(out, exist_ok=True)
+    shutil.rmtree(out, ignore_errors=True)  # privaudit refuses a non-empty output folder
     cmd = [args.privaudit, "audit", "--quiet", "--no-evidence", "--device",
            os.path.join(args.source, "signatures/devices/lab-phone.yaml"), "--out", out] + extra + [pcap]
     run = subprocess.run(cmd, stderr=subprocess.PIPE, text=True)

@@ -141,6 +141,12 @@ static size_t read_back(const char *path, int64_t *ts, size_t max)
 	return n;
 }
 
+static enum verify_result verify_dir(const char *dir, FILE *out)
+{
+	struct verify_options o = {.dir = dir};
+	return manifest_verify(&o, out);
+}
+
 static void test_evidence_and_manifest(void **state)
 {
 	assert_non_null(mkdtemp(workdir));
@@ -217,7 +223,9 @@ static void test_evidence_and_manifest(void **state)
 		{.role = "policy", .path = LANXIN},
 		{.role = "recipients", .path = CATALOGUE},
 	};
-	assert_true(manifest_write(out, entries, 4, "privaudit audit --out x a.pcapng b.pcapng", &err));
+	json_t *header = json_pack("{s:s}", "command_line", "privaudit audit --out x a.pcapng b.pcapng");
+	assert_true(manifest_write(&(struct manifest_folders){.staging = out}, entries, 4, header, NULL, &err));
+	json_decref(header);
 	char manifest[300];
 	snprintf(manifest, sizeof manifest, "%s/manifest.json", out);
 	json_error_t je;
@@ -234,15 +242,18 @@ static void test_evidence_and_manifest(void **state)
 	json_decref(m);
 
 	FILE *devnull = fopen("/dev/null", "w");
-	assert_int_equal(evidence_verify(out, devnull), 0);
+	assert_int_equal(verify_dir(out, devnull), VERIFY_OK);
 
-	/* An unlisted extra evidence file is reported but not fatal. */
-	char extra[300];
-	snprintf(extra, sizeof extra, "%s/evidence/extra.pcapng", out);
+	/* A file the run did not produce fails the bundle, wherever it lies. */
+	char extra[300], report[4096];
+	snprintf(extra, sizeof extra, "%s/evidence/mydata.txt", out);
 	FILE *x = fopen(extra, "w");
 	fputs("x", x);
 	fclose(x);
-	assert_int_equal(evidence_verify(out, devnull), 0);
+	FILE *mem = fmemopen(report, sizeof report, "w");
+	assert_int_equal(verify_dir(out, mem), VERIFY_FAILED);
+	fclose(mem);
+	assert_non_null(strstr(report, "UNLISTED evidence/mydata.txt: not produced by the run the manifest describes"));
 	unlink(extra);
 
 	/* One changed byte in an evidence file. */
@@ -251,9 +262,8 @@ static void test_evidence_and_manifest(void **state)
 	fseek(e, -5, SEEK_END);
 	fputc('!', e);
 	fclose(e);
-	char report[4096];
-	FILE *mem = fmemopen(report, sizeof report, "w");
-	assert_int_equal(evidence_verify(out, mem), 1);
+	mem = fmemopen(report, sizeof report, "w");
+	assert_int_equal(verify_dir(out, mem), VERIFY_FAILED);
 	fclose(mem);
 	assert_non_null(strstr(report, "CHANGED  evidence/F0001.pcapng"));
 	assert_non_null(strstr(report, "1 changed, 0 missing"));
@@ -261,14 +271,14 @@ static void test_evidence_and_manifest(void **state)
 	/* A missing input capture. */
 	unlink(b);
 	mem = fmemopen(report, sizeof report, "w");
-	assert_int_equal(evidence_verify(out, mem), 1);
+	assert_int_equal(verify_dir(out, mem), VERIFY_FAILED);
 	fclose(mem);
 	assert_non_null(strstr(report, "MISSING  "));
 	assert_non_null(strstr(report, "1 missing"));
 
 	/* No manifest at all. */
 	unlink(manifest);
-	assert_int_equal(evidence_verify(out, devnull), 1);
+	assert_int_equal(verify_dir(out, devnull), VERIFY_FAILED);
 	fclose(devnull);
 
 	findings_free(fs);
@@ -293,9 +303,9 @@ static void test_no_findings_empty_evidence_folder(void **state)
 	char ev[300];
 	snprintf(ev, sizeof ev, "%s/evidence", dir);
 	assert_int_equal(access(ev, F_OK), 0);
-	assert_true(manifest_write(dir, NULL, 0, NULL, &err));
+	assert_true(manifest_write(&(struct manifest_folders){.staging = dir}, NULL, 0, NULL, NULL, &err));
 	FILE *devnull = fopen("/dev/null", "w");
-	assert_int_equal(evidence_verify(dir, devnull), 0);
+	assert_int_equal(verify_dir(dir, devnull), VERIFY_OK);
 	fclose(devnull);
 	findings_free(fs);
 	char cmd[300];

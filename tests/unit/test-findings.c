@@ -285,6 +285,71 @@ static void test_residency_lowered_when_rtt_rules_out_country(void **state)
 	teardown(fx);
 }
 
+/* Two country databases, two answers: the finding names both, and stays
+ * conclusive only when the handshake RTT rules out the other one. */
+static const struct geo_result *conflicting(struct fixture *fx, int slot, const char *chosen,
+					    const char *other)
+{
+	struct geo_result *g = (struct geo_result *)geo(fx, slot, chosen);
+	g->conflict = true;
+	g->answer_count = 2;
+	snprintf(g->answers[0], 3, "%s", chosen);
+	snprintf(g->answers[1], 3, "%s", other);
+	g->asn = 45102;
+	snprintf(g->as_org, sizeof g->as_org, "Alibaba US Technology Co., Ltd.");
+	return g;
+}
+
+static void test_residency_geoip_conflict(void **state)
+{
+	/* SG and US both reachable in 200 ms from Beijing: not settled. */
+	struct fixture *fx = setup(LANXIN, T0, true);
+	struct flow f = make_flow(5, "47.74.10.10", conflicting(fx, 0, "SG", "US"), 200);
+	observe(fx, &f, "register.xmpush.global.xiaomi.com", "imei", "tls-decrypted", 505, T0 + 9000);
+	end_flow(fx, &f, "register.xmpush.global.xiaomi.com", 0);
+	findings_finish(fx->fs);
+	const struct finding *r = find(fx, RULE_RESIDENCY, "imei");
+	assert_non_null(r);
+	assert_int_equal(r->strength, FINDING_INDICATIVE);
+	assert_string_equal(r->geo.ip, "47.74.10.10");
+	assert_int_equal(r->geo.asn, 45102);
+	assert_int_equal(r->geo.answer_count, 2);
+	assert_string_equal(r->geo.answers[1], "US");
+	assert_true(r->geo.conflict);
+	assert_false(r->geo.conflict_settled);
+	assert_non_null(strstr(r->reason, "GeoIP databases disagree (SG, US)"));
+	json_t *j = finding_json(r);
+	json_t *g = json_object_get(j, "geo");
+	assert_string_equal(json_string_value(json_object_get(g, "ip")), "47.74.10.10");
+	assert_int_equal(json_integer_value(json_object_get(g, "asn")), 45102);
+	assert_int_equal(json_array_size(json_object_get(g, "answers")), 2);
+	assert_true(json_is_true(json_object_get(g, "conflict")));
+	json_decref(j);
+	teardown(fx);
+
+	/* No RTT measured: nothing settles it either. */
+	fx = setup(LANXIN, T0, true);
+	f = make_flow(6, "47.74.10.10", conflicting(fx, 0, "SG", "US"), -1);
+	observe(fx, &f, "register.xmpush.global.xiaomi.com", "imei", "tls-decrypted", 605, T0 + 9000);
+	end_flow(fx, &f, "register.xmpush.global.xiaomi.com", 0);
+	findings_finish(fx->fs);
+	assert_int_equal(find(fx, RULE_RESIDENCY, "imei")->strength, FINDING_INDICATIVE);
+	teardown(fx);
+
+	/* 60 ms reaches Singapore but not Brazil and back: the RTT settles it. */
+	fx = setup(LANXIN, T0, true);
+	f = make_flow(7, "47.74.10.10", conflicting(fx, 0, "SG", "BR"), 60);
+	observe(fx, &f, "register.xmpush.global.xiaomi.com", "imei", "tls-decrypted", 705, T0 + 9000);
+	end_flow(fx, &f, "register.xmpush.global.xiaomi.com", 0);
+	findings_finish(fx->fs);
+	r = find(fx, RULE_RESIDENCY, "imei");
+	assert_int_equal(r->strength, FINDING_CONCLUSIVE);
+	assert_true(r->geo.conflict);
+	assert_true(r->geo.conflict_settled);
+	assert_non_null(strstr(r->reason, "the handshake RTT rules out the others"));
+	teardown(fx);
+}
+
 static void test_override_file_replaces_geoip(void **state)
 {
 	char path[] = "/tmp/test-findings-override-XXXXXX";
@@ -625,6 +690,7 @@ int main(void)
 		cmocka_unit_test(test_mac_to_xiaomi_push_is_beyond_scope),
 		cmocka_unit_test(test_xiaomi_global_in_singapore_is_residency),
 		cmocka_unit_test(test_residency_lowered_when_rtt_rules_out_country),
+		cmocka_unit_test(test_residency_geoip_conflict),
 		cmocka_unit_test(test_override_file_replaces_geoip),
 		cmocka_unit_test(test_unverified_transfer_abroad),
 		cmocka_unit_test(test_cleartext_http_is_encryption_finding),

@@ -251,6 +251,12 @@ static void test_free_with_pending_jobs(void **state)
 	pa_hasher_free(pa_hasher_new()); /* never started */
 }
 
+static enum verify_result verify_dir(const char *dir, FILE *out)
+{
+	struct verify_options o = {.dir = dir};
+	return manifest_verify(&o, out);
+}
+
 /* manifest.json takes a capture's hash from the hasher; a flagged one is
  * marked and never verifies; a failed one fails the manifest as before. */
 static void test_manifest_uses_hashes(void **state)
@@ -264,13 +270,13 @@ static void test_manifest_uses_hashes(void **state)
 	snprintf(hash.sha256, sizeof hash.sha256, "%s", want);
 	struct manifest_entry e = {.role = "capture", .path = path, .hash = &hash};
 	struct pa_error err = {{0}};
-	assert_true(manifest_write(out, &e, 1, "privaudit audit", &err));
+	assert_true(manifest_write(&(struct manifest_folders){.staging = out}, &e, 1, NULL, NULL, &err));
 	FILE *devnull = fopen("/dev/null", "w");
-	assert_int_equal(evidence_verify(out, devnull), 0);
+	assert_int_equal(verify_dir(out, devnull), VERIFY_OK);
 
 	hash.changed = true;
 	snprintf(hash.problem, sizeof hash.problem, "changed while it was audited (size 900, then 1000 bytes)");
-	assert_true(manifest_write(out, &e, 1, "privaudit audit", &err));
+	assert_true(manifest_write(&(struct manifest_folders){.staging = out}, &e, 1, NULL, NULL, &err));
 	char mpath[400];
 	snprintf(mpath, sizeof mpath, "%s/manifest.json", out);
 	json_error_t je;
@@ -283,7 +289,7 @@ static void test_manifest_uses_hashes(void **state)
 	json_decref(m);
 	char report[2048];
 	FILE *mem = fmemopen(report, sizeof report, "w");
-	assert_int_equal(evidence_verify(out, mem), 1);
+	assert_int_equal(verify_dir(out, mem), VERIFY_FAILED);
 	fclose(mem);
 	assert_non_null(strstr(report, "CHANGED  "));
 	assert_non_null(strstr(report, "(during the audit: changed while it was audited"));
@@ -291,7 +297,7 @@ static void test_manifest_uses_hashes(void **state)
 	struct pa_file_hash failed = {.ok = false};
 	snprintf(failed.error.msg, sizeof failed.error.msg, "%s: Permission denied", path);
 	e.hash = &failed;
-	assert_false(manifest_write(out, &e, 1, "privaudit audit", &err));
+	assert_false(manifest_write(&(struct manifest_folders){.staging = out}, &e, 1, NULL, NULL, &err));
 	assert_string_equal(err.msg, failed.error.msg);
 	fclose(devnull);
 }
