@@ -19,7 +19,7 @@
 #include "classify/classify.h"
 #include "decode/decode.h"
 #include "detect/detect.h"
-#include "flow/device.h"
+#include "flow/device_side.h"
 #include "geo/geo.h"
 #include "policy/findings.h"
 #include "policy/policy.h"
@@ -441,20 +441,33 @@ static bool load_policy_engine(struct audit *a, struct pa_error *err)
 	return a->findings != NULL;
 }
 
+/* Which side of each flow is the phone: the addresses and MAC of the
+ * profile's device: section, as the signature engine's parser read them. */
+static bool device_from_profile(struct audit *a, struct pa_error *err)
+{
+	struct detect_engine_info info;
+	detect_engine_get_info(a->detect, &info);
+	if (!info.device_ip_count && !info.device_has_mac) {
+		pa_error_set(err, "%s:1: a device profile needs a 'device:' mapping with ip and/or mac",
+			     a->cfg.device_file);
+		return false;
+	}
+	struct device_addrs *d = &a->device;
+	_Static_assert(DEVICE_MAX_ADDRS >= DETECT_DEVICE_MAX_IPS, "room for every profile address");
+	memcpy(d->ip, info.device_ip, info.device_ip_count * sizeof *d->ip);
+	d->ip_count = info.device_ip_count;
+	memcpy(d->mac, info.device_mac, sizeof d->mac);
+	d->has_mac = info.device_has_mac;
+	d->from_profile = true;
+	return true;
+}
+
 struct audit *audit_new(const struct audit_config *cfg, struct pa_error *err)
 {
 	struct audit *a = pa_xcalloc(1, sizeof *a);
 	a->cfg = *cfg;
 	a->consent_at_us = cfg->consent_at_us;
 
-	if (cfg->device_file) {
-		struct pa_diag diag = {.out = stderr};
-		if (!device_addrs_load(cfg->device_file, &a->device, &diag)) {
-			pa_error_set(err, "%s: device profile has %zu error(s)", cfg->device_file,
-				     diag.errors);
-			goto fail;
-		}
-	}
 	{
 		struct pa_diag diag = {.out = stderr};
 		const char *sigdir = cfg->signatures_dir ? cfg->signatures_dir : PA_DEFAULT_SIGNATURES;
@@ -464,6 +477,8 @@ struct audit *audit_new(const struct audit_config *cfg, struct pa_error *err)
 			goto fail;
 		}
 	}
+	if (cfg->device_file && !device_from_profile(a, err))
+		goto fail;
 	if (!load_policy_engine(a, err))
 		goto fail;
 	a->keylog = keylog_new();
@@ -656,7 +671,7 @@ static bool write_final_outputs(struct audit *a, const struct summary_inputs *si
 		free(paths);
 	}
 
-	json_t *report = summary_report_json(a->summary, si, &a->cfg);
+	json_t *report = summary_report_json(a->summary, si, a->cfg.command_line);
 	json_t *policy_part = findings_report_json(a->findings);
 	json_object_update(report, policy_part);
 	json_decref(policy_part);

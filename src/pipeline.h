@@ -10,6 +10,7 @@
 #include "capture/capture.h"
 #include "flow/flow.h"
 #include "privaudit.h"
+#include "records.h" /* capture_loss, input_file_info, audit_totals */
 
 #define AUDIT_MAX_GEOIP 8
 #define AUDIT_MAX_KEYLOG 16
@@ -39,14 +40,6 @@ struct audit_config {
 	int64_t consent_at_us;      /* --consent-at; 0 = none */
 };
 
-/* What the capture point itself lost (live: pcap_stats). */
-struct capture_loss {
-	bool known;
-	uint64_t received, kernel_drops, interface_drops;
-	uint64_t evidence_lost;  /* packets the evidence ring could not write */
-	char evidence_error[sizeof(struct pa_error)];
-};
-
 /* A finding as it is raised (live mode prints a line for each). */
 struct finding;
 typedef void (*audit_finding_fn)(void *ctx, const struct finding *f);
@@ -58,29 +51,6 @@ struct audit_progress {
 	uint64_t observations;
 	uint64_t findings;
 	int64_t consent_at_us;
-};
-
-struct pa_hash_job;
-struct pa_file_hash;
-
-/* What the audit read, per input file, for the summary and the report. */
-struct input_file_info {
-	char *path;
-	const char *format;
-	uint64_t records;
-	uint64_t unsupported;               /* records on interfaces whose link type is not decoded */
-	uint64_t first_packet, last_packet; /* packet numbers */
-	char *problem;                      /* truncation / damage / link type message, or NULL */
-	bool failed;                        /* could not be opened or analysed */
-	struct pa_hash_job *hash_job;       /* --out: hashed on the hasher's thread while read */
-	const struct pa_file_hash *hash;    /* its result, once the outputs are written; or NULL */
-};
-
-struct audit_totals {
-	uint64_t packets;         /* records read */
-	uint64_t bytes;           /* captured bytes */
-	uint64_t unsupported_link;
-	int64_t ts_first, ts_last;
 };
 
 struct audit;

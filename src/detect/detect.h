@@ -44,6 +44,8 @@ struct detect_engine *detect_engine_load(const char *signature_dir, const char *
 void detect_engine_free(struct detect_engine *engine);
 
 /* What the engine holds, for --verbose and the report's "rule files" section. */
+#define DETECT_DEVICE_MAX_IPS 8
+
 struct detect_engine_info {
 	size_t signatures;       /* pattern signatures loaded */
 	size_t device_values;    /* identifier values of the device profile */
@@ -52,6 +54,12 @@ struct detect_engine_info {
 	double lat, lon;         /* WGS-84 degrees */
 	double radius_km;
 	size_t stream_state_size;/* bytes of Hyperscan state per open stream */
+	/* The profile's device: section (which side of a flow is the phone);
+	 * ip points into the engine. None of them without a profile. */
+	const struct pa_addr *device_ip;
+	size_t device_ip_count;
+	bool device_has_mac;
+	uint8_t device_mac[6];
 };
 void detect_engine_get_info(const struct detect_engine *engine, struct detect_engine_info *info);
 

@@ -73,6 +73,12 @@ struct detect_ident {
 
 struct detect_device {
 	char name[64];
+	/* device: where the phone is on the monitored link; the pipeline
+	 * uses these to tell which side of a flow is the device. */
+	struct pa_addr ip[DETECT_DEVICE_MAX_IPS];
+	size_t ip_count;
+	uint8_t mac[6];
+	bool has_mac;
 	struct detect_ident *idents;
 	size_t ident_count, ident_cap;
 	bool has_location;

@@ -1,8 +1,10 @@
 /*
- * device.c — the device profile (signatures/devices/<name>.yaml): the test phone's
- * real values, checked one by one (a mistyped IMEI would make every audit
- * silently miss it), and every encoding of them an app may send, derived here
- * so the profile stays a plain list of values.
+ * device.c — the one parser of device profiles (signatures/devices/<name>.yaml):
+ * where the test phone is on the link (device: ip, mac; the pipeline decides
+ * each flow's device side from them, flow/device_side.c), its real values,
+ * checked one by one (a mistyped IMEI would make every audit silently miss
+ * it), and its lab location. Every encoding of the values an app may send is
+ * derived from them (variants.c), so the profile stays a plain list of values.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -75,6 +77,22 @@ static bool mac_shape(const char *v)
 		}
 	}
 	return true;
+}
+
+/* The six bytes of a MAC that passed mac_shape (with or without separators). */
+static bool mac_bytes(const char *v, uint8_t mac[6])
+{
+	size_t n = 0;
+	for (const char *p = v; p[0] && p[1] && n < 6;) {
+		if (!isxdigit((unsigned char)p[0])) {
+			p++;
+			continue;
+		}
+		char pair[3] = {p[0], p[1], 0};
+		mac[n++] = (uint8_t)strtoul(pair, NULL, 16);
+		p += 2;
+	}
+	return n == 6;
 }
 
 /* NULL when the value fits its type, else what is wrong. */
@@ -203,10 +221,20 @@ static bool parse_device_section(struct yaml_doc *y, yaml_node_t *sec, struct de
 					pa_diag_error(diag, y->path, yaml_node_line(item),
 						      "'%s' is not an IP address", s ? s : "?");
 					entry_ok = false;
+				} else if (dev->ip_count == DETECT_DEVICE_MAX_IPS) {
+					pa_diag_error(diag, y->path, yaml_node_line(item),
+						      "ip: more than %d addresses", DETECT_DEVICE_MAX_IPS);
+					entry_ok = false;
+				} else {
+					dev->ip[dev->ip_count++] = addr;
 				}
 			}
 		} else if (k && strcmp(k, "mac") == 0) {
+			/* The MAC is both where the phone is and an identifier
+			 * apps send. */
 			entry_ok = add_ident(dev, y, "mac", value, diag);
+			if (entry_ok)
+				dev->has_mac = mac_bytes(v, dev->mac);
 		} else {
 			pa_diag_error(diag, y->path, yaml_node_line(key),
 				      "unknown key '%s' in device (name, platform, ip, mac)",
@@ -215,6 +243,12 @@ static bool parse_device_section(struct yaml_doc *y, yaml_node_t *sec, struct de
 		}
 		entry_ok ? (*good)++ : (*bad)++;
 		ok = ok && entry_ok;
+	}
+	/* Without either, no flow could be told up from down. */
+	if (ok && !dev->ip_count && !dev->has_mac) {
+		pa_diag_error(diag, y->path, yaml_node_line(sec), "device: needs ip and/or mac");
+		(*bad)++;
+		ok = false;
 	}
 	return ok;
 }

@@ -218,6 +218,10 @@ void detect_engine_get_info(const struct detect_engine *e, struct detect_engine_
 	info->lon = e->device.lon;
 	info->radius_km = e->device.radius_m / 1000.0;
 	info->stream_state_size = e->stream_size;
+	info->device_ip = e->device.ip;
+	info->device_ip_count = e->device.ip_count;
+	info->device_has_mac = e->device.has_mac;
+	memcpy(info->device_mac, e->device.mac, sizeof info->device_mac);
 }
 
 bool detect_check_buffer(const char *path, const uint8_t *buf, size_t len, struct pa_diag *diag)

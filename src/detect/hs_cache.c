@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "privaudit.h"
+#include "util/atomic_file.h"
 #include <openssl/evp.h>
 
 /* Cache files larger than this are not read (a sane bound on our databases). */
@@ -93,14 +94,11 @@ static void cache_store(const char *path, const hs_database_t *db)
 	size_t len = 0;
 	if (hs_serialize_database(db, &bytes, &len) != HS_SUCCESS)
 		return;
-	char tmp[4300];
-	snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
-	FILE *f = fopen(tmp, "wb");
-	bool ok = f && fwrite(bytes, 1, len, f) == len;
-	if (f && fclose(f) != 0)
-		ok = false;
-	if (!ok || rename(tmp, path) != 0)
-		unlink(tmp);
+	/* Several audits may compile the same signatures at once: each
+	 * writes its own temporary. A cache that cannot be stored is only
+	 * compiled again next time. */
+	struct pa_error ignored;
+	pa_atomic_write(path, bytes, len, PA_ATOMIC_SHARED, &ignored);
 	free(bytes);
 }
 

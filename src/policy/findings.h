@@ -19,13 +19,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "app/flow_app.h"
+#include "classify/classify.h"
 #include "flow/flow.h"
+#include "geo/geo.h"
 #include "policy/plausibility.h"
 #include "policy/policy.h"
 #include "policy/recipients.h"
 #include "privaudit.h"
-#include "report/flows_out.h"
-#include "report/observations_out.h"
+/* flow_record and observation_record, what the engine judges, are shared
+ * with report/ (which writes them): they live in the neutral records.h, so
+ * the engine does not depend on the folder that renders its findings. */
+#include "records.h"
 
 enum finding_rule {
 	RULE_RESIDENCY,            /* personal data outside the allowed jurisdictions */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "policy/rule_internal.h"
+#include "util/atomic_file.h"
 
 static const struct rule_info rules[RULE_COUNT] = {
 	[RULE_RESIDENCY] = {
@@ -448,28 +449,16 @@ json_t *findings_report_json(const struct findings *fs)
 
 bool findings_write_jsonl(const struct findings *fs, const char *dir, struct pa_error *err)
 {
-	char path[4096], tmp[4200];
+	char path[4096];
 	snprintf(path, sizeof path, "%s/findings.jsonl", dir);
-	snprintf(tmp, sizeof tmp, "%s/.findings.jsonl.tmp", dir);
-	FILE *f = fopen(tmp, "w");
-	if (!f) {
-		pa_error_set(err, "%s: %s", tmp, strerror(errno));
+	struct pa_atomic_file af;
+	if (!pa_atomic_open(&af, path, 0, err))
 		return false;
-	}
 	bool ok = true;
 	for (size_t i = 0; ok && i < fs->raised_count; i++) {
 		json_t *j = finding_json(fs->raised[i]);
-		ok = json_dumpf(j, f, JSON_COMPACT) == 0 && fputc('\n', f) != EOF;
+		ok = json_dumpf(j, af.f, JSON_COMPACT) == 0 && fputc('\n', af.f) != EOF;
 		json_decref(j);
 	}
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
-		ok = false;
-	if (fclose(f) != 0)
-		ok = false;
-	if (!ok || rename(tmp, path) != 0) {
-		pa_error_set(err, "%s: cannot write: %s", path, strerror(errno));
-		unlink(tmp);
-		return false;
-	}
-	return true;
+	return pa_atomic_commit(&af, ok, err);
 }

@@ -17,6 +17,7 @@
 
 #include "capture/pcapng_writer.h"
 #include "decode/decode.h"
+#include "util/atomic_file.h"
 
 #define EVIDENCE_BATCH 32
 
@@ -139,7 +140,7 @@ static bool make_dir(const char *path, struct pa_error *err)
 struct batch_file {
 	struct pcapng_writer w;
 	const struct packet_set *set;
-	char tmp[4200], path[4200];
+	char path[4200], tmp[4200 + 8]; /* tmp: DIR/.NAME.tmp */
 	bool open;
 };
 
@@ -158,7 +159,7 @@ static bool write_batch(const struct findings *fs, const struct packet_set *sets
 		const struct finding *f = findings_at(fs, i);
 		b->set = &sets[i];
 		snprintf(b->path, sizeof b->path, "%s/%s.pcapng", evdir, f->id);
-		snprintf(b->tmp, sizeof b->tmp, "%s/.%s.pcapng.tmp", evdir, f->id);
+		pa_atomic_tmp_name(b->path, 0, b->tmp, sizeof b->tmp);
 		if (!pcapng_writer_open(&b->w, b->tmp, "privaudit " PA_VERSION " evidence", err)) {
 			ok = false;
 			break;
@@ -194,14 +195,9 @@ static bool write_batch(const struct findings *fs, const struct packet_set *sets
 				pa_error_set(err, "%s: write failed", b->tmp);
 			ok = false;
 		}
-		if (ok && rename(b->tmp, b->path) != 0) {
-			pa_error_set(err, "%s: cannot rename: %s", b->path, strerror(errno));
-			ok = false;
-		}
-		if (!ok) {
-			unlink(b->tmp);
+		ok = pa_atomic_rename(b->tmp, b->path, ok, err);
+		if (!ok)
 			continue;
-		}
 		st->files++;
 		if (written < b->set->count)
 			st->missing += b->set->count - written;

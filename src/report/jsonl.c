@@ -6,14 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/atomic_file.h"
 #include "util/hasher.h"
 #include "util/sha256.h"
 
 #define JSONL_BUFFER (1u << 20)
 
 struct jsonl_out {
-	FILE *f;
-	char *path, *tmp_path;
+	/* Offline: a temporary renamed into place on close. Live: af.f is
+	 * the final file itself, readable (tail -f) while it grows. */
+	struct pa_atomic_file af;
 	bool flush_each;
 	bool write_failed;
 	int write_errno;
@@ -28,28 +30,34 @@ struct jsonl_out {
 struct jsonl_out *jsonl_open(const char *dir, const char *name, bool flush_each, struct pa_error *err)
 {
 	struct jsonl_out *o = pa_xcalloc(1, sizeof *o);
-	size_t n = strlen(dir) + strlen(name) + 16;
-	o->path = pa_xmalloc(n);
-	o->tmp_path = pa_xmalloc(n);
-	snprintf(o->path, n, "%s/%s", dir, name);
-	snprintf(o->tmp_path, n, flush_each ? "%s/%s" : "%s/.%s.tmp", dir, name);
-	o->flush_each = flush_each;
-	jw_init(&o->line);
-	o->sha = pa_sha256_new();
-	o->f = fopen(o->tmp_path, "w");
-	/* Large writes: flows.jsonl can be hundreds of MB, and stdio's default
-	 * buffer made that one write call per 4 KiB. */
-	if (o->f && !flush_each)
-		setvbuf(o->f, NULL, _IOFBF, JSONL_BUFFER);
-	if (!o->f) {
-		pa_error_set(err, "%s: %s", o->tmp_path, strerror(errno));
-		char unused[PA_SHA256_HEX];
-		pa_sha256_final(o->sha, unused);
-		free(o->path);
-		free(o->tmp_path);
+	char path[sizeof o->af.path];
+	int len = snprintf(path, sizeof path, "%s/%s", dir, name);
+	if (len < 0 || (size_t)len >= sizeof path) {
+		pa_error_set(err, "%s/%s: path too long", dir, name);
 		free(o);
 		return NULL;
 	}
+	o->flush_each = flush_each;
+	bool opened;
+	if (flush_each) {
+		memcpy(o->af.path, path, (size_t)len + 1);
+		o->af.f = fopen(path, "w");
+		if (!o->af.f)
+			pa_error_set(err, "%s: %s", path, strerror(errno));
+		opened = o->af.f != NULL;
+	} else {
+		opened = pa_atomic_open(&o->af, path, 0, err);
+	}
+	if (!opened) {
+		free(o);
+		return NULL;
+	}
+	/* Large writes: flows.jsonl can be hundreds of MB, and stdio's default
+	 * buffer made that one write call per 4 KiB. */
+	if (!flush_each)
+		setvbuf(o->af.f, NULL, _IOFBF, JSONL_BUFFER);
+	jw_init(&o->line);
+	o->sha = pa_sha256_new();
 	return o;
 }
 
@@ -65,9 +73,9 @@ void jsonl_write(struct jsonl_out *o)
 	jw_raw(w, "\n", 1);
 	pa_sha256_update(o->sha, w->buf, w->len);
 	o->bytes += w->len;
-	bool ok = fwrite(w->buf, 1, w->len, o->f) == w->len;
+	bool ok = fwrite(w->buf, 1, w->len, o->af.f) == w->len;
 	if (ok && o->flush_each)
-		ok = fflush(o->f) == 0;
+		ok = fflush(o->af.f) == 0;
 	if (!ok && !o->write_failed) {
 		o->write_failed = true;
 		o->write_errno = errno;
@@ -85,16 +93,18 @@ bool jsonl_close(struct jsonl_out *o, struct pa_file_hash *hash, struct pa_error
 	bool ok = !o->write_failed;
 	char hex[PA_SHA256_HEX];
 	pa_sha256_final(o->sha, hex);
-	if (fclose(o->f) != 0 && ok) {
-		ok = false;
-		o->write_errno = errno;
+	if (o->flush_each) {
+		if (fclose(o->af.f) != 0 && ok) {
+			ok = false;
+			o->write_errno = errno;
+		}
+		if (!ok)
+			pa_error_set(err, "%s: not written completely: %s", o->af.path,
+				     strerror(o->write_errno));
+	} else {
+		errno = o->write_errno; /* why the first line failed, if one did */
+		ok = pa_atomic_commit(&o->af, ok, err);
 	}
-	if (ok && !o->flush_each && rename(o->tmp_path, o->path) != 0) {
-		ok = false;
-		o->write_errno = errno;
-	}
-	if (!ok)
-		pa_error_set(err, "%s: not written completely: %s", o->path, strerror(o->write_errno));
 	if (hash) {
 		memset(hash, 0, sizeof *hash);
 		hash->ok = ok;
@@ -103,8 +113,6 @@ bool jsonl_close(struct jsonl_out *o, struct pa_file_hash *hash, struct pa_error
 		if (!ok && err)
 			hash->error = *err;
 	}
-	free(o->path);
-	free(o->tmp_path);
 	jw_free(&o->line);
 	free(o);
 	return ok;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "report/evidence.h"
+#include "util/atomic_file.h"
 #include "util/sha256.h"
 
 /* Outputs an audit may leave in DIR, hashed when present. */
@@ -139,14 +140,10 @@ bool manifest_write(const char *dir, const struct manifest_entry *entries, size_
 	pa_time_str((int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000, created, sizeof created);
 	json_t *m = json_pack("{s:{s:s, s:s}, s:s?, s:s, s:o}", "tool", "name", "privaudit", "version",
 			      PA_VERSION, "command_line", command_line, "created", created, "files", files);
-	char tmp[4200];
 	snprintf(path, sizeof path, "%s/manifest.json", dir);
-	snprintf(tmp, sizeof tmp, "%s/.manifest.json.tmp", dir);
-	if (json_dump_file(m, tmp, JSON_INDENT(1)) != 0 || rename(tmp, path) != 0) {
-		pa_error_set(err, "%s: cannot write: %s", path, strerror(errno));
-		unlink(tmp);
-		ok = false;
-	}
+	struct pa_atomic_file af;
+	ok = pa_atomic_open(&af, path, 0, err) &&
+	     pa_atomic_commit(&af, json_dumpf(m, af.f, JSON_INDENT(1)) == 0, err);
 	json_decref(m);
 	return ok;
 }

@@ -6,16 +6,8 @@
 #define PA_OBSERVATIONS_OUT_H
 
 #include "privaudit.h"
+#include "records.h" /* struct observation_record */
 #include "report/jsonw.h"
-
-/* An observation with what the flow knew about its recipient at the time. */
-struct observation_record {
-	const struct pa_observation *obs;
-	const char *hostname;     /* "" when none yet */
-	const char *jurisdiction;
-	const char *dst_ip;
-	uint16_t dst_port;
-};
 
 /* Appends the observation's JSON object to w. */
 void observation_record_json(struct jsonw *w, const struct observation_record *r, bool show_values);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "report/report_html_internal.h"
+#include "util/atomic_file.h"
 
 /* The style: readable on screen, on A4 paper, with any CJK font the reader
  * has (no font is shipped or fetched). */
@@ -705,25 +706,9 @@ bool report_html_write(const char *dir, const json_t *report, struct pa_error *e
 	char *page = report_html_render(report, err);
 	if (!page)
 		return false;
-	char path[4096], tmp[4200];
+	char path[4096];
 	snprintf(path, sizeof path, "%s/report.html", dir);
-	snprintf(tmp, sizeof tmp, "%s/.report.html.tmp", dir);
-	FILE *f = fopen(tmp, "w");
-	if (!f) {
-		pa_error_set(err, "%s: %s", tmp, strerror(errno));
-		free(page);
-		return false;
-	}
-	size_t len = strlen(page);
-	bool ok = fwrite(page, 1, len, f) == len;
-	ok = fflush(f) == 0 && ok;
-	ok = fsync(fileno(f)) == 0 && ok;
-	ok = fclose(f) == 0 && ok;
+	bool ok = pa_atomic_write(path, page, strlen(page), 0, err);
 	free(page);
-	if (!ok || rename(tmp, path) != 0) {
-		pa_error_set(err, "%s: cannot write: %s", path, strerror(errno));
-		unlink(tmp);
-		return false;
-	}
-	return true;
+	return ok;
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <time.h>
 
+#include "util/atomic_file.h"
 #include "util/hasher.h"
 #include "util/keymap.h"
 
@@ -370,24 +371,20 @@ json_t *summary_json(const struct summary *s, const struct summary_inputs *in)
 }
 
 json_t *summary_report_json(const struct summary *s, const struct summary_inputs *in,
-			    const struct audit_config *cfg)
+			    const char *command_line)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "tool", json_pack("{s:s, s:s, s:s?}", "name", "privaudit",
-		"version", PA_VERSION, "command_line", cfg->command_line));
+		"version", PA_VERSION, "command_line", command_line));
 	json_object_set_new(o, "summary", summary_json(s, in));
 	return o;
 }
 
 bool report_json_write(const char *dir, const json_t *report, struct pa_error *err)
 {
-	char path[4096], tmp[4096];
+	char path[4096];
 	snprintf(path, sizeof path, "%s/report.json", dir);
-	snprintf(tmp, sizeof tmp, "%s/.report.json.tmp", dir);
-	bool ok = json_dump_file(report, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) == 0 && rename(tmp, path) == 0;
-	if (!ok) {
-		pa_error_set(err, "%s: cannot write: %s", path, strerror(errno));
-		unlink(tmp);
-	}
-	return ok;
+	struct pa_atomic_file af;
+	return pa_atomic_open(&af, path, 0, err) &&
+	       pa_atomic_commit(&af, json_dumpf(report, af.f, JSON_INDENT(2) | JSON_SORT_KEYS) == 0, err);
 }

@@ -12,7 +12,7 @@
 #include "decode/decode.h"
 #include "flow/flow.h"
 #include "geo/geo.h"
-#include "pipeline.h"
+#include "records.h" /* audit_totals, input_file_info, capture_loss */
 #include "report/flows_out.h"
 
 struct summary_inputs {
@@ -34,10 +34,11 @@ struct summary *summary_new(void);
 void summary_free(struct summary *s);
 void summary_add_flow(struct summary *s, const struct flow_record *r);
 void summary_print(const struct summary *s, const struct summary_inputs *in, FILE *out);
-/* The report document: tool, command line and the summary (new reference);
- * the pipeline adds the policy engine's part before writing it. */
+/* The report document: tool, command line (as typed; NULL = not known) and
+ * the summary (new reference); the pipeline adds the policy engine's part
+ * before writing it. */
 json_t *summary_report_json(const struct summary *s, const struct summary_inputs *in,
-			    const struct audit_config *cfg);
+			    const char *command_line);
 /* DIR/report.json, through a temporary name. */
 bool report_json_write(const char *dir, const json_t *report, struct pa_error *err);
 /* The summary's machine-readable form (new reference), part of report.json. */

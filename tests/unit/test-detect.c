@@ -561,10 +561,49 @@ static void test_check_device_errors(void **state)
 	EXPECT_ERROR("device:\n  name: x\n  ip: [10.0.0.300]\n", "t.yaml:3: '10.0.0.300' is not an IP");
 	EXPECT_ERROR("device:\n  platform: symbian\n", "t.yaml:2: platform must be android or ios");
 	EXPECT_ERROR("device:\n  colour: red\n", "t.yaml:2: unknown key 'colour' in device");
+	EXPECT_ERROR("device:\n  name: x\n  platform: ios\n", "t.yaml:2: device: needs ip and/or mac");
+	EXPECT_ERROR("device:\n  ip: [10.0.0.1, 10.0.0.2, 10.0.0.3, 10.0.0.4, 10.0.0.5, 10.0.0.6,\n"
+		     "       10.0.0.7, 10.0.0.8, 10.0.0.9]\n",
+		     "t.yaml:3: ip: more than 8 addresses");
+	EXPECT_ERROR("device:\n  mac: \"8c:be:be:4a:21\"\n", "t.yaml:2: mac '8c:be:be:4a:21'");
 	EXPECT_ERROR("location:\n  lat: 99\n  lon: 116\n", "t.yaml:2: lat must be a number");
 	EXPECT_ERROR("location:\n  lat: 39.9\n", "location needs both lat and lon");
 	EXPECT_ERROR("location:\n  lat: 39.9\n  lon: 116.4\n  radius: 5\n",
 		     "t.yaml:4: unknown key 'radius' in location");
+}
+
+/* The one profile parser keeps where the phone is, for the flow side. */
+static void test_device_link_from_profile(void **state)
+{
+	struct detect_engine_info info;
+	detect_engine_get_info(engine, &info);
+	assert_int_equal(info.device_ip_count, 2);
+	char text[64];
+	assert_string_equal(pa_addr_str(&info.device_ip[0], text, sizeof text), "10.66.0.2");
+	assert_string_equal(pa_addr_str(&info.device_ip[1], text, sizeof text), "fd66::2");
+	assert_true(info.device_has_mac);
+	static const uint8_t mac[6] = {0x8c, 0xbe, 0xbe, 0x4a, 0x21, 0x07};
+	assert_memory_equal(info.device_mac, mac, 6);
+	detect_engine_get_info(engine_nodev, &info);
+	assert_int_equal(info.device_ip_count, 0);
+	assert_false(info.device_has_mac);
+
+	/* A MAC written without separators is the same six bytes. */
+	char path[] = "/tmp/test-detect-mac-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	static const char bare[] = "device:\n  mac: \"8CBEBE4A2107\"\n";
+	assert_int_equal(write(fd, bare, sizeof bare - 1), (ssize_t)(sizeof bare - 1));
+	close(fd);
+	struct pa_diag diag = { .out = stderr };
+	struct detect_engine *e = detect_engine_load(PA_SOURCE_DIR "/signatures", path, &diag);
+	unlink(path);
+	assert_non_null(e);
+	detect_engine_get_info(e, &info);
+	assert_true(info.device_has_mac);
+	assert_memory_equal(info.device_mac, mac, 6);
+	assert_int_equal(info.device_ip_count, 0);
+	detect_engine_free(e);
 }
 
 static void test_check_shipped_files(void **state)
@@ -613,6 +652,7 @@ int main(void)
 		cmocka_unit_test(test_mask),
 		cmocka_unit_test(test_check_signature_errors),
 		cmocka_unit_test(test_check_device_errors),
+		cmocka_unit_test(test_device_link_from_profile),
 		cmocka_unit_test(test_check_shipped_files),
 		cmocka_unit_test(test_load_reports_bad_files),
 	};
