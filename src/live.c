@@ -10,6 +10,7 @@
 #include "live.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pcap/pcap.h>
 #include <poll.h>
@@ -23,12 +24,17 @@
 #include <unistd.h>
 
 #include "capture/ring.h"
+#include "tls/keylog.h"
 
 enum {
 	TICK_US = 200000,            /* idle flows ended, key logs re-read: 5 times a second */
 	BLOCK_TIMEOUT_MS = 50,       /* the kernel hands over a partly filled block after this */
 	LIVE_TCP_CLOSED_US = 500000, /* see live_run */
 };
+
+/* The evidence ring, relative to the output folder the process works in. */
+#define LIVE_RING_DIR "capture"
+
 
 static volatile sig_atomic_t stop_requested, rotate_requested, consent_requested;
 
@@ -64,6 +70,7 @@ static int64_t now_us(void)
 struct live {
 	pcap_t *pcap;
 	int linktype;
+	bool nanoseconds;           /* the handle gives ns timestamps */
 	struct audit *audit;
 	struct ring *ring;
 	bool status_line;
@@ -120,8 +127,11 @@ static void stdout_restore(struct live *l)
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
 	struct live *l = (struct live *)user;
+	/* With nanosecond precision libpcap puts ns in tv_usec. */
+	int64_t frac_ns = l->nanoseconds ? h->ts.tv_usec : (int64_t)h->ts.tv_usec * 1000;
 	struct capture_record rec = {
-		.ts_us = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec,
+		.ts_us = (int64_t)h->ts.tv_sec * 1000000 + frac_ns / 1000,
+		.ts_ns = (int64_t)h->ts.tv_sec * 1000000000 + frac_ns,
 		.caplen = h->caplen,
 		.wirelen = h->len,
 		.linktype = l->linktype,
@@ -254,6 +264,9 @@ static bool open_pcap(struct live *l, const struct live_options *lo, struct pa_e
 	/* pcap_set_buffer_size takes an int: 2047 MB is the most it can say. */
 	int buffer_mb = lo->buffer_mb > 2047 ? 2047 : lo->buffer_mb;
 	pcap_set_buffer_size(l->pcap, buffer_mb * 1024 * 1024);
+	/* Nanosecond timestamps where the kernel gives them: the evidence ring
+	 * and the per-finding files keep them (if_tsresol 9). */
+	pcap_set_tstamp_precision(l->pcap, PCAP_TSTAMP_PRECISION_NANO);
 	int rc = pcap_activate(l->pcap);
 	if (rc < 0) {
 		pa_error_set(err, "%s: %s", lo->interface, pcap_geterr(l->pcap));
@@ -275,40 +288,100 @@ static bool open_pcap(struct live *l, const struct live_options *lo, struct pa_e
 		return false;
 	}
 	l->linktype = pcap_datalink(l->pcap);
+	l->nanoseconds = pcap_get_tstamp_precision(l->pcap) == PCAP_TSTAMP_PRECISION_NANO;
 	return true;
 }
 
-/*
- * After the interface is open, the process needs no privilege but writing
- * its own output folder: hand that folder to the unprivileged user, then
- * become that user for good.
- */
-static bool drop_privileges(const char *user, const char *out_dir, struct pa_error *err)
+/* The user the process becomes after opening the interface (root only). */
+static struct passwd *target_user(const char *user, struct pa_error *err)
 {
-	if (geteuid() != 0)
-		return true;
 	const char *name = user ? user : "nobody";
 	struct passwd *pw = getpwnam(name);
-	if (!pw) {
+	if (!pw)
 		pa_error_set(err, "--user %s: no such user", name);
-		return false;
+	return pw;
+}
+
+/*
+ * The output folder is made, handed to the unprivileged user and opened
+ * while still root; the process then works inside it (fchdir on that
+ * descriptor) and reaches every output by a relative name. Relative names
+ * do not walk the folders above it, so a folder under /root (mode 0700) or
+ * inside a private mktemp -d folder stays writable after the drop.
+ */
+static int open_out_dir(const char *out_dir, const struct passwd *pw, struct pa_error *err)
+{
+	if (!pa_mkdir_p(out_dir, err))
+		return -1;
+	int fd = open(out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		pa_error_set(err, "--out %s: cannot open: %s", out_dir, strerror(errno));
+		return -1;
 	}
-	if (out_dir) {
-		char capture_dir[4096];
-		snprintf(capture_dir, sizeof capture_dir, "%s/capture", out_dir);
-		const char *dirs[] = {out_dir, capture_dir};
-		for (size_t i = 0; i < 2; i++)
-			if (chown(dirs[i], pw->pw_uid, pw->pw_gid) != 0) {
-				pa_error_set(err, "%s: cannot hand over to %s: %s", dirs[i], name, strerror(errno));
-				return false;
-			}
+	const char *subdirs[] = {".", "capture", "evidence"};
+	for (size_t i = 0; i < sizeof subdirs / sizeof subdirs[0]; i++) {
+		const char *sep = i ? "/" : "", *sub = i ? subdirs[i] : "";
+		if (i && mkdirat(fd, subdirs[i], 0755) != 0 && errno != EEXIST) {
+			pa_error_set(err, "--out %s%s%s: cannot create: %s", out_dir, sep, sub, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		if (pw && fchownat(fd, subdirs[i], pw->pw_uid, pw->pw_gid, 0) != 0) {
+			pa_error_set(err, "--out %s%s%s: cannot hand over to %s: %s", out_dir, sep, sub,
+				     pw->pw_name, strerror(errno));
+			close(fd);
+			return -1;
+		}
 	}
+	return fd;
+}
+
+/*
+ * After the interface, the inputs and the output folder are open, the
+ * process needs no privilege: it becomes the unprivileged user for good.
+ */
+static bool drop_privileges(const struct passwd *pw, struct pa_error *err)
+{
+	if (!pw)
+		return true;
 	if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
-		pa_error_set(err, "cannot become user %s: %s", name, strerror(errno));
+		pa_error_set(err, "cannot become user %s: %s", pw->pw_name, strerror(errno));
 		return false;
 	}
 	if (setuid(0) == 0) { /* must be impossible now */
 		pa_error_set(err, "privileges were not dropped");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * What the run will need to write or read after the drop, tried now as the
+ * user it runs as, so that a run that could not keep its results is refused
+ * at start rather than losing them at the end.
+ */
+static bool check_can_keep(const char *out_dir, const struct keylog *kl, const char *user,
+			   struct pa_error *err)
+{
+	const char *name = user ? user : "nobody";
+	const char *subdirs[] = {".", "capture", "evidence"};
+	for (size_t i = 0; out_dir && i < sizeof subdirs / sizeof subdirs[0]; i++) {
+		char probe[64];
+		snprintf(probe, sizeof probe, "%s/.privaudit-probe-%ld", subdirs[i], (long)getpid());
+		int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			pa_error_set(err, "--out %s%s%s: %s cannot write there (%s); give a folder it can write",
+				     out_dir, i ? "/" : "", i ? subdirs[i] : "",
+				     geteuid() == 0 ? "root" : name, strerror(errno));
+			return false;
+		}
+		close(fd);
+		unlink(probe);
+	}
+	const char *missing;
+	if (kl && !keylog_reachable(kl, &missing)) {
+		pa_error_set(err, "--keylog %s: does not exist yet and its folder cannot be entered as %s; "
+			     "create it first or put it in a folder that user can read", missing, name);
 		return false;
 	}
 	return true;
@@ -330,18 +403,54 @@ static void read_terminal(void)
  * up, and wrong packets must never pass for evidence, so then none is cut
  * (the report shows the missing evidence and the ring's loss).
  */
-static void add_evidence_inputs(struct live *l, const struct ring_stats *rs, const char *out_dir)
+static void add_evidence_inputs(struct live *l, const struct ring_stats *rs)
 {
 	if (rs->packets_lost || rs->files_deleted) {
 		fprintf(stderr, "privaudit: the evidence capture is not complete; no per-finding evidence is cut from it\n");
 		return;
 	}
-	char dir[4096], path[4200];
-	snprintf(dir, sizeof dir, "%s/capture", out_dir);
+	char path[4200];
 	for (unsigned seq = 1; seq <= rs->files_opened; seq++) {
-		ring_file_path(dir, seq, path, sizeof path);
+		ring_file_path(LIVE_RING_DIR, seq, path, sizeof path);
 		audit_add_evidence_input(l->audit, path);
 	}
+}
+
+/*
+ * Everything that needs privilege, in order: the output folder made, handed
+ * over and opened; the audit's inputs loaded and hashed for the manifest;
+ * the process moved into the output folder; the evidence ring opened; then
+ * the drop, and a check as the new user that every output can be written.
+ */
+static bool start_outputs(struct live *l, const struct live_options *lo, struct audit_config *cfg,
+			  int *out_fd, struct pa_error *err)
+{
+	struct passwd *pw = NULL;
+	if (geteuid() == 0 && !(pw = target_user(lo->user, err)))
+		return false;
+	if (cfg->out_dir && (*out_fd = open_out_dir(cfg->out_dir, pw, err)) < 0)
+		return false;
+	l->audit = audit_new(cfg, err);
+	if (!l->audit)
+		return false;
+	if (cfg->out_dir) {
+		if (!audit_hash_inputs(l->audit, err))
+			return false;
+		if (fchdir(*out_fd) != 0) {
+			pa_error_set(err, "--out %s: cannot enter: %s", cfg->out_dir, strerror(errno));
+			return false;
+		}
+		audit_set_out_dir(l->audit, ".");
+		struct ring_config rc = {.dir = LIVE_RING_DIR, .max_bytes = (uint64_t)(lo->ring_mb * 1e6),
+					 .max_age_us = (int64_t)(lo->ring_seconds * 1e6),
+					 .max_files = lo->ring_files};
+		l->ring = ring_open(&rc, err);
+		if (!l->ring)
+			return false;
+	}
+	if (!drop_privileges(pw, err))
+		return false;
+	return check_can_keep(cfg->out_dir, audit_keylog(l->audit), lo->user, err);
 }
 
 int live_run(const struct live_options *lo, struct audit_config *cfg)
@@ -370,30 +479,14 @@ int live_run(const struct live_options *lo, struct audit_config *cfg)
 			pcap_close(l.pcap);
 		return PA_EXIT_USAGE;
 	}
-	l.audit = audit_new(cfg, &err);
-	if (!l.audit) {
+	int out_fd = -1;
+	if (!start_outputs(&l, lo, cfg, &out_fd, &err)) {
 		fprintf(stderr, "privaudit: %s\n", err.msg);
-		pcap_close(l.pcap);
-		return PA_EXIT_USAGE;
-	}
-	if (cfg->out_dir) {
-		char dir[4096];
-		snprintf(dir, sizeof dir, "%s/capture", cfg->out_dir);
-		struct ring_config rc = {.dir = dir, .max_bytes = (uint64_t)(lo->ring_mb * 1e6),
-					 .max_age_us = (int64_t)(lo->ring_seconds * 1e6),
-					 .max_files = lo->ring_files};
-		l.ring = ring_open(&rc, &err);
-		if (!l.ring) {
-			fprintf(stderr, "privaudit: %s\n", err.msg);
-			audit_free(l.audit);
-			pcap_close(l.pcap);
-			return PA_EXIT_USAGE;
-		}
-	}
-	if (!drop_privileges(lo->user, cfg->out_dir, &err)) {
-		fprintf(stderr, "privaudit: %s\n", err.msg);
-		ring_close(l.ring, NULL);
+		if (l.ring)
+			ring_close(l.ring, NULL);
 		audit_free(l.audit);
+		if (out_fd >= 0)
+			close(out_fd);
 		pcap_close(l.pcap);
 		return PA_EXIT_USAGE;
 	}
@@ -467,7 +560,7 @@ int live_run(const struct live_options *lo, struct audit_config *cfg)
 		l.ring = NULL;
 		loss.evidence_lost = final.packets_lost;
 		ring_loss_text(&final, loss.evidence_error, sizeof loss.evidence_error);
-		add_evidence_inputs(&l, &final, cfg->out_dir);
+		add_evidence_inputs(&l, &final);
 	}
 	stdout_restore(&l);
 	warn_drops(&l, &loss, now_us() + 10000000);
@@ -475,5 +568,7 @@ int live_run(const struct live_options *lo, struct audit_config *cfg)
 	int rc = audit_finish(l.audit, cfg->quiet ? NULL : stdout);
 	audit_free(l.audit);
 	pcap_close(l.pcap);
+	if (out_fd >= 0)
+		close(out_fd);
 	return rc;
 }

@@ -36,7 +36,10 @@ static void usage(FILE *out)
 	cli_options_help(out, CLI_AUDIT);
 	fprintf(out, "\n");
 	cli_options_help(out, CLI_LIVE);
-	fprintf(out, "\nexit: 0 no violation found, 1 violations found, 2 bad usage or bad input, 3 internal error\n");
+	fprintf(out, "\nexit: 0 no violation found and every promise verified, 1 violations found,\n"
+		     "      2 bad usage or bad input (a damaged capture too), 3 internal error,\n"
+		     "      4 no violation found but something could not be verified;\n"
+		     "      when several apply the first of 3, 2, 1, 4, 0 wins\n");
 }
 
 static int cmd_audit(int argc, char **argv)

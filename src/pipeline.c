@@ -1,8 +1,21 @@
 /*
- * pipeline.c — one audit. audit_packet() is the whole per-packet path, in
- * order, on one screen: decode → flow → classify → dns → (app → detect);
- * flow_ended() is the whole per-flow path: classify result → recipient →
- * geo → flows.jsonl → summary.
+ * pipeline.c — one audit, and the only place that runs the stages.
+ *
+ * Packet path (the capture's thread), audit_packet(), in order:
+ *   decode → flow (+ device side, DNS name, geo of a new flow) → classify
+ *   → application layer: TCP stream reassembly → decoder (TLS → HTTP/1|2,
+ *   HTTP/1, DNS, raw) → hand-off of every field and raw stream to the scan
+ *   thread (handoff_*), DNS answers into the DNS map (dns_response).
+ * flow_ended(): a flow's last bytes through the same steps, then its record
+ * handed off. app/flow_app.c only dispatches one flow's bytes to the right
+ * decoder; everything it produces comes back here through struct app_sink.
+ *
+ * Scan side (the scan thread, or the same thread with --threads 1), fed by
+ * the hand-off ring in order (stage/scan_stage.c): signature engine →
+ * on_observation (observations.jsonl, findings) and flow_record_out
+ * (recipient → flows.jsonl → summary → findings).
+ *
+ * docs/architecture.md draws the whole picture.
  */
 #include "pipeline.h"
 
@@ -72,6 +85,9 @@ struct audit {
 	char default_geoip[4096];        /* tools/fetch-geoip's database when no --geoip */
 	char **evidence_inputs;          /* live: the ring files, read back for evidence */
 	size_t evidence_input_count;
+	/* Live: the inputs besides captures and key logs, hashed by
+	 * audit_hash_inputs before privileges were dropped (manifest_prepare). */
+	json_t *inputs_hashed;
 
 	struct audit_totals totals;
 	struct input_file_info *files;
@@ -183,11 +199,20 @@ static void on_observation(void *ctx, const struct flow *f, const char *hostname
 {
 	struct audit *a = ctx;
 	a->observations++;
+	/* A datum in a DNS query name goes to the owner of the zone asked
+	 * about: that zone is its recipient, the full name is kept beside it. */
+	char zone[256], query[300];
+	const char *query_name = NULL;
+	if (obs->in_query_name) {
+		query_name = pa_utf8_clean(hostname, query, sizeof query);
+		hostname = recipients_zone(a->recipients, query_name, zone, sizeof zone);
+	}
 	char dst[48];
 	const struct pa_addr *remote = f->device_side == DEVICE_SIDE_DST ? &f->src : &f->dst;
 	struct observation_record r = {
 		.obs = obs,
 		.hostname = hostname,
+		.query_name = query_name,
 		.jurisdiction = f->geo ? f->geo->jurisdiction : "unknown",
 		.dst_ip = pa_addr_str(remote, dst, sizeof dst),
 		.dst_port = f->device_side == DEVICE_SIDE_DST ? f->sport : f->dport,
@@ -211,6 +236,39 @@ static void on_finding(void *ctx, const struct finding *f)
 		fputs("\r\033[K", stderr); /* clear the status line first */
 	printf("finding %s\n", line);
 	fflush(stdout);
+}
+
+/* ---- application layer → DNS map and hand-off -------------------------------- */
+
+/* Packet path: a DNS response a decoder saw; its answers name the
+ * addresses flows started later go to (flow_started). */
+static void dns_response(void *ctx, const uint8_t *msg, size_t len, int64_t ts_us)
+{
+	struct audit *a = ctx;
+	dns_map_add_response(a->dns, msg, len, ts_us);
+}
+
+/* Packet path → scan thread: each becomes one record of the ordered
+ * hand-off ring (stage/), handled there by the signature engine. */
+static void handoff_field(void *ctx, struct flow *f, const struct pa_field_ref *ref,
+			  bool from_device, const uint8_t *value, size_t len)
+{
+	struct audit *a = ctx;
+	scan_stage_field(a->scan, f, ref, from_device, value, len);
+}
+
+static void handoff_stream(void *ctx, struct flow *f, enum pa_dir dir, const char *protocol,
+			   const char *field, bool from_device, const uint8_t *data, size_t len,
+			   uint64_t packet, int64_t ts_us)
+{
+	struct audit *a = ctx;
+	scan_stage_stream(a->scan, f, dir, protocol, field, from_device, data, len, packet, ts_us);
+}
+
+static void handoff_gap(void *ctx, struct flow *f, enum pa_dir dir)
+{
+	struct audit *a = ctx;
+	scan_stage_gap(a->scan, f, dir);
 }
 
 /* ---- per packet ----------------------------------------------------------- */
@@ -295,6 +353,7 @@ void audit_packet(struct audit *a, const struct capture_record *rec)
 		a->totals.ts_first = rec->ts_us;
 	a->totals.ts_last = rec->ts_us;
 
+	/* decode: link layer, VLANs, IPv4/IPv6 (fragments reassembled), TCP/UDP */
 	switch (decode_packet(a->decoder, rec, &pkt, &why)) {
 	case DECODE_OK:
 		break;
@@ -306,6 +365,7 @@ void audit_packet(struct audit *a, const struct capture_record *rec)
 		return;
 	}
 
+	/* Flows idle past their timeout end first, in capture time. */
 	if (pkt.ts_us >= a->next_expire_us) {
 		flow_table_expire(a->flows, pkt.ts_us);
 		a->next_expire_us = pkt.ts_us + 1000000;
@@ -316,16 +376,31 @@ void audit_packet(struct audit *a, const struct capture_record *rec)
 		return;
 	}
 
+	/* flow: the bidirectional flow of this packet; a new one gets its
+	 * device side, the DNS name of its remote address and its geo. */
 	enum pa_dir dir;
 	bool created;
 	struct flow *f = flow_table_packet(a->flows, &pkt, &dir, &created);
 	if (created)
 		flow_started(a, f, &pkt, dir);
 
+	/* classify: nDPI, until it has decided */
 	if (!f->classify_done)
 		f->classify_done = !classify_packet(a->classifier, &f->classify, &pkt, dir);
 
-	flow_app_packet(&a->app, f, dir, &pkt);
+	/* application layer: stream reassembly → decoder → dns_response and
+	 * handoff_* above. Other protocols (ICMP, ...) are counted in the
+	 * flow only. */
+	switch (pkt.l4_proto) {
+	case IPPROTO_TCP:
+		flow_app_tcp_segment(&a->app, f, dir, &pkt);
+		break;
+	case IPPROTO_UDP:
+		flow_app_udp_datagram(&a->app, f, dir, &pkt);
+		break;
+	default:
+		break;
+	}
 }
 
 /* ---- files ---------------------------------------------------------------- */
@@ -370,13 +445,14 @@ bool audit_file(struct audit *a, const char *path, struct pa_error *err)
 	}
 	in->last_packet = a->packet_number;
 	if (st == CAPTURE_TRUNCATED || st == CAPTURE_ERROR) {
+		/* Damaged: cut off inside a record, or a block that cannot be
+		 * read. What came before is analysed; the audit is incomplete
+		 * and exits 2 (docs/cli.md). */
 		free(in->problem);
 		in->problem = pa_xstrdup(ferr.msg);
-		if (!a->cfg.quiet)
-			fprintf(stderr, "privaudit: %s: %s\n",
-				st == CAPTURE_TRUNCATED ? "warning" : "error", ferr.msg);
-		if (st == CAPTURE_ERROR)
-			a->input_failed = true;
+		in->damaged = true;
+		fprintf(stderr, "privaudit: error: %s\n", ferr.msg);
+		a->input_failed = true;
 	}
 	if (in->records && in->unsupported == in->records) {
 		in->failed = true; /* nothing in it could be analysed */
@@ -434,6 +510,7 @@ static bool load_policy_engine(struct audit *a, struct pa_error *err)
 		.lab_lon = info.lon,
 		.lab_radius_km = info.radius_km,
 		.country_overrides = cfg->country_overrides,
+		.device_from_profile = a->device.from_profile,
 		.on_finding = on_finding,
 		.ctx = a,
 	};
@@ -515,7 +592,13 @@ struct audit *audit_new(const struct audit_config *cfg, struct pa_error *err)
 	struct decode_config dc = {.frag_memory_max = cfg->frag_memory_max};
 	a->decoder = decoder_new(&dc);
 	a->dns = dns_map_new(1u << 16);
-	a->app.dns = a->dns;
+	a->app.sink = (struct app_sink){
+		.dns_response = dns_response,
+		.field = handoff_field,
+		.stream = handoff_stream,
+		.gap = handoff_gap,
+		.ctx = a,
+	};
 	a->app.keylog = a->keylog;
 	a->app.echo_scan_limit = cfg->echo_scan_limit;
 	struct scan_stage_config sc = {
@@ -533,7 +616,6 @@ struct audit *audit_new(const struct audit_config *cfg, struct pa_error *err)
 	a->scan = scan_stage_new(&sc, err);
 	if (!a->scan)
 		goto fail;
-	a->app.scan = a->scan;
 	a->flows = flow_table_new(&cfg->flow, flow_ended, a);
 	a->summary = summary_new();
 	if (cfg->out_dir)
@@ -578,6 +660,61 @@ static void add_entry(struct manifest_entry *e, size_t *n, size_t max, const cha
 		e[(*n)++] = (struct manifest_entry){.role = role, .path = path, .meta = meta};
 }
 
+/* The inputs besides captures and key logs: policy, device, signatures,
+ * catalogue, overrides, GeoIP databases (metas: their metadata, to free). */
+static size_t other_inputs(const struct audit *a, struct manifest_entry *e, size_t max,
+			   json_t *metas[AUDIT_MAX_GEOIP])
+{
+	const struct audit_config *cfg = &a->cfg;
+	size_t n = 0;
+	add_entry(e, &n, max, "policy", cfg->policy_file, NULL);
+	add_entry(e, &n, max, "device", cfg->device_file, NULL);
+	add_entry(e, &n, max, "signatures", cfg->signatures_dir ? cfg->signatures_dir : PA_DEFAULT_SIGNATURES, NULL);
+	if (cfg->recipients_file)
+		add_entry(e, &n, max, "recipients", a->recipients_path, NULL);
+	add_entry(e, &n, max, "country-overrides", cfg->country_overrides, NULL);
+	size_t dbs = geo_db_count(a->geo);
+	for (size_t i = 0; i < dbs && i < AUDIT_MAX_GEOIP; i++) {
+		const struct geo_db_info *db = geo_db(a->geo, i);
+		metas[i] = manifest_geoip_meta(db);
+		add_entry(e, &n, max, "geoip", db->path, metas[i]);
+	}
+	return n;
+}
+
+bool audit_hash_inputs(struct audit *a, struct pa_error *err)
+{
+	struct manifest_entry e[AUDIT_MAX_GEOIP + 8];
+	json_t *metas[AUDIT_MAX_GEOIP] = {0};
+	size_t n = other_inputs(a, e, sizeof e / sizeof e[0], metas);
+	json_t *all = json_array();
+	bool ok = true;
+	for (size_t i = 0; ok && i < n; i++) {
+		json_t *files = manifest_prepare(&e[i], err);
+		ok = files && json_array_extend(all, files) == 0;
+		json_decref(files);
+	}
+	for (size_t i = 0; i < AUDIT_MAX_GEOIP; i++)
+		json_decref(metas[i]);
+	if (!ok) {
+		json_decref(all);
+		return false;
+	}
+	json_decref(a->inputs_hashed);
+	a->inputs_hashed = all;
+	return true;
+}
+
+const struct keylog *audit_keylog(const struct audit *a)
+{
+	return a->keylog;
+}
+
+void audit_set_out_dir(struct audit *a, const char *dir)
+{
+	a->cfg.out_dir = dir;
+}
+
 /* DIR/manifest.json: every input and output with its SHA-256. */
 static bool write_manifest(struct audit *a, struct pa_error *err)
 {
@@ -589,23 +726,24 @@ static bool write_manifest(struct audit *a, struct pa_error *err)
 		if (!a->files[i].failed && n < max)
 			e[n++] = (struct manifest_entry){.role = "capture", .path = a->files[i].path,
 							 .hash = a->files[i].hash};
-	for (size_t i = 0; i < a->evidence_input_count; i++)
+	/* The live ring's files, named relative to the output folder. */
+	for (size_t i = 0; i < a->evidence_input_count; i++) {
 		add_entry(e, &n, max, "capture", a->evidence_inputs[i], NULL);
-	for (size_t i = 0; i < cfg->keylog_count; i++)
-		add_entry(e, &n, max, "keylog", cfg->keylog[i], NULL);
-	add_entry(e, &n, max, "policy", cfg->policy_file, NULL);
-	add_entry(e, &n, max, "device", cfg->device_file, NULL);
-	add_entry(e, &n, max, "signatures", cfg->signatures_dir ? cfg->signatures_dir : PA_DEFAULT_SIGNATURES, NULL);
-	if (cfg->recipients_file)
-		add_entry(e, &n, max, "recipients", a->recipients_path, NULL);
-	add_entry(e, &n, max, "country-overrides", cfg->country_overrides, NULL);
-	json_t *metas[AUDIT_MAX_GEOIP] = {0};
-	size_t dbs = geo_db_count(a->geo);
-	for (size_t i = 0; i < dbs && i < AUDIT_MAX_GEOIP; i++) {
-		const struct geo_db_info *db = geo_db(a->geo, i);
-		metas[i] = manifest_geoip_meta(db);
-		add_entry(e, &n, max, "geoip", db->path, metas[i]);
+		e[n - 1].in_dir = true;
 	}
+	/* A live key log is hashed through the descriptor it is read by. */
+	struct pa_file_hash keylog_hash[AUDIT_MAX_KEYLOG];
+	for (size_t i = 0; i < cfg->keylog_count && i < AUDIT_MAX_KEYLOG; i++) {
+		size_t before = n;
+		add_entry(e, &n, max, "keylog", cfg->keylog[i], NULL);
+		if (n > before && keylog_hash_source(a->keylog, cfg->keylog[i], &keylog_hash[i]))
+			e[n - 1].hash = &keylog_hash[i];
+	}
+	json_t *metas[AUDIT_MAX_GEOIP] = {0};
+	if (a->inputs_hashed)
+		e[n++] = (struct manifest_entry){.role = "inputs", .prepared = a->inputs_hashed};
+	else
+		n += other_inputs(a, e + n, max - n, metas);
 	for (size_t i = 0; i < sizeof a->out_hash / sizeof a->out_hash[0]; i++)
 		if (a->out_hash[i].name && a->out_hash[i].hash.ok && n < max)
 			e[n++] = (struct manifest_entry){.role = "output", .path = a->out_hash[i].name,
@@ -640,6 +778,15 @@ static void collect_hashes(struct audit *a)
 	}
 }
 
+/* DIR/NAME, allocated. */
+static char *path_in(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *p = pa_xmalloc(n);
+	snprintf(p, n, "%s/%s", dir, name);
+	return p;
+}
+
 /* Writes what only exists at the end: findings.jsonl, evidence, report.json,
  * report.html, the manifest. Every file is attempted; the first error is returned. */
 static bool write_final_outputs(struct audit *a, const struct summary_inputs *si,
@@ -651,23 +798,20 @@ static bool write_final_outputs(struct audit *a, const struct summary_inputs *si
 #define KEEP_FIRST_ERROR() do { if (ok) *err = e; ok = false; \
 	fprintf(stderr, "privaudit: %s\n", e.msg); } while (0)
 
-	collect_hashes(a);
 	if (!findings_write_jsonl(a->findings, dir, &e))
 		KEEP_FIRST_ERROR();
 	struct evidence_stats ev = {0};
 	if (!a->cfg.no_evidence && findings_count(a->findings)) {
-		char **inputs = a->evidence_inputs;
-		size_t count = a->evidence_input_count;
-		char **paths = NULL;
-		if (!inputs) {
-			paths = pa_xcalloc(a->file_count + 1, sizeof *paths);
-			for (size_t i = 0; i < a->file_count; i++)
-				paths[i] = a->files[i].path;
-			inputs = paths;
-			count = a->file_count;
-		}
-		if (!evidence_write(a->findings, inputs, count, dir, &ev, &e))
+		/* Live: the ring files, inside the output folder; else the inputs. */
+		size_t count = a->evidence_inputs ? a->evidence_input_count : a->file_count;
+		char **paths = pa_xcalloc(count + 1, sizeof *paths);
+		for (size_t i = 0; i < count; i++)
+			paths[i] = a->evidence_inputs ? path_in(dir, a->evidence_inputs[i])
+						      : pa_xstrdup(a->files[i].path);
+		if (!evidence_write(a->findings, paths, count, a->keylog, dir, &ev, &e))
 			KEEP_FIRST_ERROR();
+		for (size_t i = 0; i < count; i++)
+			free(paths[i]);
 		free(paths);
 	}
 
@@ -675,9 +819,10 @@ static bool write_final_outputs(struct audit *a, const struct summary_inputs *si
 	json_t *policy_part = findings_report_json(a->findings);
 	json_object_update(report, policy_part);
 	json_decref(policy_part);
-	json_object_set_new(report, "evidence", json_pack("{s:b, s:I, s:I, s:I}",
+	json_object_set_new(report, "evidence", json_pack("{s:b, s:I, s:I, s:I, s:I}",
 		"written", !a->cfg.no_evidence, "files", (json_int_t)ev.files,
-		"packets", (json_int_t)ev.packets, "missing_packets", (json_int_t)ev.missing));
+		"packets", (json_int_t)ev.packets, "missing_packets", (json_int_t)ev.missing,
+		"tls_sessions_with_secrets", (json_int_t)ev.tls_sessions));
 	json_object_set_new(report, "memory", memory_json(a));
 	if (!report_json_write(dir, report, &e))
 		KEEP_FIRST_ERROR();
@@ -691,11 +836,64 @@ static bool write_final_outputs(struct audit *a, const struct summary_inputs *si
 	return ok;
 }
 
+/* Everything that makes the input less than all the traffic there was:
+ * each such reason leaves every promise unverifiable (docs/findings.md,
+ * "Coverage"). */
+static void note_incomplete_input(struct audit *a)
+{
+	char why[600];
+	for (size_t i = 0; i < a->file_count; i++) {
+		const struct input_file_info *in = &a->files[i];
+		if (!in->problem)
+			continue;
+		snprintf(why, sizeof why, "%s", in->problem);
+		findings_input_incomplete(a->findings, why);
+	}
+	const struct capture_loss *l = &a->loss;
+	if (l->known && (l->kernel_drops || l->interface_drops)) {
+		snprintf(why, sizeof why, "the capture lost %llu packet(s) in the kernel and %llu at the interface",
+			 (unsigned long long)l->kernel_drops, (unsigned long long)l->interface_drops);
+		findings_input_incomplete(a->findings, why);
+	}
+}
+
+/* What the whole run amounts to: the exit code (enum pa_exit) and the same
+ * in words for the summary and report.json. When several apply, the first
+ * in this order wins: outputs not written (3), a damaged or unreadable input
+ * (2), a violation found (1; also when other bytes could not be read),
+ * something not verifiable (4), else 0. */
+static int run_verdict(const struct audit *a, bool write_failed, const char **words)
+{
+	if (write_failed) {
+		*words = "internal error: the outputs could not all be written";
+		return PA_EXIT_INTERNAL;
+	}
+	if (a->input_failed) {
+		*words = "bad input: a capture is damaged or could not be read; what was readable was analysed";
+		return PA_EXIT_USAGE;
+	}
+	if (findings_violations(a->findings)) {
+		*words = "violations found";
+		return PA_EXIT_FINDINGS;
+	}
+	if (findings_unverified(a->findings)) {
+		*words = "no violation found, but not everything could be verified";
+		return PA_EXIT_UNVERIFIED;
+	}
+	*words = "no violation found, and every promise was verified";
+	return PA_EXIT_CLEAN;
+}
+
 int audit_finish(struct audit *a, FILE *out)
 {
 	flow_table_flush(a->flows);
 	scan_stage_drain(a->scan); /* the scan side is idle from here on */
+	if (a->cfg.out_dir)
+		collect_hashes(a); /* a capture that changed is an input problem */
+	note_incomplete_input(a);
 	findings_finish(a->findings);
+	if (findings_device_unseen(a->findings) && !out)
+		fprintf(stderr, "privaudit: warning: %s\n", findings_device_words(a->findings));
 	struct summary_inputs si = {
 		.totals = &a->totals,
 		.files = a->files,
@@ -709,10 +907,18 @@ int audit_finish(struct audit *a, FILE *out)
 		.consent_at_us = a->consent_at_us,
 		.observations = a->observations,
 	};
+	const char *words;
+	int rc = run_verdict(a, false, &words);
 	if (out) {
+		if (findings_device_unseen(a->findings))
+			fprintf(out, "DEVICE NOT SEEN: %s; no promise can be kept.\n",
+				findings_device_words(a->findings));
 		summary_print(a->summary, &si, out);
 		findings_print(a->findings, out);
+		fprintf(out, "Result: %s (exit %d)\n", words, rc);
 	}
+	si.exit_code = rc;
+	si.result = words;
 
 	bool write_failed = false;
 	/* The streamed outputs are closed first; the manifest takes the
@@ -735,11 +941,11 @@ int audit_finish(struct audit *a, FILE *out)
 		if (!write_final_outputs(a, &si, &err))
 			write_failed = true;
 	}
-	if (write_failed)
-		return PA_EXIT_INTERNAL;
-	if (findings_violations(a->findings))
-		return PA_EXIT_FINDINGS;
-	return a->input_failed ? PA_EXIT_USAGE : PA_EXIT_CLEAN;
+	if (write_failed) {
+		rc = run_verdict(a, true, &words);
+		fprintf(stderr, "privaudit: %s\n", words);
+	}
+	return rc;
 }
 
 void audit_add_evidence_input(struct audit *a, const char *path)
@@ -774,6 +980,7 @@ void audit_free(struct audit *a)
 		free(a->evidence_inputs[i]);
 	free(a->evidence_inputs);
 	dns_map_free(a->dns);
+	json_decref(a->inputs_hashed);
 	keylog_free(a->keylog);
 	decoder_free(a->decoder);
 	classifier_free(a->classifier);

@@ -74,9 +74,22 @@ void audit_progress(const struct audit *a, struct audit_progress *p);
  * a capture (docs/findings.md); live mode writes one into its evidence. */
 #define PA_CONSENT_MARKER "PRIVAUDIT-CONSENT"
 
-/* Live: a capture file (closed ring file) to read back for the evidence of
- * findings, in order; packet numbers count across them as the audit did. */
+/* Live: a capture file (closed ring file), named relative to the output
+ * folder, to read back for the evidence of findings, in order; packet
+ * numbers count across them as the audit did. */
 void audit_add_evidence_input(struct audit *a, const char *path);
+
+/* Live, before dropping privileges: hashes the inputs read at start
+ * (policy, device, signatures, catalogue, overrides, GeoIP) for the
+ * manifest now, while they can still be read. Key logs are hashed at the
+ * end through the descriptors they are read by. false with err set. */
+bool audit_hash_inputs(struct audit *a, struct pa_error *err);
+/* The output folder is from now on reached as dir (live: "." once the
+ * process works inside the folder it opened before dropping privileges). */
+void audit_set_out_dir(struct audit *a, const char *dir);
+/* The audit's TLS secrets (key logs and secrets blocks). */
+struct keylog;
+const struct keylog *audit_keylog(const struct audit *a);
 
 /* Ends all flows, writes the outputs; returns the exit code (enum pa_exit). */
 int audit_finish(struct audit *a, FILE *summary);

@@ -18,8 +18,9 @@
 enum pa_exit {
 	PA_EXIT_CLEAN = 0,    /* no violation found */
 	PA_EXIT_FINDINGS = 1, /* at least one conclusive or indicative finding */
-	PA_EXIT_USAGE = 2,    /* bad usage or bad input file */
+	PA_EXIT_USAGE = 2,    /* bad usage or bad input file (a damaged capture too) */
 	PA_EXIT_INTERNAL = 3, /* internal error (out of memory, bug) */
+	PA_EXIT_UNVERIFIED = 4, /* no violation found, but something could not be verified */
 };
 
 /* An error message a function hands back to its caller, who decides how to
@@ -95,6 +96,9 @@ struct pa_field_ref {
 	enum pa_dir dir;      /* which side sent these bytes */
 	uint64_t packet;      /* packet number holding the last byte of the field */
 	int64_t ts_us;        /* that packet's timestamp */
+	/* DNS: the name asked for. A datum inside it goes to the owner of the
+	 * queried zone, not to the resolver the flow reaches (NULL otherwise). */
+	const char *query_name;
 };
 
 /* One datum seen in a flow: the unit of evidence (docs/observations.md). */
@@ -108,6 +112,8 @@ struct pa_observation {
 	uint64_t packet;
 	int64_t ts_us;
 	bool echo;            /* seen in data towards the device: an echo, not a leak */
+	bool in_query_name;   /* found in a DNS query name: the hostname that comes with
+			       * it is that name, not the flow's recipient */
 	char value[256];      /* the matched datum, unmasked; output masks it */
 };
 
@@ -129,6 +135,12 @@ size_t pa_utf8_seq(const unsigned char *s, const unsigned char *end, size_t *bad
  * packets (hostnames) goes through this before it keys a JSON object:
  * jansson refuses invalid UTF-8 and the entry would vanish. */
 const char *pa_utf8_clean(const char *s, char *out, size_t n);
+/* s made safe to print on a terminal, in out (n bytes, cut at a whole
+ * character or escape): control bytes (ESC, BEL, CR, ...), DEL and invalid
+ * UTF-8 as \xHH, a backslash as \\, C1 controls and bidirectional
+ * overrides, embeddings, isolates and marks (U+202E, ...) as \u{XXXX}. Every
+ * string taken from traffic goes through this before a terminal sees it. */
+const char *pa_term_safe(const char *s, char *out, size_t n);
 /* Text of an address ("192.0.2.1", "2001:db8::1") into buf (>= 46 bytes). */
 const char *pa_addr_str(const struct pa_addr *a, char *buf, size_t len);
 /* Parse "192.0.2.1" or "2001:db8::1"; true on success. */
@@ -136,6 +148,9 @@ bool pa_addr_parse(const char *s, struct pa_addr *out);
 bool pa_addr_equal(const struct pa_addr *a, const struct pa_addr *b);
 /* RFC 1918, CGNAT, loopback, link-local, ULA, multicast, reserved, unspecified. */
 bool pa_addr_is_private(const struct pa_addr *a);
+/* A byte count for people, in decimal units: "9903 B", "30.4 KB",
+ * "1.2 MB", "3.05 GB" (the summary on stdout and report.html alike). */
+const char *pa_bytes_str(uint64_t bytes, char *buf, size_t len);
 /* ISO-8601 UTC with microseconds into buf (>= 32 bytes). */
 const char *pa_time_str(int64_t ts_us, char *buf, size_t len);
 

@@ -38,7 +38,8 @@ struct flow_record {
  * one observations.jsonl line, one input of the policy engine. */
 struct observation_record {
 	const struct pa_observation *obs;
-	const char *hostname;     /* "" when none yet */
+	const char *hostname;     /* "" when none yet; a DNS query's: the zone queried */
+	const char *query_name;   /* the DNS name the datum was found in, or NULL */
 	const char *jurisdiction;
 	const char *dst_ip;
 	uint16_t dst_port;
@@ -53,6 +54,7 @@ struct input_file_info {
 	uint64_t first_packet, last_packet; /* packet numbers */
 	char *problem;                      /* truncation / damage / link type message, or NULL */
 	bool failed;                        /* could not be opened or analysed */
+	bool damaged;                       /* read up to a cut-off record or a damaged block */
 	struct pa_hash_job *hash_job;       /* --out: hashed on the hasher's thread while read */
 	const struct pa_file_hash *hash;    /* its result, once the outputs are written; or NULL */
 };

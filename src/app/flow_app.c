@@ -1,5 +1,6 @@
 /*
- * flow_app.c — per-flow application layer: reassembly → decoder → detect.
+ * flow_app.c — one flow's application layer: reassembly → decoder → sink
+ * (the pipeline hands what reaches the sink to the scan thread).
  *
  * The decoder is chosen from the first bytes the initiator sends, whatever
  * the port: an HTTP request line means HTTP/1, a TLS record header means TLS
@@ -17,7 +18,6 @@
 #include "app/fields.h"
 #include "app/http1.h"
 #include "app/http2.h"
-#include "stage/scan_stage.h"
 #include "stream/tcp_stream.h"
 #include "tls/tls_session.h"
 
@@ -63,7 +63,7 @@ static bool from_device(const struct flow *f, enum pa_dir dir)
 	return dir == flow_device_dir(f);
 }
 
-/* ---- signature engine ----------------------------------------------------- */
+/* ---- what leaves for the signature engine ----------------------------------- */
 
 /*
  * How many of len bytes about to be scanned in direction dir may be.
@@ -89,7 +89,7 @@ static size_t scan_allowance(const struct app_context *ac, struct flow *f, enum 
 	return n;
 }
 
-/* Field sink for decoders: every field goes through the signature engine. */
+/* Field sink for decoders: every field goes to the signature engine. */
 static void on_field(void *ctx, const struct pa_field_ref *ref, const uint8_t *v, size_t len)
 {
 	struct delivery *d = ctx;
@@ -97,8 +97,8 @@ static void on_field(void *ctx, const struct pa_field_ref *ref, const uint8_t *v
 	if (ac->field_tap)
 		ac->field_tap(ac->field_tap_ctx, d->f, ref, v, len);
 	len = scan_allowance(ac, d->f, ref->dir, len);
-	if (ac->scan && len)
-		scan_stage_field(ac->scan, d->f, ref, from_device(d->f, ref->dir), v, len);
+	if (ac->sink.field && len)
+		ac->sink.field(ac->sink.ctx, d->f, ref, from_device(d->f, ref->dir), v, len);
 }
 
 static struct field_emitter emitter_for(struct delivery *d, const char *protocol, enum pa_dir dir)
@@ -116,9 +116,9 @@ static void scan_stream(struct delivery *d, const char *protocol, const char *fi
 {
 	struct app_context *ac = d->ac;
 	len = scan_allowance(ac, d->f, d->dir, len);
-	if (ac->scan && len)
-		scan_stage_stream(ac->scan, d->f, d->dir, protocol, field, from_device(d->f, d->dir),
-				  data, len, packet, ts);
+	if (ac->sink.stream && len)
+		ac->sink.stream(ac->sink.ctx, d->f, d->dir, protocol, field, from_device(d->f, d->dir),
+				data, len, packet, ts);
 }
 
 /* ---- DNS ------------------------------------------------------------------ */
@@ -136,6 +136,7 @@ static void on_question(void *ctx, const struct dns_question *q)
 	struct field_emitter e = emitter_for(v->d, "dns", v->dir);
 	e.ref.packet = v->packet;
 	e.ref.ts_us = v->ts;
+	e.ref.query_name = q->name;
 	fields_emit(&e, "dns.qname", (const uint8_t *)q->name_as_sent, strlen(q->name_as_sent));
 }
 
@@ -146,8 +147,8 @@ static void dns_message(struct delivery *d, const uint8_t *msg, size_t len, uint
 	struct dns_header_info hdr;
 	if (!dns_parse(msg, len, &hdr, &visitor))
 		d->f->app->bytes[d->dir].truncated += len;
-	else if (hdr.is_response && d->ac->dns)
-		dns_map_add_response(d->ac->dns, msg, len, ts);
+	else if (hdr.is_response && d->ac->sink.dns_response)
+		d->ac->sink.dns_response(d->ac->sink.ctx, msg, len, ts);
 }
 
 /* DNS over TCP: 2-byte length, then the message; messages may span segments. */
@@ -311,8 +312,8 @@ static void on_stream_bytes(void *ctx, const uint8_t *data, size_t len, uint64_t
 			http1_gap(app->http, d->dir == PA_DIR_FROM_SRC, len);
 		else if (app->kind == APP_TLS && app->tls)
 			tls_session_gap(app->tls, d->dir == PA_DIR_FROM_SRC, len);
-		else if (d->ac->scan)
-			scan_stage_gap(d->ac->scan, d->f, d->dir);
+		else if (d->ac->sink.gap)
+			d->ac->sink.gap(d->ac->sink.ctx, d->f, d->dir);
 		if (app->dns)
 			app->dns->len[d->dir] = 0;
 		return;
@@ -342,10 +343,20 @@ static void on_stream_bytes(void *ctx, const uint8_t *data, size_t len, uint64_t
 	}
 }
 
-static void tcp_packet(struct delivery *d, const struct pa_packet *pkt)
+/* The flow's application-layer state, made on its first TCP or UDP packet. */
+static struct flow_app *app_of(struct flow *f)
 {
-	struct flow_app *app = d->f->app;
-	int dir = d->dir;
+	if (!f->app)
+		f->app = pa_xcalloc(1, sizeof *f->app);
+	return f->app;
+}
+
+void flow_app_tcp_segment(struct app_context *ac, struct flow *f, enum pa_dir dir,
+			  const struct pa_packet *pkt)
+{
+	struct flow_app *app = app_of(f);
+	struct delivery delivery = {ac, f, dir};
+	struct delivery *d = &delivery;
 	if (!app->stream[dir]) {
 		if (!pkt->payload_len && !(pkt->tcp_flags & PA_TCP_SYN))
 			return;
@@ -364,9 +375,12 @@ static void tcp_packet(struct delivery *d, const struct pa_packet *pkt)
 
 /* ---- UDP ------------------------------------------------------------------ */
 
-static void udp_packet(struct delivery *d, const struct pa_packet *pkt)
+void flow_app_udp_datagram(struct app_context *ac, struct flow *f, enum pa_dir dir,
+			   const struct pa_packet *pkt)
 {
-	struct flow_app *app = d->f->app;
+	struct flow_app *app = app_of(f);
+	struct delivery delivery = {ac, f, dir};
+	struct delivery *d = &delivery;
 	if (pkt->payload_wire_len > pkt->payload_len)
 		app->bytes[d->dir].truncated += pkt->payload_wire_len - pkt->payload_len;
 	if (!pkt->payload_len)
@@ -385,20 +399,6 @@ static void udp_packet(struct delivery *d, const struct pa_packet *pkt)
 	struct pa_field_ref ref = e.ref;
 	ref.field = "udp.payload";
 	on_field(d, &ref, pkt->payload, pkt->payload_len);
-}
-
-void flow_app_packet(struct app_context *ac, struct flow *f, enum pa_dir dir,
-		     const struct pa_packet *pkt)
-{
-	if (pkt->l4_proto != IPPROTO_TCP && pkt->l4_proto != IPPROTO_UDP)
-		return;
-	if (!f->app)
-		f->app = pa_xcalloc(1, sizeof *f->app);
-	struct delivery d = {ac, f, dir};
-	if (pkt->l4_proto == IPPROTO_TCP)
-		tcp_packet(&d, pkt);
-	else
-		udp_packet(&d, pkt);
 }
 
 void flow_app_state_sizes(struct flow_app_sizes *out)

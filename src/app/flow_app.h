@@ -1,7 +1,11 @@
 /*
  * flow_app.h — the application layer of one flow: TCP reassembly per
- * direction, the choice of decoder (HTTP/1, DNS, TLS, raw), and the signature
- * engine over what the decoders produce. Observations go to one callback.
+ * direction, the choice of decoder (HTTP/1, DNS, TLS, raw) and the
+ * dispatch of the flow's bytes to it. It is one step of the packet path
+ * that pipeline.c runs; what the decoders produce leaves through a
+ * struct app_sink the pipeline provides (DNS answers to the DNS map,
+ * fields and raw streams to the hand-off to the scan thread), so this
+ * folder knows neither the DNS map's owner nor the scan stage.
  *
  * What could not be inspected is counted per direction, so the report can
  * say what it did not see: encrypted bytes, bytes lost in capture gaps,
@@ -19,14 +23,31 @@
 #include "privaudit.h"
 #include "tls/tls_session.h"
 
-struct dns_map;
-struct scan_stage;
 struct keylog;
+
+/*
+ * Where a flow's application layer sends what it found. Every member may
+ * be NULL (not wanted). from_device: the bytes travel from the device.
+ */
+struct app_sink {
+	/* A DNS response seen (UDP or TCP): its answers name addresses. */
+	void (*dns_response)(void *ctx, const uint8_t *msg, size_t len, int64_t ts_us);
+	/* One decoded field (ref->field is the caller's; copy it to keep it). */
+	void (*field)(void *ctx, struct flow *f, const struct pa_field_ref *ref, bool from_device,
+		      const uint8_t *value, size_t len);
+	/* The next bytes of a raw stream no decoder understands (protocol and
+	 * field are literals). */
+	void (*stream)(void *ctx, struct flow *f, enum pa_dir dir, const char *protocol,
+		       const char *field, bool from_device, const uint8_t *data, size_t len,
+		       uint64_t packet, int64_t ts_us);
+	/* Bytes of direction dir's raw stream that will never be seen. */
+	void (*gap)(void *ctx, struct flow *f, enum pa_dir dir);
+	void *ctx;
+};
 
 /* Shared by every flow of an audit. */
 struct app_context {
-	struct scan_stage *scan;            /* the signature engine's side; NULL: decode only */
-	struct dns_map *dns;                /* DNS answers seen are added here */
+	struct app_sink sink;               /* where fields, streams, gaps, DNS answers go */
 	size_t max_body;                    /* bound on a decoded HTTP body (0 = 1 MiB) */
 	/* Bytes towards the device scanned per flow (echoes only): 0 = the
 	 * default, APP_ECHO_SCAN_DEFAULT; UINT64_MAX = all of them. */
@@ -61,8 +82,14 @@ struct flow_app_info {
 	const char *tls_app;       /* what the plaintext was decoded as: "http", "http2", "raw", NULL */
 };
 
-void flow_app_packet(struct app_context *ac, struct flow *f, enum pa_dir dir,
-		     const struct pa_packet *pkt);
+/* A TCP segment of the flow: reassembled in sequence order per direction
+ * (stream/), the in-order bytes handed to the decoder the initiator's first
+ * bytes chose (TLS, then HTTP/1 or HTTP/2 inside; HTTP/1; DNS; raw). */
+void flow_app_tcp_segment(struct app_context *ac, struct flow *f, enum pa_dir dir,
+			  const struct pa_packet *pkt);
+/* A UDP datagram of the flow: a DNS message, or a raw datagram. */
+void flow_app_udp_datagram(struct app_context *ac, struct flow *f, enum pa_dir dir,
+			   const struct pa_packet *pkt);
 /*
  * Bytes of application-layer state an idle flow holds in fixed-size parts,
  * by kind (report.json "memory"): what a flow costs between messages, less

@@ -15,6 +15,9 @@
 /* One packet record as stored in the file. */
 struct capture_record {
 	int64_t ts_us;         /* µs since the epoch (converted from the file's resolution) */
+	/* ns since the epoch, as precise as the source: the reader fills both,
+	 * a producer that only knows µs may leave it 0 (see capture_record_ns). */
+	int64_t ts_ns;
 	uint32_t caplen;       /* bytes at data */
 	uint32_t wirelen;      /* original length */
 	int linktype;          /* LINKTYPE_* of this record's interface */
@@ -22,6 +25,14 @@ struct capture_record {
 	const uint8_t *data;   /* valid until the next capture_file_next() */
 	uint64_t offset;       /* byte offset of the record in its file */
 };
+
+/* The record's timestamp in ns: ts_ns when it agrees with ts_us (it was
+ * filled), else ts_us scaled, so records made with only ts_us still work. */
+static inline int64_t capture_record_ns(const struct capture_record *rec)
+{
+	int64_t us = rec->ts_ns / 1000 - (rec->ts_ns % 1000 < 0); /* floor */
+	return us == rec->ts_us ? rec->ts_ns : rec->ts_us * 1000;
+}
 
 enum capture_status {
 	CAPTURE_RECORD,    /* *rec filled */

@@ -47,6 +47,7 @@ struct interface {
 	bool ts_pow2;     /* resolution 2^-ts_exp s instead of 10^-ts_exp s */
 	uint8_t ts_exp;
 	int64_t ts_offset_us;
+	int64_t ts_offset_ns;
 };
 
 struct capture_file {
@@ -74,6 +75,7 @@ struct capture_file {
 	struct interface *ifaces;
 	size_t n_ifaces, cap_ifaces;
 	int64_t last_ts_us;    /* for Simple Packet Blocks, which carry none */
+	int64_t last_ts_ns;
 
 	capture_secrets_fn secrets_fn;
 	void *secrets_ctx;
@@ -236,6 +238,7 @@ static enum capture_status pcap_next(struct capture_file *cf, struct capture_rec
 	int64_t ts = (int64_t)sec * 1000000;
 	ts += cf->format == FMT_PCAP_NS ? frac / 1000 : frac;
 	rec->ts_us = ts;
+	rec->ts_ns = (int64_t)sec * 1000000000 + (cf->format == FMT_PCAP_NS ? frac : (int64_t)frac * 1000);
 	rec->caplen = caplen;
 	rec->wirelen = wirelen;
 	rec->linktype = cf->linktype;
@@ -268,6 +271,28 @@ static int64_t ng_timestamp(const struct interface *ifc, uint32_t hi, uint32_t l
 	return (int64_t)(us + (uint64_t)ifc->ts_offset_us);
 }
 
+/* The same in ns, kept exact up to 10^-9 s resolution (evidence copies
+ * keep the source's precision). */
+static int64_t ng_timestamp_ns(const struct interface *ifc, uint32_t hi, uint32_t lo)
+{
+	uint64_t t = (uint64_t)hi << 32 | lo;
+	uint64_t ns;
+	if (ifc->ts_pow2) {
+		ns = (uint64_t)(((unsigned __int128)t * 1000000000u) >> ifc->ts_exp);
+	} else if (ifc->ts_exp <= 9) {
+		uint64_t mult = 1;
+		for (unsigned i = ifc->ts_exp; i < 9; i++)
+			mult *= 10;
+		ns = t * mult; /* wraps on nonsense values; unsigned, so defined */
+	} else {
+		uint64_t div = 1;
+		for (unsigned i = 9; i < ifc->ts_exp && i < 25; i++)
+			div = div > UINT64_MAX / 10 ? UINT64_MAX : div * 10;
+		ns = t / div;
+	}
+	return (int64_t)(ns + (uint64_t)ifc->ts_offset_ns);
+}
+
 /* Options are (code, length, value padded to 4) up to the end of the body;
  * a malformed option list ends the parse rather than the file. */
 static void ng_interface_options(const struct capture_file *cf, struct interface *ifc,
@@ -290,6 +315,7 @@ static void ng_interface_options(const struct capture_file *cf, struct interface
 			if (cf->swapped)
 				off = __builtin_bswap64(off);
 			ifc->ts_offset_us = (int64_t)(off * 1000000u);
+			ifc->ts_offset_ns = (int64_t)(off * 1000000000u);
 		}
 		size_t padded = ((size_t)len + 3) & ~(size_t)3;
 		if ((size_t)(end - p) < padded)
@@ -343,9 +369,12 @@ static enum capture_status ng_interface_for(struct capture_file *cf, uint32_t id
 }
 
 static void fill_record(struct capture_file *cf, struct capture_record *rec, uint32_t ifid,
-			int64_t ts, const uint8_t *data, uint32_t caplen, uint32_t wirelen)
+			int64_t ts, int64_t ts_ns, const uint8_t *data, uint32_t caplen,
+			uint32_t wirelen)
 {
 	rec->ts_us = ts;
+	rec->ts_ns = ts_ns;
+	cf->last_ts_ns = ts_ns;
 	rec->caplen = caplen;
 	rec->wirelen = wirelen;
 	rec->linktype = cf->ifaces[ifid].linktype;
@@ -379,6 +408,7 @@ static enum capture_status ng_block(struct capture_file *cf, uint32_t type, cons
 			return st;
 		fill_record(cf, rec, ifid,
 			    ng_timestamp(&cf->ifaces[ifid], get32(cf, b + 12), get32(cf, b + 16)),
+			    ng_timestamp_ns(&cf->ifaces[ifid], get32(cf, b + 12), get32(cf, b + 16)),
 			    b + 28, caplen, get32(cf, b + 24));
 		*got = true;
 		return CAPTURE_RECORD;
@@ -393,7 +423,7 @@ static enum capture_status ng_block(struct capture_file *cf, uint32_t type, cons
 			caplen = wirelen;
 		if (cf->ifaces[0].snaplen && caplen > cf->ifaces[0].snaplen)
 			caplen = cf->ifaces[0].snaplen;
-		fill_record(cf, rec, 0, cf->last_ts_us, b + 12, caplen, wirelen);
+		fill_record(cf, rec, 0, cf->last_ts_us, cf->last_ts_ns, b + 12, caplen, wirelen);
 		*got = true;
 		return CAPTURE_RECORD;
 	}

@@ -14,6 +14,9 @@ enum {
 	BYTE_ORDER_MAGIC = 0x1A2B3C4D,
 	OPT_ENDOFOPT = 0,
 	OPT_SHB_USERAPPL = 4,
+	OPT_COMMENT = 1,
+	OPT_IF_TSRESOL = 9,
+	TSRESOL_NANOSECONDS = 9, /* if_tsresol: 10^-9 s */
 };
 
 static size_t pad4(size_t n)
@@ -94,7 +97,15 @@ static int interface_for(struct pcapng_writer *w, int linktype)
 		uint16_t linktype, reserved;
 		uint32_t snaplen;
 	} idb = {(uint16_t)linktype, 0, 0};
-	if (!put_block(w, BLOCK_IDB, &idb, sizeof idb, NULL, 0, NULL, 0))
+	/* if_tsresol = 9: timestamps in ns, so a copy keeps the precision of
+	 * a nanosecond source instead of cutting it to the default µs. */
+	uint8_t opts[12] = {0};
+	uint16_t code = OPT_IF_TSRESOL, len = 1;
+	memcpy(opts, &code, 2);
+	memcpy(opts + 2, &len, 2);
+	opts[4] = TSRESOL_NANOSECONDS;
+	/* opts[8..11]: opt_endofopt */
+	if (!put_block(w, BLOCK_IDB, &idb, sizeof idb, NULL, 0, opts, sizeof opts))
 		return -1;
 	w->linktypes[w->interfaces] = linktype;
 	return (int)w->interfaces++;
@@ -102,14 +113,35 @@ static int interface_for(struct pcapng_writer *w, int linktype)
 
 bool pcapng_writer_packet(struct pcapng_writer *w, const struct capture_record *rec)
 {
+	return pcapng_writer_packet_comment(w, rec, NULL);
+}
+
+bool pcapng_writer_packet_comment(struct pcapng_writer *w, const struct capture_record *rec,
+				  const char *comment)
+{
 	int ifc = interface_for(w, rec->linktype);
 	if (ifc < 0)
 		return false;
-	uint64_t ts = (uint64_t)rec->ts_us; /* default if_tsresol: microseconds */
+	uint64_t ts = (uint64_t)capture_record_ns(rec); /* if_tsresol 9: ns */
 	struct {
 		uint32_t interface_id, ts_high, ts_low, caplen, wirelen;
 	} epb = {(uint32_t)ifc, (uint32_t)(ts >> 32), (uint32_t)ts, rec->caplen, rec->wirelen};
-	if (!put_block(w, BLOCK_EPB, &epb, sizeof epb, rec->data, rec->caplen, NULL, 0))
+	uint8_t opts[4 + PCAPNG_COMMENT_MAX + 3 + 4];
+	size_t opts_len = 0;
+	if (comment && comment[0]) {
+		size_t n = strlen(comment);
+		if (n > PCAPNG_COMMENT_MAX)
+			n = PCAPNG_COMMENT_MAX;
+		uint16_t code = OPT_COMMENT, len = (uint16_t)n;
+		memcpy(opts, &code, 2);
+		memcpy(opts + 2, &len, 2);
+		memcpy(opts + 4, comment, n);
+		opts_len = 4 + pad4(n);
+		memset(opts + 4 + n, 0, opts_len - 4 - n);
+		memset(opts + opts_len, 0, 4); /* opt_endofopt */
+		opts_len += 4;
+	}
+	if (!put_block(w, BLOCK_EPB, &epb, sizeof epb, rec->data, rec->caplen, opts, opts_len))
 		return false;
 	w->packets++;
 	return true;

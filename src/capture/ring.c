@@ -37,7 +37,8 @@ enum {
 	OPT_SHB_USERAPPL = 4,
 	RING_MAX_INTERFACES = 8,
 	SHB_MAX = 24 + 4 + 100 + 4 + 4, /* fixed part, user-appl option, end of options, trailer */
-	IDB_LEN = 20,
+	IDB_LEN = 32, /* fixed part, if_tsresol option (4 + 4), end of options, trailer */
+	OPT_IF_TSRESOL = 9,
 	EPB_OVERHEAD = 32,
 	MANIFEST_PENDING_MAX = 64,
 	BUFFER_SIZE = 256 * 1024,
@@ -299,8 +300,14 @@ static size_t encode_idb(uint8_t *p, int linktype)
 	put32(p + 4, IDB_LEN);
 	uint16_t lt = (uint16_t)linktype;
 	memcpy(p + 8, &lt, 2);
-	/* snaplen 0: no limit recorded; timestamps in the default microseconds */
-	put32(p + 16, IDB_LEN);
+	/* snaplen 0: no limit recorded. if_tsresol 9: timestamps in ns, so
+	 * the evidence keeps what a nanosecond capture handle gives. */
+	uint16_t code = OPT_IF_TSRESOL, len = 1;
+	memcpy(p + 16, &code, 2);
+	memcpy(p + 18, &len, 2);
+	p[20] = 9;
+	/* p[24..27]: opt_endofopt (zero) */
+	put32(p + 28, IDB_LEN);
 	return IDB_LEN;
 }
 
@@ -308,7 +315,7 @@ static size_t encode_epb(uint8_t *p, uint32_t ifc, const struct capture_record *
 {
 	size_t pad = ((size_t)rec->caplen + 3) & ~(size_t)3;
 	uint32_t total = (uint32_t)(EPB_OVERHEAD + pad);
-	uint64_t ts = (uint64_t)rec->ts_us;
+	uint64_t ts = (uint64_t)capture_record_ns(rec); /* if_tsresol 9 */
 	put32(p, BLOCK_EPB);
 	put32(p + 4, total);
 	put32(p + 8, ifc);

@@ -20,6 +20,8 @@ struct classify_result {
 	char ja3_server[33];
 	char risks[512];       /* nDPI risk names, "," separated */
 	bool guessed;          /* nDPI gave up and guessed (e.g. by port) */
+	bool encrypted;        /* nDPI knows the protocol as encrypted (TLS, QUIC, DTLS, ...):
+				* bytes no decoder read are ciphertext, not an unknown cleartext */
 };
 
 struct classifier;

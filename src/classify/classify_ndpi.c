@@ -244,6 +244,7 @@ void classify_finish(struct classifier *c, struct classify_flow **state,
 	copy_str(out->hostname, sizeof out->hostname, cf->ndpi.host_server_name);
 	copy_str(out->sni, sizeof out->sni, classify_sni(cf));
 	copy_str(out->http_host, sizeof out->http_host, classify_http_host(cf));
+	out->encrypted = !out->guessed && ndpi_is_encrypted_proto(c->ndpi, proto) != 0;
 	if (is_tls_like(&proto))
 		fill_tls(&cf->ndpi, out);
 	fill_risks(&cf->ndpi, out->risks, sizeof out->risks);

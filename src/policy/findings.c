@@ -55,6 +55,7 @@ void findings_free(struct findings *fs)
 	free(fs->freq);
 	free(fs->jur);
 	free(fs->flows);
+	free(fs->unread);
 	keymap_free(&fs->finding_keys);
 	keymap_free(&fs->freq_keys);
 	keymap_free(&fs->flow_keys);
@@ -398,10 +399,24 @@ static bool jurisdiction_known(const char *j)
 	return j && j[0] && strcmp(j, "unknown") && strcmp(j, "private");
 }
 
+/* Where a datum went, in a finding's words: the hostname or address, or for
+ * a datum in a DNS query name the zone whose owner receives it and the
+ * resolver that carried it. */
+static const char *dest_of(const struct observation_record *rec, char *buf, size_t n)
+{
+	if (rec->query_name)
+		snprintf(buf, n, "the owner of the zone %s (in a DNS query, through the resolver %s)",
+			 rec->hostname, rec->dst_ip);
+	else
+		snprintf(buf, n, "%s", rec->hostname[0] ? rec->hostname : rec->dst_ip);
+	return buf;
+}
+
 static void rule_residency(struct findings *fs, const struct recipient_view *rv,
 			   const struct observation_record *rec, const struct finding_flow *fc,
 			   const char *jur)
 {
+	char dest[400];
 	const struct policy *p = fs->p;
 	if (!jurisdiction_known(jur)) {
 		fs->un.unknown_jurisdiction_obs++;
@@ -417,14 +432,14 @@ static void rule_residency(struct findings *fs, const struct recipient_view *rv,
 					"%s sent to %s (%s per %s), but the handshake RTT %.1f ms is shorter "
 					"than the %.1f ms light needs to reach %s (%.0f km) and back: the "
 					"country is physically implausible",
-					rec->obs->type, rec->hostname[0] ? rec->hostname : rec->dst_ip, jur,
+					rec->obs->type, dest_of(rec, dest, sizeof dest), jur,
 					fc->country_source, fc->plaus.rtt_ms, fc->plaus.bound_ms,
 					fc->country, fc->plaus.distance_km);
 	else
 		f = observation_finding(fs, RULE_RESIDENCY, FINDING_CONCLUSIVE, rv, rec,
 					&p->residency.clauses, true,
 					"%s sent to %s, located in %s (%s per %s); the policy allows only %s",
-					rec->obs->type, rec->hostname[0] ? rec->hostname : rec->dst_ip,
+					rec->obs->type, dest_of(rec, dest, sizeof dest),
 					fc->country, jur, fc->country_source,
 					p->residency.allowed.count ? p->residency.allowed.items[0] : "(none)");
 	if (!f->geo.country[0]) {
@@ -438,9 +453,10 @@ static void rule_residency(struct findings *fs, const struct recipient_view *rv,
 static void rule_recipient(struct findings *fs, const struct recipient_view *rv,
 			   const struct observation_record *rec)
 {
+	char dest[400];
 	const struct policy *p = fs->p;
 	const char *type = rec->obs->type;
-	const char *host = rec->hostname[0] ? rec->hostname : rec->dst_ip;
+	const char *host = dest_of(rec, dest, sizeof dest);
 	switch (rv->kind) {
 	case RECIPIENT_FIRST_PARTY:
 	case RECIPIENT_THIRD_PARTY:
@@ -474,6 +490,7 @@ static void rule_recipient(struct findings *fs, const struct recipient_view *rv,
 static void rule_scope(struct findings *fs, const struct recipient_view *rv,
 		       const struct observation_record *rec)
 {
+	char dest[400];
 	if (rv->kind != RECIPIENT_THIRD_PARTY && rv->kind != RECIPIENT_PROCESSOR)
 		return;
 	const char *type = rec->obs->type;
@@ -481,7 +498,7 @@ static void rule_scope(struct findings *fs, const struct recipient_view *rv,
 		return;
 	observation_finding(fs, RULE_BEYOND_SCOPE, FINDING_CONCLUSIVE, rv, rec, &rv->party->clauses,
 			    true, "%s sent to %s (%s), declared for %s only",
-			    type, rec->hostname[0] ? rec->hostname : rec->dst_ip, rv->name,
+			    type, dest_of(rec, dest, sizeof dest), rv->name,
 			    rv->party->declared_as ? rv->party->declared_as : "other data types");
 }
 
@@ -513,6 +530,7 @@ static void rule_undeclared_type(struct findings *fs, const struct recipient_vie
 static void rule_consent(struct findings *fs, const struct recipient_view *rv,
 			 const struct observation_record *rec)
 {
+	char dest[400];
 	const struct policy *p = fs->p;
 	int64_t ts = rec->obs->ts_us;
 	if (fs->consent_us && ts >= fs->consent_us)
@@ -526,7 +544,7 @@ static void rule_consent(struct findings *fs, const struct recipient_view *rv,
 	observation_finding(
 		fs, RULE_BEFORE_CONSENT, FINDING_CONCLUSIVE, rv, rec, &p->consent.clauses,
 		fs->consent_us != 0, "%s sent to %s before consent%s%s%s%s", rec->obs->type,
-		rec->hostname[0] ? rec->hostname : rec->dst_ip, when[0] ? " (given at " : "", when,
+		dest_of(rec, dest, sizeof dest), when[0] ? " (given at " : "", when,
 		when[0] ? ")" : "", gate ? "; the policy also ties it to a permission" : "");
 	if (!fs->consent_us)
 		fs->un.pending_before_consent++;
@@ -604,17 +622,23 @@ void findings_observation(struct findings *fs, const struct observation_record *
 		r.dst_ip = "";
 	r.jurisdiction = jur;
 	struct recipient_view rv;
-	resolve_recipient(fs, r.hostname, r.dst_ip, &rv);
+	/* A DNS query's datum: the catalogue and the policy are asked about
+	 * the full name queried; a name nobody knows is named by its zone. */
+	resolve_recipient(fs, r.query_name ? recipients_query_host(r.query_name) : r.hostname,
+			  r.dst_ip, &rv);
+	if (r.query_name && rv.kind == RECIPIENT_UNKNOWN && r.hostname[0])
+		copy(rv.id, sizeof rv.id, r.hostname);
 	frequency_add(fs, &rv, &r, jur);
 	if (!fs->p)
 		return;
 	rule_residency(fs, &rv, &r, fc, jur);
+	char dest[400];
 	if (fs->p->encryption.promised && cleartext_protocol(r.obs->protocol))
 		observation_finding(fs, RULE_ENCRYPTION, FINDING_CONCLUSIVE, &rv, &r,
 				    &fs->p->encryption.clauses, true,
 				    "%s sent in cleartext (%s, field %s) to %s", r.obs->type,
 				    r.obs->protocol, r.obs->field,
-				    r.hostname[0] ? r.hostname : r.dst_ip);
+				    dest_of(&r, dest, sizeof dest));
 	rule_recipient(fs, &rv, &r);
 	rule_scope(fs, &rv, &r);
 	rule_undeclared_type(fs, &rv, &r);
@@ -684,6 +708,59 @@ static void plausibility_note(struct findings *fs, const struct flow_record *rec
 	}
 }
 
+uint64_t unread_bytes_total(const struct unread_bytes *b)
+{
+	return b->encrypted + b->gap + b->truncated + b->unparsed + b->conflict + b->opaque;
+}
+
+/* The device side's bytes of a flow that were not read, by cause. Bytes of a
+ * flow no decoder understood were scanned raw: they are "opaque" unless nDPI
+ * knows the protocol as encrypted (a custom or compressed cleartext format
+ * could hide a datum the raw scan does not recognise). */
+static void unread_of(const struct flow_record *rec, enum pa_dir up, struct unread_bytes *out)
+{
+	memset(out, 0, sizeof *out);
+	if (!rec->app)
+		return;
+	const struct app_bytes *b = &rec->app->bytes[up];
+	out->encrypted = b->encrypted;
+	out->gap = b->gap;
+	out->truncated = b->truncated;
+	if (rec->app->kind == APP_RAW && !(rec->cls && rec->cls->encrypted) &&
+	    rec->flow->payload_bytes[up])
+		out->opaque = b->scanned < rec->flow->payload_bytes[up] ? b->scanned
+									: rec->flow->payload_bytes[up];
+}
+
+static void note_device(struct findings *fs, const struct flow *f, enum pa_dir up)
+{
+	fs->device.flows++;
+	if (f->device_side == DEVICE_SIDE_UNKNOWN) {
+		fs->device.unknown_side_flows++;
+		return;
+	}
+	fs->device.device_flows++;
+	fs->device.device_packets += f->packets[up];
+}
+
+static void keep_unread_flow(struct findings *fs, const struct flow_record *rec,
+			     const struct recipient_view *rv, const char *jur,
+			     const struct unread_bytes *ub)
+{
+	if (fs->unread_count == fs->unread_cap) {
+		fs->unread_cap = fs->unread_cap ? fs->unread_cap * 2 : 64;
+		fs->unread = pa_xrealloc(fs->unread, fs->unread_cap * sizeof *fs->unread);
+	}
+	struct unread_flow *u = &fs->unread[fs->unread_count++];
+	u->id = rec->flow->id;
+	u->ts_first = rec->flow->ts_first;
+	u->recipient_kind = rv->kind;
+	u->cleartext = !rec->app || rec->app->kind != APP_TLS;
+	u->jurisdiction_allowed = fs->p && jurisdiction_known(jur) &&
+				  policy_words_have(&fs->p->residency.allowed, jur);
+	u->bytes = *ub;
+}
+
 void findings_flow_end(struct findings *fs, const struct flow_record *rec)
 {
 	if (!fs || !rec || !rec->flow)
@@ -711,13 +788,11 @@ void findings_flow_end(struct findings *fs, const struct flow_record *rec)
 		copy(jur, sizeof jur, rec->geo ? rec->geo->jurisdiction : "unknown");
 	plausibility_note(fs, rec, &fc->plaus);
 
-	uint64_t unread = 0, enc = 0, gap = 0, trunc = 0;
-	if (rec->app) {
-		enc = rec->app->bytes[up].encrypted;
-		gap = rec->app->bytes[up].gap;
-		trunc = rec->app->bytes[up].truncated;
-		unread = enc + gap + trunc;
-	}
+	note_device(fs, f, up);
+	struct unread_bytes ub;
+	unread_of(rec, up, &ub);
+	uint64_t enc = ub.encrypted, gap = ub.gap, trunc = ub.truncated;
+	uint64_t unread = unread_bytes_total(&ub) - ub.opaque; /* opaque bytes were scanned */
 	struct jurisdiction_row *jr = jurisdiction_row(fs, jur);
 	jr->flows++;
 	jr->bytes_up += f->ip_bytes[up];
@@ -726,19 +801,30 @@ void findings_flow_end(struct findings *fs, const struct flow_record *rec)
 	jr->uninspected_up += unread;
 	if (unread) {
 		fs->un.flows++;
-		fs->un.encrypted_up += enc;
-		fs->un.gap_up += gap;
-		fs->un.truncated_up += trunc;
+		fs->un.encrypted_up += ub.encrypted;
+		fs->un.gap_up += ub.gap;
+		fs->un.truncated_up += ub.truncated;
+		fs->un.unparsed_up += ub.unparsed;
+		fs->un.conflict_up += ub.conflict;
+	}
+	if (ub.opaque) {
+		fs->un.opaque_flows++;
+		fs->un.opaque_up += ub.opaque;
 	}
 	if (fc != &scratch)
 		((struct finding_flow *)fc)->ended = true;
-	if (!fs->p || fc->personal)
-		return;
 
 	char dst[48];
 	pa_addr_str(remote_of(f), dst, sizeof dst);
 	struct recipient_view rv;
 	resolve_recipient(fs, rec->hostname, dst, &rv);
+	/* Promises are about the device's data: a flow where neither end is
+	 * the device (transit traffic on a mirror port, another host) is
+	 * counted in the device presence, not against them. */
+	if ((unread || ub.opaque) && f->device_side != DEVICE_SIDE_UNKNOWN)
+		keep_unread_flow(fs, rec, &rv, jur, &ub);
+	if (!fs->p || fc->personal)
+		return;
 	char reason[512];
 
 	/* Unverified transfer abroad: much uploaded, nothing readable. */
@@ -848,6 +934,21 @@ const struct jurisdiction_row *findings_jurisdiction_at(const struct findings *f
 const struct uninspected *findings_uninspected(const struct findings *fs)
 {
 	return &fs->un;
+}
+
+const struct device_presence *findings_device(const struct findings *fs)
+{
+	return &fs->device;
+}
+
+bool findings_device_unseen(const struct findings *fs)
+{
+	return !fs->device.device_flows || !fs->device.device_packets;
+}
+
+const char *findings_device_words(const struct findings *fs)
+{
+	return fs->device_why;
 }
 
 const struct plausibility_summary *findings_plausibility(const struct findings *fs)

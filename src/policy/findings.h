@@ -156,6 +156,30 @@ double frequency_rate_per_min(const struct frequency_row *row);
 enum promise_status { PROMISE_KEPT, PROMISE_CONTRADICTED, PROMISE_NOT_VERIFIABLE };
 const char *promise_status_name(enum promise_status s); /* "kept", "contradicted", "not-verifiable" */
 
+/*
+ * Device-side bytes that were not read, by cause. A promise is "kept" only
+ * when none of the bytes that could hide a contradiction of it is unread
+ * (docs/findings.md, "Coverage").
+ */
+struct unread_bytes {
+	uint64_t encrypted;  /* TLS (or other ciphertext) without its keys */
+	uint64_t gap;        /* never captured: holes in a TCP stream */
+	uint64_t truncated;  /* cut by the snap length or past a decoder's bound */
+	uint64_t unparsed;   /* a decoder gave up on them (counted, scanned raw) */
+	uint64_t conflict;   /* retransmissions or overlaps that carried other bytes */
+	uint64_t opaque;     /* scanned raw in a format no decoder knows, protocol not known as encrypted */
+};
+uint64_t unread_bytes_total(const struct unread_bytes *b);
+
+/* What a promise's verdict rests on: the unread bytes that could hide a
+ * contradiction of it, and in how many flows. */
+struct promise_coverage {
+	bool complete;                   /* nothing that could contradict it went unread */
+	uint64_t flows;
+	struct unread_bytes bytes;
+	bool needs_judgement;            /* no byte count can decide it (minimum necessary) */
+};
+
 struct promise_verdict {
 	const char *promise;             /* "residency", "encryption", ... */
 	const char *title_en, *title_zh;
@@ -163,6 +187,15 @@ struct promise_verdict {
 	char why[512];
 	const struct policy_refs *clauses;
 	size_t conclusive, indicative;   /* findings against it */
+	struct promise_coverage coverage;
+};
+
+/* Whether the device under audit took part in the traffic at all. */
+struct device_presence {
+	uint64_t flows;                  /* flows seen */
+	uint64_t device_flows;           /* flows with a device side */
+	uint64_t unknown_side_flows;     /* flows where neither end is the device */
+	uint64_t device_packets;         /* packets sent from the device side */
 };
 
 /* Per destination jurisdiction (upload volume, for the report's chart). */
@@ -177,7 +210,8 @@ struct jurisdiction_row {
 /* What could not be inspected (the report says so instead of calling it clean). */
 struct uninspected {
 	uint64_t flows;                  /* flows with device-side bytes not read */
-	uint64_t encrypted_up, gap_up, truncated_up;
+	uint64_t encrypted_up, gap_up, truncated_up, unparsed_up, conflict_up;
+	uint64_t opaque_flows, opaque_up; /* flows scanned raw in a format no decoder knows */
 	uint64_t unknown_jurisdiction_obs; /* personal data whose destination country is unknown */
 	uint64_t unmeasured_rtt_flows;   /* TCP flows without a handshake RTT (plausibility) */
 	uint64_t pending_before_consent; /* observations waiting for a consent moment that never came */
@@ -203,6 +237,7 @@ struct findings_config {
 	bool lab_known;                  /* the device profile's location: */
 	double lab_lat, lab_lon, lab_radius_km;
 	const char *country_overrides;   /* CIDR → country file, or NULL */
+	bool device_from_profile;        /* --device given (else the device side is guessed) */
 	void (*on_finding)(void *ctx, const struct finding *f);
 	void *ctx;
 };
@@ -223,13 +258,18 @@ void findings_observation(struct findings *fs, const struct observation_record *
 void findings_flow_end(struct findings *fs, const struct flow_record *rec);
 /* A consent marker seen in the capture (the first one counts). */
 void findings_consent(struct findings *fs, int64_t ts_us);
+/* The input is not all the traffic there was (a damaged capture, packets
+ * lost at the capture point): no promise can be kept. Call before
+ * findings_finish; several reasons are joined. */
+void findings_input_incomplete(struct findings *fs, const char *why);
 /* End of input: settle pending evidence, decide every promise. */
 void findings_finish(struct findings *fs);
 
 /* Accessors (valid until findings_free). */
 size_t findings_count(const struct findings *fs);              /* raised findings */
 const struct finding *findings_at(const struct findings *fs, size_t i);
-/* Conclusive + indicative findings: > 0 means exit code 1. */
+/* Conclusive + indicative findings: > 0 means exit code 1 (2 when an input
+ * is damaged: docs/cli.md). */
 size_t findings_violations(const struct findings *fs);
 size_t findings_promise_count(const struct findings *fs);
 const struct promise_verdict *findings_promise_at(const struct findings *fs, size_t i);
@@ -238,6 +278,16 @@ const struct frequency_row *findings_frequency_at(const struct findings *fs, siz
 size_t findings_jurisdiction_count(const struct findings *fs);
 const struct jurisdiction_row *findings_jurisdiction_at(const struct findings *fs, size_t i);
 const struct uninspected *findings_uninspected(const struct findings *fs);
+const struct device_presence *findings_device(const struct findings *fs);
+/* No flow had a device side, or the device side sent nothing: the capture
+ * or the device profile is not the device's; no promise can be kept. */
+bool findings_device_unseen(const struct findings *fs);
+/* The same in words, for the summary's first line (after findings_finish). */
+const char *findings_device_words(const struct findings *fs);
+/* Some promise is not verifiable because bytes that could contradict it
+ * were not read, or the device was never seen (valid after findings_finish).
+ * Promises that need human judgement (minimum necessary) do not count. */
+bool findings_unverified(const struct findings *fs);
 const struct plausibility_summary *findings_plausibility(const struct findings *fs);
 const struct finding_flow *findings_flow(const struct findings *fs, uint64_t flow_id);
 const struct policy *findings_policy(const struct findings *fs);

@@ -66,34 +66,102 @@ static struct slot *slot_find(const struct recipients *r, const char *key, bool 
 
 /* ---- lookup --------------------------------------------------------------- */
 
-const struct recipient *recipients_match(const struct recipients *r, const char *hostname)
+/* hostname lower-cased into name (HOSTNAME_MAX + 1 bytes), without a
+ * trailing dot or ":port"; false when it is not a DNS name. */
+static bool normal_name(const char *hostname, char *name)
 {
-	if (!r || !hostname || !r->slots)
-		return NULL;
-	char name[HOSTNAME_MAX + 1];
 	size_t len = 0;
 	for (const char *c = hostname; *c && *c != ':'; c++) {
 		if (len == HOSTNAME_MAX)
-			return NULL; /* not a DNS name: nobody's pattern */
+			return false; /* not a DNS name: nobody's pattern */
 		name[len++] = (char)tolower((unsigned char)*c);
 	}
 	while (len && name[len - 1] == '.')
 		len--;
 	name[len] = '\0';
-	if (!len)
-		return NULL;
+	return len > 0;
+}
 
+/* The entry for a normalised name, and where in it the pattern that
+ * matched starts. */
+static const struct recipient *match_at(const struct recipients *r, const char *name, size_t *at)
+{
 	const struct slot *s = slot_find(r, name, false);
-	if (s && s->self >= 0)
+	if (s && s->self >= 0) {
+		*at = 0;
 		return &r->items[s->self];
-	for (size_t i = 0; i < len; i++) {
+	}
+	for (size_t i = 0; name[i]; i++) {
 		if (name[i] != '.' || !name[i + 1])
 			continue;
 		s = slot_find(r, name + i + 1, false);
-		if (s && s->under >= 0)
+		if (s && s->under >= 0) {
+			*at = i + 1;
 			return &r->items[s->under];
+		}
 	}
 	return NULL;
+}
+
+const struct recipient *recipients_match(const struct recipients *r, const char *hostname)
+{
+	char name[HOSTNAME_MAX + 1];
+	size_t at;
+	if (!r || !hostname || !r->slots || !normal_name(hostname, name))
+		return NULL;
+	return match_at(r, name, &at);
+}
+
+/* Second-level labels under which country-code domains are registered
+ * (example.com.cn, example.co.uk): the zone then has three labels. */
+static bool generic_second_level(const char *label, size_t len)
+{
+	static const char *const generic[] = {"com", "net", "org", "gov", "edu", "ac", "co", NULL};
+	for (size_t i = 0; generic[i]; i++)
+		if (strlen(generic[i]) == len && !memcmp(generic[i], label, len))
+			return true;
+	return false;
+}
+
+const char *recipients_query_host(const char *query_name)
+{
+	const char *colon = query_name ? strrchr(query_name, ':') : NULL;
+	if (!colon)
+		return query_name ? query_name : "";
+	const char *dot = strchr(colon, '.');
+	return dot ? dot + 1 : "";
+}
+
+const char *recipients_zone(const struct recipients *r, const char *query_name, char *out, size_t n)
+{
+	query_name = recipients_query_host(query_name);
+	char name[HOSTNAME_MAX + 1];
+	if (!query_name || !normal_name(query_name, name)) {
+		snprintf(out, n, "%s", query_name ? query_name : "");
+		return out;
+	}
+	size_t at;
+	if (r && r->slots && match_at(r, name, &at)) {
+		snprintf(out, n, "%s", name + at);
+		return out;
+	}
+	/* The registered domain: the last two labels, three under a generic
+	 * second level of a two-letter country code. */
+	size_t len = strlen(name), dots[3] = {0}, found = 0;
+	for (size_t i = len; i-- > 0 && found < 3;)
+		if (name[i] == '.')
+			dots[found++] = i;
+	size_t start;
+	if (found < 2) {
+		start = 0;
+	} else {
+		start = dots[1] + 1;
+		bool cc = len - dots[0] - 1 == 2;
+		if (cc && generic_second_level(name + dots[1] + 1, dots[0] - dots[1] - 1))
+			start = found == 3 ? dots[2] + 1 : 0;
+	}
+	snprintf(out, n, "%s", name + start);
+	return out;
 }
 
 const struct recipient *recipients_find(const struct recipients *r, const char *id)

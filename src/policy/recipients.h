@@ -45,6 +45,15 @@ void recipients_free(struct recipients *r);
  * Case-insensitive; a trailing dot and a ":port" suffix are ignored. */
 const struct recipient *recipients_match(const struct recipients *r, const char *hostname);
 const struct recipient *recipients_find(const struct recipients *r, const char *id);
+/* The zone whose owner receives what a DNS query for query_name carries:
+ * the catalogue's pattern that matches it (r may be NULL), else its
+ * registered domain (the last two labels, three under com/net/org/gov/edu/
+ * ac/co of a two-letter country code). Lower case, in out. */
+/* The part of a DNS query name that can name a host: what follows the last
+ * label holding a ':' (a MAC address, an IPv6 literal — data, never a host
+ * label, and not a port either). */
+const char *recipients_query_host(const char *query_name);
+const char *recipients_zone(const struct recipients *r, const char *query_name, char *out, size_t n);
 size_t recipients_count(const struct recipients *r);
 const struct recipient *recipients_at(const struct recipients *r, size_t i);
 

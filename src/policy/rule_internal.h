@@ -24,6 +24,17 @@ void resolve_recipient(const struct findings *fs, const char *hostname, const ch
 
 #define FINDINGS_MAX_PROMISES 8
 
+/* A flow with device-side bytes that were not read, and what is needed to
+ * tell which promises they could contradict (decide_promises). */
+struct unread_flow {
+	uint64_t id;
+	int64_t ts_first;
+	enum recipient_kind recipient_kind;
+	bool cleartext;                  /* not TLS: its unread bytes could be cleartext */
+	bool jurisdiction_allowed;       /* the destination is in an allowed jurisdiction */
+	struct unread_bytes bytes;
+};
+
 struct findings {
 	const struct policy *p;
 	const struct recipients *r;
@@ -49,6 +60,12 @@ struct findings {
 
 	struct jurisdiction_row *jur;
 	size_t jur_count;
+
+	struct unread_flow *unread;  /* flows with unread device-side bytes */
+	size_t unread_count, unread_cap;
+	struct device_presence device;
+	char device_why[256];        /* the words when the device was never seen */
+	char input_incomplete[512];  /* why the input is not all the traffic ("" when it is) */
 
 	struct promise_verdict promises[FINDINGS_MAX_PROMISES];
 	size_t promise_count;

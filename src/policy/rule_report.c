@@ -107,19 +107,106 @@ static void count_rule(const struct findings *fs, enum finding_rule rule, size_t
 	}
 }
 
-static bool allowed(const struct policy *p, const char *jur)
+/* Which unread bytes could hide a contradiction of a promise. */
+enum coverage_scope {
+	COVER_RESIDENCY,  /* unread bytes to jurisdictions not allowed, or unknown */
+	COVER_ENCRYPTION, /* unread or opaque bytes of flows that are not TLS */
+	COVER_RECIPIENTS, /* unread bytes to anybody not declared */
+	COVER_SCOPE,      /* unread bytes to declared third parties and processors */
+	COVER_ALL,        /* unread bytes anywhere (data types) */
+	COVER_CONSENT,    /* unread bytes of flows that started before the consent moment */
+};
+
+static bool undeclared(enum recipient_kind k)
 {
-	return policy_words_have(&p->residency.allowed, jur);
+	return k == RECIPIENT_MENTIONED || k == RECIPIENT_CATALOGUED || k == RECIPIENT_UNKNOWN;
+}
+
+static bool in_scope(const struct findings *fs, const struct unread_flow *u, enum coverage_scope c)
+{
+	switch (c) {
+	case COVER_RESIDENCY:
+		return !u->jurisdiction_allowed;
+	case COVER_ENCRYPTION:
+		return u->cleartext;
+	case COVER_RECIPIENTS:
+		return undeclared(u->recipient_kind);
+	case COVER_SCOPE:
+		return u->recipient_kind == RECIPIENT_THIRD_PARTY ||
+		       u->recipient_kind == RECIPIENT_PROCESSOR;
+	case COVER_ALL:
+		return true;
+	case COVER_CONSENT:
+		return !fs->consent_us || u->ts_first < fs->consent_us;
+	}
+	return true;
+}
+
+/* The unread bytes that could contradict a promise. Opaque bytes (scanned
+ * raw, format unknown) count only against encryption: they were read, but
+ * nothing shows the channel that carried them was encrypted. */
+static void coverage_of(const struct findings *fs, enum coverage_scope c,
+			struct promise_coverage *cov)
+{
+	memset(cov, 0, sizeof *cov);
+	for (size_t i = 0; i < fs->unread_count; i++) {
+		const struct unread_flow *u = &fs->unread[i];
+		if (!in_scope(fs, u, c))
+			continue;
+		struct unread_bytes b = u->bytes;
+		if (c == COVER_ENCRYPTION)
+			b.encrypted = 0; /* ciphertext is what the promise asks for */
+		else
+			b.opaque = 0;
+		if (!unread_bytes_total(&b))
+			continue;
+		cov->flows++;
+		cov->bytes.encrypted += b.encrypted;
+		cov->bytes.gap += b.gap;
+		cov->bytes.truncated += b.truncated;
+		cov->bytes.unparsed += b.unparsed;
+		cov->bytes.conflict += b.conflict;
+		cov->bytes.opaque += b.opaque;
+	}
+	cov->complete = !cov->flows;
+}
+
+/* "1200 bytes in 3 flow(s): encrypted 1000, gaps 200" — only the causes
+ * that occurred. */
+static void describe_unread(const struct promise_coverage *cov, char *buf, size_t len)
+{
+	const struct unread_bytes *b = &cov->bytes;
+	const struct {
+		const char *what;
+		uint64_t n;
+	} parts[] = {{"encrypted", b->encrypted},
+		     {"not captured (gaps)", b->gap},
+		     {"truncated or past a decoder bound", b->truncated},
+		     {"unparsed", b->unparsed},
+		     {"in retransmissions that conflict", b->conflict},
+		     {"in a format no decoder reads, over a protocol not known as encrypted", b->opaque}};
+	int n = snprintf(buf, len, "(");
+	const char *sep = "";
+	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+		if (!parts[i].n || n < 0 || (size_t)n >= len)
+			continue;
+		n += snprintf(buf + n, len - (size_t)n, "%s%s %" PRIu64, sep, parts[i].what, parts[i].n);
+		sep = "; ";
+	}
+	if (n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, ")");
 }
 
 /* Contradicted by a conclusive finding; not verifiable with only indicative
- * ones or with unread bytes that could hide a contradiction; kept otherwise. */
-static void verdict(struct findings *fs, const char *promise, const char *en, const char *zh,
-		    enum finding_rule rule, const struct policy_refs *clauses, uint64_t unread_flows,
-		    uint64_t unread_bytes, const char *kept_why)
+ * ones, with unread bytes that could hide a contradiction, when the device
+ * was never seen or the input is incomplete; kept otherwise. */
+static struct promise_verdict *verdict(struct findings *fs, const char *promise, const char *en,
+				       const char *zh, enum finding_rule rule,
+				       const struct policy_refs *clauses, enum coverage_scope scope,
+				       const char *what_could_hide, const char *kept_why)
 {
 	if (fs->promise_count == FINDINGS_MAX_PROMISES)
-		return;
+		return NULL;
 	struct promise_verdict *v = &fs->promises[fs->promise_count++];
 	memset(v, 0, sizeof *v);
 	v->promise = promise;
@@ -127,6 +214,11 @@ static void verdict(struct findings *fs, const char *promise, const char *en, co
 	v->title_zh = zh;
 	v->clauses = clauses;
 	count_rule(fs, rule, &v->conclusive, &v->indicative);
+	coverage_of(fs, scope, &v->coverage);
+	if (findings_device_unseen(fs) || fs->input_incomplete[0])
+		v->coverage.complete = false;
+	char unread[384];
+	describe_unread(&v->coverage, unread, sizeof unread);
 	if (v->conclusive) {
 		v->status = PROMISE_CONTRADICTED;
 		snprintf(v->why, sizeof v->why, "%zu conclusive finding(s)%s", v->conclusive,
@@ -136,64 +228,92 @@ static void verdict(struct findings *fs, const char *promise, const char *en, co
 		snprintf(v->why, sizeof v->why,
 			 "%zu indicative finding(s): traffic suggests a contradiction the bytes do not prove",
 			 v->indicative);
-	} else if (unread_bytes) {
+	} else if (findings_device_unseen(fs)) {
+		v->status = PROMISE_NOT_VERIFIABLE;
+		snprintf(v->why, sizeof v->why, "%s", fs->device_why);
+	} else if (fs->input_incomplete[0]) {
 		v->status = PROMISE_NOT_VERIFIABLE;
 		snprintf(v->why, sizeof v->why,
-			 "no contradiction in what could be read, but %" PRIu64 " bytes uploaded in %" PRIu64
-			 " flow(s) could not be read (encrypted, not captured or truncated)",
-			 unread_bytes, unread_flows);
+			 "no contradiction in what could be read, but the input is incomplete: %.400s",
+			 fs->input_incomplete);
+	} else if (v->coverage.flows) {
+		v->status = PROMISE_NOT_VERIFIABLE;
+		snprintf(v->why, sizeof v->why,
+			 "no contradiction in what could be read, but %" PRIu64 " bytes in %" PRIu64
+			 " flow(s) %s could not be read %s",
+			 unread_bytes_total(&v->coverage.bytes), v->coverage.flows, what_could_hide, unread);
 	} else {
 		v->status = PROMISE_KEPT;
 		snprintf(v->why, sizeof v->why, "%s", kept_why);
 	}
+	return v;
+}
+
+/* The words every promise and the summary use when the device under audit
+ * took no part in the traffic. */
+static void device_words(struct findings *fs)
+{
+	const struct device_presence *d = &fs->device;
+	if (!d->flows)
+		snprintf(fs->device_why, sizeof fs->device_why,
+			 "the device was never seen: the input holds no flow at all");
+	else if (!d->device_flows)
+		snprintf(fs->device_why, sizeof fs->device_why,
+			 "the device was never seen: none of the %" PRIu64 " flow(s) has the device "
+			 "as an endpoint (%s); wrong capture or wrong device profile",
+			 d->flows, fs->cfg.device_from_profile ?
+				 "no address or MAC of the device profile appears" :
+				 "no endpoint has a private address; give --device");
+	else
+		snprintf(fs->device_why, sizeof fs->device_why,
+			 "the device never sent a packet: %" PRIu64 " flow(s) have it as an endpoint, "
+			 "but no byte came from it", d->device_flows);
 }
 
 void decide_promises(struct findings *fs)
 {
 	const struct policy *p = fs->p;
 	fs->promise_count = 0;
+	device_words(fs);
 	if (!p)
 		return;
-	uint64_t unread = fs->un.encrypted_up + fs->un.gap_up + fs->un.truncated_up;
-	uint64_t abroad_bytes = 0, abroad_flows = 0;
-	for (size_t i = 0; i < fs->jur_count; i++) {
-		const struct jurisdiction_row *j = &fs->jur[i];
-		bool known = strcmp(j->jurisdiction, "unknown") && strcmp(j->jurisdiction, "private");
-		if (j->uninspected_up && (!known || !allowed(p, j->jurisdiction))) {
-			abroad_bytes += j->uninspected_up;
-			abroad_flows += j->flows;
-		}
-	}
 
-	verdict(fs, "residency", "Personal data stays in the allowed jurisdictions", "个人信息境内存储",
-		RULE_RESIDENCY, &p->residency.clauses, abroad_flows, abroad_bytes,
+	struct promise_verdict *res = verdict(
+		fs, "residency", "Personal data stays in the allowed jurisdictions", "个人信息境内存储",
+		RULE_RESIDENCY, &p->residency.clauses, COVER_RESIDENCY,
+		"to jurisdictions the policy does not allow, or whose country is unknown,",
 		"every personal datum seen went to an allowed jurisdiction, and nothing unreadable went elsewhere");
-	struct promise_verdict *res = &fs->promises[fs->promise_count - 1];
-	if (res->status == PROMISE_KEPT && fs->un.unknown_jurisdiction_obs) {
+	if (res && res->status == PROMISE_KEPT && fs->un.unknown_jurisdiction_obs) {
 		res->status = PROMISE_NOT_VERIFIABLE;
+		res->coverage.complete = false;
 		snprintf(res->why, sizeof res->why,
 			 "%" PRIu64 " personal datum(s) went to destinations whose country is unknown",
 			 fs->un.unknown_jurisdiction_obs);
 	}
 	if (p->encryption.promised)
 		verdict(fs, "encryption", "Personal data encrypted in transit", "加密传输",
-			RULE_ENCRYPTION, &p->encryption.clauses, 0, 0,
-			"no personal datum was seen in a cleartext protocol");
+			RULE_ENCRYPTION, &p->encryption.clauses, COVER_ENCRYPTION,
+			"outside TLS (a datum in them would have travelled in cleartext)",
+			"no personal datum was seen in a cleartext protocol, and every byte outside "
+			"TLS was read");
 	verdict(fs, "recipients", "Only declared recipients", "仅向声明的第三方提供",
-		RULE_UNDECLARED_RECIPIENT, &p->consent.clauses, fs->un.flows, unread,
+		RULE_UNDECLARED_RECIPIENT, &p->consent.clauses, COVER_RECIPIENTS,
+		"to recipients the policy does not declare",
 		"personal data went only to the first party and declared parties");
 	verdict(fs, "scope", "Declared parties receive only their declared data", "第三方声明范围",
-		RULE_BEYOND_SCOPE, NULL, fs->un.flows, unread,
+		RULE_BEYOND_SCOPE, NULL, COVER_SCOPE, "to declared third parties or processors",
 		"declared parties received only their declared data types");
 	verdict(fs, "data-types", "Only declared data types", "声明的个人信息类型",
 		RULE_UNDECLARED_TYPE, p->data_type_count ? &p->data_types[0].clauses : NULL,
-		fs->un.flows, unread, "every data type seen is declared by the policy");
-	verdict(fs, "consent", "No collection before consent", "同意前不收集", RULE_BEFORE_CONSENT,
-		&p->consent.clauses, fs->un.flows, unread,
+		COVER_ALL, "(any data type could hide in them)",
+		"every data type seen is declared by the policy");
+	struct promise_verdict *consent = verdict(
+		fs, "consent", "No collection before consent", "同意前不收集", RULE_BEFORE_CONSENT,
+		&p->consent.clauses, COVER_CONSENT, "that began before the consent moment",
 		"no personal datum left the device before the consent moment");
-	struct promise_verdict *consent = &fs->promises[fs->promise_count - 1];
-	if (!fs->consent_us && consent->status != PROMISE_CONTRADICTED) {
+	if (consent && !fs->consent_us && consent->status != PROMISE_CONTRADICTED) {
 		consent->status = PROMISE_NOT_VERIFIABLE;
+		consent->coverage.complete = false;
 		snprintf(consent->why, sizeof consent->why,
 			 "no consent moment: give --consent-at or send a PRIVAUDIT-CONSENT marker "
 			 "(%" PRIu64 " personal datum(s) could not be placed before or after it)",
@@ -207,6 +327,7 @@ void decide_promises(struct findings *fs)
 		v->title_zh = "最小必要";
 		v->clauses = &p->minimum_necessary;
 		v->status = PROMISE_NOT_VERIFIABLE;
+		v->coverage.needs_judgement = true;
 		const struct frequency_row *top = NULL;
 		for (size_t i = 0; i < fs->freq_count; i++)
 			if (!top || frequency_rate_per_min(&fs->freq[i]) > frequency_rate_per_min(top))
@@ -219,6 +340,30 @@ void decide_promises(struct findings *fs)
 		else
 			snprintf(v->why, sizeof v->why, "no personal data seen; no numeric limit exists");
 	}
+}
+
+bool findings_unverified(const struct findings *fs)
+{
+	if (!fs)
+		return false;
+	if (findings_device_unseen(fs) || fs->input_incomplete[0])
+		return true;
+	for (size_t i = 0; i < fs->promise_count; i++)
+		if (fs->promises[i].status == PROMISE_NOT_VERIFIABLE &&
+		    !fs->promises[i].coverage.needs_judgement)
+			return true;
+	/* Without a policy there is no promise: what was not read still
+	 * leaves the audit unverified. */
+	return !fs->p && fs->unread_count;
+}
+
+void findings_input_incomplete(struct findings *fs, const char *why)
+{
+	if (!fs || !why || !why[0])
+		return;
+	size_t n = strlen(fs->input_incomplete);
+	snprintf(fs->input_incomplete + n, sizeof fs->input_incomplete - n, "%s%s",
+		 n ? "; " : "", why);
 }
 
 size_t findings_promise_count(const struct findings *fs)
@@ -346,15 +491,75 @@ static json_t *policy_json(const struct policy *p)
 			 str_or_null(p->version), "source", str_or_null(p->source), "gaps", gaps);
 }
 
+static json_t *coverage_json(const struct promise_coverage *c);
+
 static json_t *promise_json(const struct findings *fs, const struct promise_verdict *v)
 {
 	json_t *clauses = json_array();
 	for (size_t i = 0; v->clauses && i < v->clauses->count; i++)
 		json_array_append_new(clauses, clause_json(policy_clause(fs->p, v->clauses->ids[i])));
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:I}", "promise", v->promise, "title_en",
-			 v->title_en, "title_zh", v->title_zh, "status", promise_status_name(v->status),
-			 "why", v->why, "clauses", clauses, "conclusive", (json_int_t)v->conclusive,
-			 "indicative", (json_int_t)v->indicative);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:o}", "promise", v->promise,
+			 "title_en", v->title_en, "title_zh", v->title_zh, "status",
+			 promise_status_name(v->status), "why", v->why, "clauses", clauses,
+			 "conclusive", (json_int_t)v->conclusive, "indicative",
+			 (json_int_t)v->indicative, "coverage", coverage_json(&v->coverage));
+}
+
+static json_t *unread_json(const struct unread_bytes *b)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "total",
+			 (json_int_t)unread_bytes_total(b), "encrypted", (json_int_t)b->encrypted,
+			 "gap", (json_int_t)b->gap, "truncated", (json_int_t)b->truncated, "unparsed",
+			 (json_int_t)b->unparsed, "conflict", (json_int_t)b->conflict, "opaque",
+			 (json_int_t)b->opaque);
+}
+
+static json_t *coverage_json(const struct promise_coverage *c)
+{
+	return json_pack("{s:b, s:b, s:I, s:o}", "complete", c->complete, "needs_judgement",
+			 c->needs_judgement, "flows", (json_int_t)c->flows, "unread",
+			 unread_json(&c->bytes));
+}
+
+/* The audit's own coverage: was the device there, was the input whole, and
+ * which promises rest on bytes that were not read. */
+static json_t *audit_coverage_json(const struct findings *fs)
+{
+	const struct device_presence *d = &fs->device;
+	json_t *reasons = json_array();
+	if (findings_device_unseen(fs))
+		json_array_append_new(reasons, json_string(fs->device_why));
+	if (fs->input_incomplete[0]) {
+		char why[600];
+		snprintf(why, sizeof why, "the input is incomplete: %s", fs->input_incomplete);
+		json_array_append_new(reasons, json_string(why));
+	}
+	json_t *open = json_array();
+	for (size_t i = 0; i < fs->promise_count; i++) {
+		const struct promise_verdict *v = &fs->promises[i];
+		if (v->status == PROMISE_NOT_VERIFIABLE && !v->coverage.needs_judgement) {
+			json_array_append_new(open, json_string(v->promise));
+			if (!findings_device_unseen(fs) && !fs->input_incomplete[0]) {
+				char why[640];
+				snprintf(why, sizeof why, "%s not verifiable: %s", v->promise, v->why);
+				json_array_append_new(reasons, json_string(why));
+			}
+		}
+	}
+	bool complete = !findings_unverified(fs);
+	if (!complete && !json_array_size(reasons)) { /* no policy: no promise names the bytes */
+		char why[200];
+		snprintf(why, sizeof why, "%zu flow(s) of the device with bytes that could not be read, "
+			 "or in a format no decoder reads", fs->unread_count);
+		json_array_append_new(reasons, json_string(why));
+	}
+	return json_pack("{s:b, s:o, s:o, s:{s:b, s:I, s:I, s:I, s:I}, s:o}", "complete", complete,
+			 "reasons", reasons, "not_verifiable", open, "device", "seen",
+			 !findings_device_unseen(fs), "flows", (json_int_t)d->flows, "device_flows",
+			 (json_int_t)d->device_flows, "unknown_side_flows",
+			 (json_int_t)d->unknown_side_flows, "device_packets",
+			 (json_int_t)d->device_packets, "input_incomplete",
+			 fs->input_incomplete[0] ? json_string(fs->input_incomplete) : json_null());
 }
 
 json_t *findings_report_json(const struct findings *fs)
@@ -389,6 +594,7 @@ json_t *findings_report_json(const struct findings *fs)
 	for (size_t i = 0; i < fs->promise_count; i++)
 		json_array_append_new(pr, promise_json(fs, &fs->promises[i]));
 	json_object_set_new(o, "promises", pr);
+	json_object_set_new(o, "coverage", audit_coverage_json(fs));
 
 	json_t *fq = json_array();
 	for (size_t i = 0; i < fs->freq_count; i++) {
@@ -437,9 +643,13 @@ json_t *findings_report_json(const struct findings *fs)
 
 	const struct uninspected *u = &fs->un;
 	json_object_set_new(o, "uninspected",
-			    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "flows", (json_int_t)u->flows,
+			    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+				      "flows", (json_int_t)u->flows,
 				      "encrypted_up", (json_int_t)u->encrypted_up, "gap_up",
 				      (json_int_t)u->gap_up, "truncated_up", (json_int_t)u->truncated_up,
+				      "unparsed_up", (json_int_t)u->unparsed_up, "conflict_up",
+				      (json_int_t)u->conflict_up, "opaque_flows", (json_int_t)u->opaque_flows,
+				      "opaque_up", (json_int_t)u->opaque_up,
 				      "unknown_jurisdiction_observations",
 				      (json_int_t)u->unknown_jurisdiction_obs, "unmeasured_rtt_flows",
 				      (json_int_t)u->unmeasured_rtt_flows, "pending_before_consent",

@@ -101,20 +101,40 @@ static bool add_tree(json_t *files, const char *role, const char *path, const ch
 	return ok;
 }
 
+static bool add_entry(json_t *files, const char *dir, const struct manifest_entry *e,
+		      struct pa_error *err)
+{
+	if (e->in_dir) {
+		char path[4096];
+		snprintf(path, sizeof path, "%s/%s", dir, e->path);
+		return add_file(files, e->role, path, e->path, true, e->meta, e->hash, err);
+	}
+	struct stat st;
+	if (!e->hash && stat(e->path, &st) == 0 && S_ISDIR(st.st_mode))
+		return add_tree(files, e->role, e->path, e->path, false, 0, err);
+	return add_file(files, e->role, e->path, e->path, false, e->meta, e->hash, err);
+}
+
+json_t *manifest_prepare(const struct manifest_entry *e, struct pa_error *err)
+{
+	json_t *files = json_array();
+	if (e->path && !add_entry(files, ".", e, err)) {
+		json_decref(files);
+		return NULL;
+	}
+	return files;
+}
+
 bool manifest_write(const char *dir, const struct manifest_entry *entries, size_t n,
 		    const char *command_line, struct pa_error *err)
 {
 	json_t *files = json_array();
 	bool ok = true;
 	for (size_t i = 0; ok && i < n; i++) {
-		if (!entries[i].path || entries[i].output)
-			continue;
-		struct stat st;
-		if (!entries[i].hash && stat(entries[i].path, &st) == 0 && S_ISDIR(st.st_mode))
-			ok = add_tree(files, entries[i].role, entries[i].path, entries[i].path, false, 0, err);
-		else
-			ok = add_file(files, entries[i].role, entries[i].path, entries[i].path, false,
-				      entries[i].meta, entries[i].hash, err);
+		if (entries[i].prepared)
+			ok = json_array_extend(files, entries[i].prepared) == 0;
+		else if (entries[i].path && !entries[i].output)
+			ok = add_entry(files, dir, &entries[i], err);
 	}
 	char path[4096];
 	snprintf(path, sizeof path, "%s/evidence", dir);

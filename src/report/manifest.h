@@ -31,7 +31,15 @@ struct manifest_entry {
 	json_t *meta;     /* borrowed; copied into the entry (GeoIP metadata), may be NULL */
 	const struct pa_file_hash *hash; /* hashed already (captures, while read), or NULL */
 	bool output;      /* path is the name of an output in DIR, hashed as written */
+	json_t *prepared; /* its files, hashed earlier by manifest_prepare (borrowed), or NULL */
+	bool in_dir;      /* path is relative to DIR (live: the evidence ring), listed "relative" */
 };
+
+/* Hashes an input entry now (a file, or every file under a folder) into the
+ * JSON array manifest_write would make of it, for a process that will lose
+ * the right to read it before the end (live mode, after dropping
+ * privileges). New reference; NULL with err set when it cannot be read. */
+json_t *manifest_prepare(const struct manifest_entry *e, struct pa_error *err);
 
 /* Hashes the entries (those without a hash), then DIR/evidence/ and the outputs present in DIR
  * (flows.jsonl, observations.jsonl, findings.jsonl, report.json,

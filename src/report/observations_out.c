@@ -6,6 +6,36 @@
 
 #include "detect/detect.h"
 
+/* A query name holds the datum in the labels left of its zone: each of
+ * them is masked like a value ("8680*******8269.***.snssdk.com"). */
+static const char *mask_query_name(const char *query, const char *zone, char *out, size_t n)
+{
+	size_t qlen = strlen(query), zlen = zone ? strlen(zone) : 0;
+	size_t keep = qlen; /* where the zone starts */
+	if (zlen && zlen < qlen && !strcmp(query + qlen - zlen, zone) && query[qlen - zlen - 1] == '.')
+		keep = qlen - zlen - 1;
+	else if (zlen == qlen && !strcmp(query, zone))
+		keep = 0;
+	size_t o = 0;
+	for (size_t i = 0; i < keep && o + 1 < n;) {
+		size_t j = i;
+		while (j < keep && query[j] != '.')
+			j++;
+		char label[256], masked[256];
+		size_t len = j - i < sizeof label - 1 ? j - i : sizeof label - 1;
+		memcpy(label, query + i, len);
+		label[len] = 0;
+		detect_mask_value(label, masked, sizeof masked);
+		o += (size_t)snprintf(out + o, n - o, "%s%s", masked, j < keep ? "." : "");
+		if (o >= n)
+			o = n - 1;
+		i = j + 1;
+	}
+	if (o + 1 < n)
+		snprintf(out + o, n - o, "%s%s", keep && keep < qlen ? "." : "", query + (keep < qlen ? (keep ? keep + 1 : 0) : qlen));
+	return out;
+}
+
 void observation_record_json(struct jsonw *w, const struct observation_record *r, bool show_values)
 {
 	const struct pa_observation *o = r->obs;
@@ -22,6 +52,11 @@ void observation_record_json(struct jsonw *w, const struct observation_record *r
 	jw_kv_uint(w, "packet", o->packet);
 	jw_kv_string(w, "ts", pa_time_str(o->ts_us, ts, sizeof ts));
 	jw_kv_string(w, "hostname", r->hostname && r->hostname[0] ? r->hostname : NULL);
+	if (r->query_name) {
+		char name[320];
+		jw_kv_string(w, "query_name",
+			     show_values ? r->query_name : mask_query_name(r->query_name, r->hostname, name, sizeof name));
+	}
 	jw_kv_string(w, "jurisdiction", r->jurisdiction);
 	jw_kv_string(w, "dst_ip", r->dst_ip);
 	jw_kv_uint(w, "dst_port", r->dst_port);

@@ -199,6 +199,20 @@ static size_t completeness_problems(struct html *h, const json_t *report, bool w
 {
 	size_t n = 0;
 	char b1[32], b2[32], b3[32];
+	/* The device never seen, inputs cut short, promises resting on bytes
+	 * that were not read: report.json "coverage" says why, in words. */
+	const json_t *reason;
+	size_t k;
+	json_array_foreach(j_get(report, "coverage.reasons"), k, reason) {
+		if (!json_is_string(reason))
+			continue;
+		n++;
+		if (!write)
+			continue;
+		h_raw(h, "<li>\xe8\xa6\x86\xe7\x9b\x96 Coverage: "); /* 覆盖 */
+		h_text(h, json_string_value(reason));
+		h_raw(h, "</li>\n");
+	}
 	const json_t *cap = j_get(report, "summary.capture");
 	if (json_is_object(cap) && json_is_false(j_get(cap, "complete"))) {
 		if (write)
@@ -293,7 +307,7 @@ static void header(struct html *h, const json_t *report)
 	}
 	h_fmt(h, "</dd>\n<dt>\xe6\x95\xb0\xe6\x8d\xae\xe5\x8c\x85 Packets</dt><dd>%s packets, %s</dd>\n",
 	      fmt_count(j_u64(report, "summary.packets.read"), b1, sizeof b1),
-	      fmt_bytes(j_u64(report, "summary.packets.bytes"), b2, sizeof b2)); /* 数据包 */
+	      pa_bytes_str(j_u64(report, "summary.packets.bytes"), b2, sizeof b2)); /* 数据包 */
 	h_raw(h, "<dt>\xe5\xb7\xa5\xe5\x85\xb7 Tool</dt><dd>"); /* 工具 */
 	h_text_or_dash(h, j_str(report, "tool.name"));
 	h_raw(h, " ");
@@ -320,14 +334,21 @@ static void header(struct html *h, const json_t *report)
 	if (problems) {
 		h_raw(h, "<div class=\"status bad\"><b>\xe5\xae\xa1\xe8\xae\xa1\xe4\xb8\x8d\xe5\xae\x8c\xe6\x95\xb4 "
 			 "Audit incomplete</b> \xe2\x80\x94 the traffic below is not all the traffic there "
-			 "was; nothing may be read as clean.<ul>\n"); /* 审计不完整 */
+			 "was, or not all of it could be read; nothing may be read as clean.<ul>\n"); /* 审计不完整 */
 		completeness_problems(h, report, true);
 		h_raw(h, "</ul></div>\n");
+	} else if (!json_is_true(j_get(report, "coverage.complete"))) {
+		/* A report.json from before coverage was judged: nothing says
+		 * every byte that mattered was read, so it is not called complete. */
+		h_raw(h, "<div class=\"status bad\"><b>\xe8\xa6\x86\xe7\x9b\x96\xe6\x9c\xaa\xe8\xae\xb0\xe5\xbd\x95 "
+			 "Coverage not recorded</b> \xe2\x80\x94 this report does not say whether every byte "
+			 "that could contradict a promise was read; see <a href=\"#uninspected\">section 7</a> "
+			 "and do not read it as complete.</div>\n"); /* 覆盖未记录 */
 	} else {
 		h_raw(h, "<div class=\"status good\"><b>\xe5\xae\xa1\xe8\xae\xa1\xe5\xae\x8c\xe6\x95\xb4 Audit "
-			 "complete</b> \xe2\x80\x94 every input was read to its end and no capture loss was "
-			 "recorded. What could not be inspected inside the traffic is listed in "
-			 "<a href=\"#uninspected\">section 7</a>.</div>\n"); /* 审计完整 */
+			 "complete</b> \xe2\x80\x94 every input was read to its end, no capture loss was "
+			 "recorded, the device took part in the traffic and every byte that could "
+			 "contradict a promise was read (<a href=\"#uninspected\">section 7</a>).</div>\n"); /* 审计完整 */
 	}
 
 	uint64_t conclusive = j_u64(report, "finding_counts.conclusive");
@@ -390,6 +411,41 @@ static void finding_links(struct html *h, const json_t *report, const char *rule
 		h_raw(h, "</p>\n");
 }
 
+/* The unread bytes a promise's verdict rests on, by cause. */
+static void promise_coverage(struct html *h, const json_t *cov)
+{
+	char b[32];
+	if (!json_is_object(cov))
+		return;
+	if (json_is_true(j_get(cov, "needs_judgement"))) {
+		h_raw(h, "<p class=\"coverage small\">\xe8\xa6\x86\xe7\x9b\x96 Coverage: no byte count can "
+			 "decide this promise; it needs the auditor's judgement.</p>\n"); /* 覆盖 */
+		return;
+	}
+	if (json_is_true(j_get(cov, "complete"))) {
+		h_raw(h, "<p class=\"coverage small\">\xe8\xa6\x86\xe7\x9b\x96 Coverage: complete \xe2\x80\x94 "
+			 "every byte that could contradict this promise was read.</p>\n");
+		return;
+	}
+	const json_t *u = j_get(cov, "unread");
+	h_fmt(h, "<p class=\"coverage small\">\xe8\xa6\x86\xe7\x9b\x96 Coverage: <b>incomplete</b> \xe2\x80\x94 "
+	      "%s unread in %llu flow(s) could contradict it", pa_bytes_str(j_u64(u, "total"), b, sizeof b),
+	      (unsigned long long)j_u64(cov, "flows"));
+	static const char *const causes[][2] = {
+		{"encrypted", "encrypted"}, {"gap", "not captured"}, {"truncated", "truncated"},
+		{"unparsed", "unparsed"}, {"conflict", "conflicting retransmissions"},
+		{"opaque", "opaque (no decoder, not known as encrypted)"}};
+	const char *sep = ": ";
+	for (size_t i = 0; i < sizeof causes / sizeof causes[0]; i++) {
+		uint64_t n = j_u64(u, causes[i][0]);
+		if (!n)
+			continue;
+		h_fmt(h, "%s%s %s", sep, causes[i][1], pa_bytes_str(n, b, sizeof b));
+		sep = ", ";
+	}
+	h_raw(h, ".</p>\n");
+}
+
 static void section_verdicts(struct html *h, const json_t *report)
 {
 	section_heading(h, "verdicts", "2. \xe7\xbb\x93\xe8\xae\xba", "Verdicts on the policy's promises");
@@ -403,9 +459,10 @@ static void section_verdicts(struct html *h, const json_t *report)
 	}
 	h_raw(h, "<p class=\"small muted\"><b>\xe8\xbf\x9d\xe8\x83\x8c contradicted</b>: at least one "
 		 "conclusive finding. <b>\xe6\x97\xa0\xe6\xb3\x95\xe9\xaa\x8c\xe8\xaf\x81 not verifiable</b>: "
-		 "only indicative findings, or bytes that could not be read could hide a contradiction. "
-		 "<b>\xe9\x81\xb5\xe5\xae\x88 kept</b>: nothing contradicts it in traffic that was fully "
-		 "read.</p>\n");
+		 "only indicative findings, or bytes that could not be read could hide a contradiction, "
+		 "or the device was never seen, or the input is incomplete. "
+		 "<b>\xe9\x81\xb5\xe5\xae\x88 kept</b>: nothing contradicts it, and every byte that "
+		 "could have was read (its coverage is complete).</p>\n");
 	size_t i;
 	const json_t *p;
 	json_array_foreach(j_get(report, "promises"), i, p) {
@@ -420,6 +477,7 @@ static void section_verdicts(struct html *h, const json_t *report)
 		h_text(h, j_str(p, "why"));
 		h_fmt(h, " <span class=\"muted small\">(%llu conclusive, %llu indicative)</span></p>\n",
 		      (unsigned long long)j_u64(p, "conclusive"), (unsigned long long)j_u64(p, "indicative"));
+		promise_coverage(h, j_get(p, "coverage"));
 		size_t k;
 		const json_t *c;
 		json_array_foreach(j_get(p, "clauses"), k, c)

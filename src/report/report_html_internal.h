@@ -54,7 +54,6 @@ const char **j_sorted_keys(const json_t *o, size_t *n);
 
 /* Formats into buf and returns it. */
 const char *fmt_count(uint64_t v, char *buf, size_t len);    /* "1,234,567" */
-const char *fmt_bytes(uint64_t v, char *buf, size_t len);    /* "9903 B", "30.4 KB", "1.2 MB" */
 const char *fmt_duration(int64_t us, char *buf, size_t len); /* "243.7 ms", "4 min 12 s" */
 /* "2026-11-23T15:20:23.956181Z" (optionally without fraction) → µs since the epoch. */
 bool parse_iso_time(const char *s, int64_t *us);

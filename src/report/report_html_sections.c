@@ -160,8 +160,8 @@ static void host_table(struct html *h, struct host_row *rows, size_t n)
 		h_text_or_dash(h, j_str(rows[i].v, "jurisdiction"));
 		h_fmt(h, "</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td>",
 		      fmt_count(j_u64(rows[i].v, "flows"), b1, sizeof b1),
-		      fmt_bytes(rows[i].up, b2, sizeof b2),
-		      fmt_bytes(j_u64(rows[i].v, "bytes_down"), b3, sizeof b3));
+		      pa_bytes_str(rows[i].up, b2, sizeof b2),
+		      pa_bytes_str(j_u64(rows[i].v, "bytes_down"), b3, sizeof b3));
 		size_t np;
 		const char **protos = j_sorted_keys(j_get(rows[i].v, "protocols"), &np);
 		for (size_t k = 0; k < np; k++) {
@@ -196,10 +196,10 @@ void html_section_destinations(struct html *h, const json_t *report)
 			h_fmt(h, "</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td>"
 			      "<td class=\"num\">%s</td>", fmt_count(j_u64(d, "flows"), b1, sizeof b1),
 			      fmt_count(j_u64(d, "personal_flows"), b2, sizeof b2),
-			      fmt_bytes(j_u64(d, "bytes_up"), b3, sizeof b3),
-			      fmt_bytes(j_u64(d, "bytes_down"), b4, sizeof b4));
+			      pa_bytes_str(j_u64(d, "bytes_up"), b3, sizeof b3),
+			      pa_bytes_str(j_u64(d, "bytes_down"), b4, sizeof b4));
 			h_fmt(h, "<td class=\"num\">%s</td></tr>\n",
-			      fmt_bytes(j_u64(d, "uninspected_up"), b1, sizeof b1));
+			      pa_bytes_str(j_u64(d, "uninspected_up"), b1, sizeof b1));
 		}
 		h_raw(h, "</tbody></table>\n");
 	}
@@ -366,7 +366,7 @@ static void unread_row(struct html *h, const char *label, uint64_t v, bool bytes
 {
 	char b[32];
 	h_fmt(h, "<tr><td>%s</td><td class=\"num\">%s</td><td class=\"small muted\">%s</td></tr>\n", label,
-	      bytes ? fmt_bytes(v, b, sizeof b) : fmt_count(v, b, sizeof b), why);
+	      bytes ? pa_bytes_str(v, b, sizeof b) : fmt_count(v, b, sizeof b), why);
 }
 
 void html_section_uninspected(struct html *h, const json_t *report)
@@ -388,6 +388,13 @@ void html_section_uninspected(struct html *h, const json_t *report)
 			   "TCP bytes that were never captured (missing segments)");
 		unread_row(h, "\xe6\x88\xaa\xe6\x96\xad Truncated", j_u64(u, "truncated_up"), true,
 			   "bytes cut by the snap length or past the per-flow inspection limit");
+		unread_row(h, "\xe6\x9c\xaa\xe8\xa7\xa3\xe6\x9e\x90 Unparsed", j_u64(u, "unparsed_up"), true,
+			   "bytes a protocol decoder gave up on (scanned raw, counted here)"); /* 未解析 */
+		unread_row(h, "\xe5\x86\xb2\xe7\xaa\x81 Conflicting", j_u64(u, "conflict_up"), true,
+			   "retransmitted or overlapping TCP bytes whose copies differ"); /* 冲突 */
+		unread_row(h, "\xe4\xb8\x8d\xe9\x80\x8f\xe6\x98\x8e Opaque", j_u64(u, "opaque_up"), true,
+			   "scanned raw in a format no decoder reads, over a protocol not known as encrypted: "
+			   "it may be cleartext (only the encryption promise rests on it)"); /* 不透明 */
 		unread_row(h, "\xe8\xbe\x96\xe5\x8c\xba\xe6\x9c\xaa\xe7\x9f\xa5 Unknown jurisdiction",
 			   j_u64(u, "unknown_jurisdiction_observations"), false,
 			   "personal data sent to addresses whose country no GeoIP database knows");
@@ -412,7 +419,7 @@ void html_section_uninspected(struct html *h, const json_t *report)
 			h_text_or_dash(h, j_str(fl, "hostname") ? j_str(fl, "hostname") : j_str(fl, "dst_ip"));
 			h_raw(h, "</code></td><td>");
 			h_text_or_dash(h, j_str(fl, "jurisdiction"));
-			h_fmt(h, "</td><td class=\"num\">%s</td><td>", fmt_bytes(j_u64(fl, "bytes_up"), b1, sizeof b1));
+			h_fmt(h, "</td><td class=\"num\">%s</td><td>", pa_bytes_str(j_u64(fl, "bytes_up"), b1, sizeof b1));
 			h_text_or_dash(h, j_str(fl, "reason"));
 			h_raw(h, "</td></tr>\n");
 		}

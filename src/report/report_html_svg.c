@@ -139,8 +139,8 @@ void html_destinations_chart(struct html *h, const json_t *report)
 		h_fmt(h, "<g><title>");
 		h_text(h, r->jurisdiction);
 		h_fmt(h, ": %s uploaded (%s could not be read), %s downloaded, %s flow(s), %s with personal "
-		      "data</title>\n", fmt_bytes(r->up, b1, sizeof b1), fmt_bytes(unread, b2, sizeof b2),
-		      fmt_bytes(r->down, b3, sizeof b3), fmt_count(r->flows, b4, sizeof b4),
+		      "data</title>\n", pa_bytes_str(r->up, b1, sizeof b1), pa_bytes_str(unread, b2, sizeof b2),
+		      pa_bytes_str(r->down, b3, sizeof b3), fmt_count(r->flows, b4, sizeof b4),
 		      fmt_count(r->personal, b5, sizeof b5));
 		h_fmt(h, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" font-weight=\"600\" fill=\"%s\">",
 		      left - 10, y + 15, jurisdiction_colour(r->jurisdiction));
@@ -157,7 +157,7 @@ void html_destinations_chart(struct html *h, const json_t *report)
 			      jurisdiction_colour(r->jurisdiction));
 		h_fmt(h, "\n<text x=\"%.0f\" y=\"%.1f\" font-weight=\"600\">%s</text>"
 		      "<text x=\"%.0f\" y=\"%.1f\" font-size=\"11\" fill=\"#5d6678\">%s flow(s), %s with "
-		      "personal data</text></g>\n", left + bar_w + 10, y + 13, fmt_bytes(r->up, b1, sizeof b1),
+		      "personal data</text></g>\n", left + bar_w + 10, y + 13, pa_bytes_str(r->up, b1, sizeof b1),
 		      left + bar_w + 10, y + 27, fmt_count(r->flows, b2, sizeof b2),
 		      fmt_count(r->personal, b3, sizeof b3));
 	}

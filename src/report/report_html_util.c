@@ -276,20 +276,6 @@ const char *fmt_count(uint64_t v, char *buf, size_t len)
 	return buf;
 }
 
-/* Decimal units, the same as the summary printed on stdout. */
-const char *fmt_bytes(uint64_t v, char *buf, size_t len)
-{
-	if (v < 10000)
-		snprintf(buf, len, "%llu B", (unsigned long long)v);
-	else if (v < 10000000)
-		snprintf(buf, len, "%.1f KB", (double)v / 1e3);
-	else if (v < 10000000000ULL)
-		snprintf(buf, len, "%.1f MB", (double)v / 1e6);
-	else
-		snprintf(buf, len, "%.2f GB", (double)v / 1e9);
-	return buf;
-}
-
 const char *fmt_duration(int64_t us, char *buf, size_t len)
 {
 	if (us < 0)

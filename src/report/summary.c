@@ -158,19 +158,6 @@ static const struct tally **sorted(const struct tallies *t)
 	return v;
 }
 
-static const char *human_bytes(uint64_t b, char *buf, size_t len)
-{
-	if (b < 10000)
-		snprintf(buf, len, "%llu B", (unsigned long long)b);
-	else if (b < 10000000)
-		snprintf(buf, len, "%.1f KB", (double)b / 1e3);
-	else if (b < 10000000000ULL)
-		snprintf(buf, len, "%.1f MB", (double)b / 1e6);
-	else
-		snprintf(buf, len, "%.2f GB", (double)b / 1e9);
-	return buf;
-}
-
 void summary_print(const struct summary *s, const struct summary_inputs *in, FILE *out)
 {
 	const struct audit_totals *t = in->totals;
@@ -178,15 +165,17 @@ void summary_print(const struct summary *s, const struct summary_inputs *in, FIL
 	char b1[32], b2[32], t0[40], t1[40];
 
 	fprintf(out, "privaudit %s: %zu input file(s), %llu packets, %s", PA_VERSION, in->file_count,
-		(unsigned long long)t->packets, human_bytes(t->bytes, b1, sizeof b1));
+		(unsigned long long)t->packets, pa_bytes_str(t->bytes, b1, sizeof b1));
 	if (t->packets)
 		fprintf(out, ", %s .. %s", pa_time_str(t->ts_first, t0, sizeof t0),
 			pa_time_str(t->ts_last, t1, sizeof t1));
 	fputc('\n', out);
+	char safe[600], safe2[600];
 	for (size_t i = 0; i < in->file_count; i++) {
 		const struct input_file_info *f = &in->files[i];
-		fprintf(out, "  %s: %s, %llu records%s%s\n", f->path, f->format ? f->format : "unreadable",
-			(unsigned long long)f->records, f->problem ? "; " : "", f->problem ? f->problem : "");
+		fprintf(out, "  %s: %s, %llu records%s%s\n", pa_term_safe(f->path, safe, sizeof safe),
+			f->format ? f->format : "unreadable", (unsigned long long)f->records,
+			f->problem ? "; " : "", pa_term_safe(f->problem, safe2, sizeof safe2));
 	}
 	fprintf(out, "Packets: %llu IP (IPv4 %llu, IPv6 %llu; TCP %llu, UDP %llu, other %llu), %llu not IP, %llu fragments -> %llu datagrams\n",
 		(unsigned long long)(d->ipv4 + d->ipv6), (unsigned long long)d->ipv4,
@@ -220,7 +209,7 @@ void summary_print(const struct summary *s, const struct summary_inputs *in, FIL
 			(unsigned long long)(s->tls_flows - s->tls_decrypted));
 		const char *sep = " (";
 		for (size_t i = 0; i < s->tls_opaque.count; i++) {
-			fprintf(out, "%s%s %llu", sep, s->tls_opaque.items[i].name,
+			fprintf(out, "%s%s %llu", sep, pa_term_safe(s->tls_opaque.items[i].name, safe, sizeof safe),
 				(unsigned long long)s->tls_opaque.items[i].flows);
 			sep = ", ";
 		}
@@ -233,23 +222,26 @@ void summary_print(const struct summary *s, const struct summary_inputs *in, FIL
 			(unsigned long long)in->loss->kernel_drops, (unsigned long long)in->loss->interface_drops);
 	if (in->loss && in->loss->evidence_lost)
 		fprintf(out, "Evidence capture lost %llu packets: %s\n", (unsigned long long)in->loss->evidence_lost,
-			in->loss->evidence_error);
+			pa_term_safe(in->loss->evidence_error, safe, sizeof safe));
 
 	const struct tally **v = sorted(&s->jurisdictions);
 	fprintf(out, "Upload by jurisdiction:\n");
 	for (size_t i = 0; i < s->jurisdictions.count; i++)
-		fprintf(out, "  %-12s %6llu flows  up %10s  down %10s\n", v[i]->name,
-			(unsigned long long)v[i]->flows, human_bytes(v[i]->bytes_up, b1, sizeof b1),
-			human_bytes(v[i]->bytes_down, b2, sizeof b2));
+		fprintf(out, "  %-12s %6llu flows  up %10s  down %10s\n", pa_term_safe(v[i]->name, safe, sizeof safe),
+			(unsigned long long)v[i]->flows, pa_bytes_str(v[i]->bytes_up, b1, sizeof b1),
+			pa_bytes_str(v[i]->bytes_down, b2, sizeof b2));
 	free(v);
 
 	v = sorted(&s->recipients);
 	fprintf(out, "Top recipients by upload (%zu in all):\n", s->recipients.count);
+	/* Hostnames come from traffic (an HTTP Host, an SNI): escaped, so a
+	 * name cannot send ESC/OSC sequences or a U+202E to the terminal. */
 	for (size_t i = 0; i < s->recipients.count && i < TOP_RECIPIENTS; i++)
-		fprintf(out, "  %-40s %-12s %5llu flows  up %10s  down %10s\n", v[i]->name,
-			v[i]->jurisdiction, (unsigned long long)v[i]->flows,
-			human_bytes(v[i]->bytes_up, b1, sizeof b1),
-			human_bytes(v[i]->bytes_down, b2, sizeof b2));
+		fprintf(out, "  %-40s %-12s %5llu flows  up %10s  down %10s\n",
+			pa_term_safe(v[i]->name, safe, sizeof safe),
+			pa_term_safe(v[i]->jurisdiction, safe2, sizeof safe2), (unsigned long long)v[i]->flows,
+			pa_bytes_str(v[i]->bytes_up, b1, sizeof b1),
+			pa_bytes_str(v[i]->bytes_down, b2, sizeof b2));
 	free(v);
 
 	for (size_t i = 0; i < geo_db_count(in->geo); i++) {
@@ -257,7 +249,8 @@ void summary_print(const struct summary *s, const struct summary_inputs *in, FIL
 		time_t built = (time_t)g->build_epoch;
 		char date[32];
 		strftime(date, sizeof date, "%Y-%m-%d", gmtime(&built));
-		fprintf(out, "GeoIP: %s (%s, %s schema, built %s)\n", g->path, g->database_type,
+		fprintf(out, "GeoIP: %s (%s, %s schema, built %s)\n", pa_term_safe(g->path, safe, sizeof safe),
+			pa_term_safe(g->database_type, safe2, sizeof safe2),
 			geo_schema_name(g->schema), date);
 	}
 	if (!geo_db_count(in->geo))
@@ -297,10 +290,10 @@ json_t *summary_json(const struct summary *s, const struct summary_inputs *in)
 	json_t *files = json_array();
 	for (size_t i = 0; i < in->file_count; i++) {
 		const struct input_file_info *f = &in->files[i];
-		json_t *e = json_pack("{s:s, s:s?, s:I, s:I, s:I, s:s?, s:b}",
+		json_t *e = json_pack("{s:s, s:s?, s:I, s:I, s:I, s:s?, s:b, s:b}",
 			"path", f->path, "format", f->format, "records", (json_int_t)f->records,
 			"first_packet", (json_int_t)f->first_packet, "last_packet", (json_int_t)f->last_packet,
-			"problem", f->problem, "failed", f->failed);
+			"problem", f->problem, "failed", f->failed, "damaged", f->damaged);
 		/* The hash manifest.json records too: report.html shows it
 		 * without reading the capture again. */
 		if (f->hash && f->hash->ok) {
@@ -377,6 +370,8 @@ json_t *summary_report_json(const struct summary *s, const struct summary_inputs
 	json_object_set_new(o, "tool", json_pack("{s:s, s:s, s:s?}", "name", "privaudit",
 		"version", PA_VERSION, "command_line", command_line));
 	json_object_set_new(o, "summary", summary_json(s, in));
+	json_object_set_new(o, "result", json_pack("{s:i, s:s?}", "exit_code", in->exit_code,
+						   "words", in->result));
 	return o;
 }
 

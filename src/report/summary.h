@@ -27,6 +27,8 @@ struct summary_inputs {
 	const struct capture_loss *loss;
 	int64_t consent_at_us;
 	uint64_t observations;
+	int exit_code;       /* enum pa_exit, and the same in words */
+	const char *result;
 };
 
 struct summary;

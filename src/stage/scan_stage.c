@@ -56,6 +56,7 @@ struct field_rec {
 	uint16_t name_len;
 	uint8_t dir;
 	bool from_device;
+	bool query_name; /* the hostname slot holds the DNS name queried (pa_field_ref) */
 };
 
 struct stream_rec {
@@ -95,6 +96,7 @@ struct obs_ctx {
 	const char *hostname;
 	struct flow *flow; /* room for it */
 	bool built;
+	bool query_name;   /* hostname is a DNS query name */
 };
 
 static void flow_from_view(const struct flow_view *v, struct flow *f)
@@ -124,6 +126,7 @@ static void on_observation(void *ctx, const struct pa_observation *obs)
 	}
 	struct pa_observation o = *obs;
 	o.flow_id = oc->view->id;
+	o.in_query_name = oc->query_name;
 	oc->s->cfg.observation(oc->s->cfg.ctx, oc->flow, oc->hostname, &o);
 }
 
@@ -134,7 +137,8 @@ static void handle_field(struct scan_stage *s, struct field_rec *r)
 	struct pa_field_ref ref = {.protocol = r->protocol, .field = name, .dir = r->dir,
 				   .packet = r->packet, .ts_us = r->ts_us};
 	struct flow flow;
-	struct obs_ctx oc = {.s = s, .view = &r->view, .hostname = host, .flow = &flow};
+	struct obs_ctx oc = {.s = s, .view = &r->view, .hostname = host, .flow = &flow,
+			     .query_name = r->query_name};
 	detect_scan_field(s->cfg.detect, s->scratch, &ref, r->from_device,
 			  (const uint8_t *)name + r->name_len + 1, r->len, on_observation, &oc);
 }
@@ -225,12 +229,17 @@ void scan_stage_field(struct scan_stage *s, struct flow *f, const struct pa_fiel
 {
 	struct flow_view view;
 	const char *host = view_now(s, f, &view);
+	if (ref->query_name) { /* the datum's recipient is the name asked for */
+		host = ref->query_name;
+		view.host_len = (uint16_t)strnlen(host, UINT16_MAX - 1);
+	}
 	size_t name_len = strnlen(ref->field, UINT16_MAX - 1);
 	struct field_rec *r = handoff_reserve(s->ring, REC_FIELD,
 					      sizeof *r + view.host_len + 1 + name_len + 1 + len);
 	*r = (struct field_rec){.view = view, .protocol = ref->protocol, .packet = ref->packet,
 				.ts_us = ref->ts_us, .len = (uint32_t)len, .name_len = (uint16_t)name_len,
-				.dir = (uint8_t)ref->dir, .from_device = from_device};
+				.dir = (uint8_t)ref->dir, .from_device = from_device,
+				.query_name = ref->query_name != NULL};
 	char *p = (char *)(r + 1);
 	memcpy(p, host, view.host_len);
 	p[view.host_len] = 0;

@@ -9,12 +9,16 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
+
+#include "util/sha256.h"
 
 #define KEYLOG_LINE_MAX 1024
 
@@ -30,7 +34,12 @@ struct session_entry {
 };
 
 struct keylog_source {
-	char *path;
+	char *path;       /* as given, for messages */
+	char *resolved;   /* absolute (growing logs): the working folder may change */
+	/* A growing log's open descriptor: live mode drops privileges after
+	 * loading, and a log in a folder the new user cannot enter is still
+	 * read (and hashed for the manifest) through it. -1: none yet. */
+	int fd;
 	off_t offset;     /* bytes consumed: always just after a newline */
 	uint64_t line_no; /* lines consumed */
 };
@@ -104,8 +113,12 @@ void keylog_free(struct keylog *kl)
 			free(e);
 		}
 	}
-	for (size_t i = 0; i < kl->nsources; i++)
+	for (size_t i = 0; i < kl->nsources; i++) {
 		free(kl->sources[i].path);
+		free(kl->sources[i].resolved);
+		if (kl->sources[i].fd >= 0)
+			close(kl->sources[i].fd);
+	}
 	free(kl->sources);
 	free(kl->buckets);
 	free(kl->sbuckets);
@@ -197,9 +210,16 @@ static void bad_line(struct keylog *kl, FILE *diag, const char *name, uint64_t l
 		     const char *why, const char *line, size_t len)
 {
 	kl->stats.lines_bad++;
-	if (diag)
-		fprintf(diag, "%s:%llu: %s: \"%.*s\"\n", name, (unsigned long long)line_no, why,
-			(int)(len > 100 ? 100 : len), line);
+	if (!diag)
+		return;
+	/* A key log can come inside the capture (a pcapng Decryption Secrets
+	 * Block): its bytes are the traffic's, escaped for the terminal. */
+	char text[101], safe[420];
+	size_t n = len > 100 ? 100 : len;
+	memcpy(text, line, n);
+	text[n] = 0;
+	fprintf(diag, "%s:%llu: %s: \"%s\"\n", name, (unsigned long long)line_no, why,
+		pa_term_safe(text, safe, sizeof safe));
 }
 
 /* One line without its newline. true when a secret was stored. */
@@ -301,12 +321,47 @@ size_t keylog_add_text(struct keylog *kl, const char *name, const char *text, si
 
 /* Reads the source from its offset; only complete lines are consumed, so a
  * line being written right now is read whole next time. */
+/* A growing log's stream: through the kept descriptor, replaced by a new
+ * one when the path now names another file (the log was rewritten under the
+ * same name) and the process may still open it. */
+static FILE *open_growing(struct keylog_source *src, struct pa_error *err)
+{
+	const char *path = src->resolved ? src->resolved : src->path;
+	struct stat now, held;
+	bool replaced = src->fd >= 0 && stat(path, &now) == 0 && fstat(src->fd, &held) == 0 &&
+			(now.st_ino != held.st_ino || now.st_dev != held.st_dev);
+	if (src->fd < 0 || replaced) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 && src->fd < 0) {
+			if (err)
+				pa_error_set(err, "%s: %s", src->path, strerror(errno));
+			return NULL;
+		}
+		if (fd >= 0) {
+			if (src->fd >= 0)
+				close(src->fd);
+			src->fd = fd;
+			src->offset = 0;
+			src->line_no = 0;
+		}
+	}
+	int dup_fd = dup(src->fd);
+	FILE *f = dup_fd >= 0 ? fdopen(dup_fd, "rb") : NULL;
+	if (!f) {
+		if (dup_fd >= 0)
+			close(dup_fd);
+		if (err)
+			pa_error_set(err, "%s: %s", src->path, strerror(errno));
+	}
+	return f;
+}
+
 static bool read_source(struct keylog *kl, struct keylog_source *src, FILE *diag, size_t *good,
 			struct pa_error *err)
 {
-	FILE *f = fopen(src->path, "rb");
+	FILE *f = kl->growing ? open_growing(src, err) : fopen(src->path, "rb");
 	if (!f) {
-		if (err)
+		if (err && !kl->growing)
 			pa_error_set(err, "%s: %s", src->path, strerror(errno));
 		return false;
 	}
@@ -355,7 +410,17 @@ bool keylog_load_file(struct keylog *kl, const char *path, FILE *diag, struct pa
 			size_t good = 0;
 			return read_source(kl, &kl->sources[i], diag, &good, err);
 		}
-	struct keylog_source src = {.path = pa_xstrdup(path)};
+	struct keylog_source src = {.path = pa_xstrdup(path), .fd = -1};
+	if (kl->growing) {
+		char abs[PATH_MAX], cwd[PATH_MAX];
+		if (realpath(path, abs))
+			src.resolved = pa_xstrdup(abs);
+		else if (path[0] != '/' && getcwd(cwd, sizeof cwd) &&
+			 snprintf(abs, sizeof abs, "%s/%s", cwd, path) < (int)sizeof abs)
+			src.resolved = pa_xstrdup(abs); /* not there yet */
+		else
+			src.resolved = pa_xstrdup(path);
+	}
 	size_t good = 0;
 	/* Live: apps create their key log when they first connect, which may
 	 * be after the capture starts; keylog_reload() keeps looking for it. */
@@ -364,10 +429,53 @@ bool keylog_load_file(struct keylog *kl, const char *path, FILE *diag, struct pa
 		fprintf(diag, "privaudit: %s: does not exist yet; read once it appears\n", path);
 	if (!later && !read_source(kl, &src, diag, &good, err)) {
 		free(src.path);
+		free(src.resolved);
 		return false;
 	}
 	kl->sources = pa_xrealloc(kl->sources, (kl->nsources + 1) * sizeof(*kl->sources));
 	kl->sources[kl->nsources++] = src;
+	return true;
+}
+
+bool keylog_hash_source(const struct keylog *kl, const char *path, struct pa_file_hash *h)
+{
+	for (size_t i = 0; i < kl->nsources; i++) {
+		const struct keylog_source *src = &kl->sources[i];
+		if (strcmp(src->path, path) != 0 || src->fd < 0)
+			continue;
+		memset(h, 0, sizeof *h);
+		int fd = dup(src->fd);
+		if (fd < 0 || lseek(fd, 0, SEEK_SET) != 0) {
+			pa_error_set(&h->error, "%s: %s", path, strerror(errno));
+		} else {
+			h->ok = pa_sha256_fd(fd, path, h->sha256, &h->size, &h->error);
+		}
+		if (fd >= 0)
+			close(fd);
+		return true;
+	}
+	return false;
+}
+
+bool keylog_reachable(const struct keylog *kl, const char **unreachable)
+{
+	for (size_t i = 0; i < kl->nsources; i++) {
+		const struct keylog_source *src = &kl->sources[i];
+		if (src->fd >= 0)
+			continue;
+		/* Not there yet: the process must be able to open it once it is. */
+		char dir[PATH_MAX];
+		snprintf(dir, sizeof dir, "%s", src->resolved ? src->resolved : src->path);
+		char *slash = strrchr(dir, '/');
+		if (slash)
+			*(slash == dir ? slash + 1 : slash) = 0;
+		else
+			snprintf(dir, sizeof dir, ".");
+		if (access(dir, X_OK) != 0) {
+			*unreachable = src->path;
+			return false;
+		}
+	}
 	return true;
 }
 
@@ -376,8 +484,9 @@ size_t keylog_reload(struct keylog *kl, FILE *diag)
 	size_t good = 0;
 	for (size_t i = 0; i < kl->nsources; i++) {
 		/* A stat per file is all an unchanged key log costs. */
+		const struct keylog_source *src = &kl->sources[i];
 		struct stat st;
-		if (stat(kl->sources[i].path, &st) == 0 && st.st_size == kl->sources[i].offset)
+		if (stat(src->resolved ? src->resolved : src->path, &st) == 0 && st.st_size == src->offset)
 			continue;
 		read_source(kl, &kl->sources[i], diag, &good, NULL);
 	}

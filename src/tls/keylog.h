@@ -21,6 +21,7 @@
 #include <stdio.h>
 
 #include "privaudit.h"
+#include "util/hasher.h"
 
 #define KEYLOG_RANDOM_LEN 32
 #define KEYLOG_SECRET_MAX 48 /* SHA-384 is the largest TLS hash we decrypt */
@@ -87,6 +88,16 @@ bool keylog_find_session(const struct keylog *kl, const uint8_t *id, size_t id_l
  * a complete one (offline audit) lets them count such records at once. */
 void keylog_set_growing(struct keylog *kl, bool growing);
 bool keylog_growing(const struct keylog *kl);
+
+/* A growing log (live) is read through a descriptor opened while loading,
+ * so it stays readable after the process drops its privileges. The hash of
+ * the loaded file `path` through that descriptor, for the manifest: false
+ * when no descriptor is held (then hash it by path). */
+bool keylog_hash_source(const struct keylog *kl, const char *path, struct pa_file_hash *h);
+/* Whether every loaded log that does not exist yet could still be opened by
+ * this process when it appears (its folder can be entered); false with
+ * *unreachable set to the first that cannot. */
+bool keylog_reachable(const struct keylog *kl, const char **unreachable);
 
 const struct keylog_stats *keylog_stats(const struct keylog *kl);
 /* Bumped on every new secret: sessions waiting for a key retry only when it moved. */

@@ -319,3 +319,68 @@ const char *pa_utf8_clean(const char *s, char *out, size_t n)
 	out[o] = 0;
 	return out;
 }
+
+const char *pa_bytes_str(uint64_t b, char *buf, size_t len)
+{
+	if (b < 10000)
+		snprintf(buf, len, "%llu B", (unsigned long long)b);
+	else if (b < 10000000)
+		snprintf(buf, len, "%.1f KB", (double)b / 1e3);
+	else if (b < 10000000000ULL)
+		snprintf(buf, len, "%.1f MB", (double)b / 1e6);
+	else
+		snprintf(buf, len, "%.2f GB", (double)b / 1e9);
+	return buf;
+}
+
+/* The code point of a well-formed UTF-8 sequence of k bytes. */
+static uint32_t utf8_code_point(const unsigned char *p, size_t k)
+{
+	uint32_t c = k == 2 ? p[0] & 0x1fu : k == 3 ? p[0] & 0x0fu : p[0] & 0x07u;
+	for (size_t i = 1; i < k; i++)
+		c = c << 6 | (p[i] & 0x3fu);
+	return c;
+}
+
+/* Characters that change what a terminal shows rather than being shown:
+ * C1 controls (some terminals act on U+009B as CSI) and the bidirectional
+ * marks, embeddings, overrides and isolates that reorder the rest of a line. */
+static bool invisible_control(uint32_t c)
+{
+	return (c >= 0x80 && c <= 0x9f) || c == 0x061c || c == 0x200e || c == 0x200f ||
+	       (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+}
+
+const char *pa_term_safe(const char *s, char *out, size_t n)
+{
+	if (!s)
+		return "";
+	const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
+	size_t o = 0;
+	while (p < end) {
+		char esc[16];
+		size_t bad = 0, k = *p < 0x80 ? 1 : pa_utf8_seq(p, end, &bad);
+		const char *piece = (const char *)p;
+		size_t len = k;
+		if (!k) { /* invalid UTF-8: each byte as \xHH */
+			snprintf(esc, sizeof esc, "\\x%02x", *p);
+			piece = esc, len = strlen(esc), k = 1;
+		} else if (k == 1 && (*p < 0x20 || *p == 0x7f)) {
+			snprintf(esc, sizeof esc, "\\x%02x", *p);
+			piece = esc, len = strlen(esc);
+		} else if (k == 1 && *p == '\\') {
+			piece = "\\\\", len = 2;
+		} else if (k > 1 && invisible_control(utf8_code_point(p, k))) {
+			snprintf(esc, sizeof esc, "\\u{%04x}", (unsigned)utf8_code_point(p, k));
+			piece = esc, len = strlen(esc);
+		}
+		if (o + len + 1 > n)
+			break; /* cut at a whole character or escape */
+		memcpy(out + o, piece, len);
+		o += len;
+		p += k;
+	}
+	if (n)
+		out[o < n ? o : n - 1] = 0;
+	return out;
+}

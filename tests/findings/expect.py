@@ -207,11 +207,31 @@ class Expectation:
 			cur["either"] = cur["either"] and either
 
 
-# What privaudit reads of a DNS query is the name, sent to the resolver: the
-# observation does not carry the queried name, so the recipient is the
-# resolver's address (a host nobody names). The zone's owner (the truth's
-# hostname) would be the better recipient; "owner" expects that instead.
-DNS_RECIPIENT = "resolver"
+# A datum in a DNS query name goes to the owner of the zone queried, not to
+# the resolver: the recipient is matched by the full name queried (the
+# truth's hostname), and a name nobody knows is named by its zone
+# (docs/findings.md, "DNS queries"). "resolver" expects the resolver's
+# address instead, as privaudit did before it attributed query names.
+DNS_RECIPIENT = "owner"
+
+GENERIC_SECOND_LEVEL = {"com", "net", "org", "gov", "edu", "ac", "co"}
+
+
+def query_host(name):
+	"""What follows the last label of a query name that holds a ':' (a MAC
+	address is data, never a host label)."""
+	if ":" not in name:
+		return name
+	rest = name[name.rindex(":"):]
+	return rest.split(".", 1)[1] if "." in rest else ""
+
+
+def dns_zone(host):
+	"""The registered domain of a name: the last two labels, three under a
+	generic second level of a two-letter country code."""
+	labels = host.lower().rstrip(".").split(".")
+	n = 3 if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in GENERIC_SECOND_LEVEL else 2
+	return ".".join(labels[-n:])
 
 
 def undetectable(d):
@@ -243,7 +263,11 @@ def derive(policy, catalogue, datums, destinations, country_of, rtt_of, consent_
 		host = d["hostname"]
 		if proto == "dns" and DNS_RECIPIENT == "resolver":
 			host = ""
+		elif proto == "dns":
+			host = query_host(host)
 		rid, kind, _ = recipient(policy, catalogue, host, d["dst_ip"])
+		if proto == "dns" and DNS_RECIPIENT == "owner" and kind == "unknown" and host:
+			rid = dns_zone(host)
 		with_data.add(rid)
 		where = "%s %s to %s over %s (packet %s)" % (dtype, d["encoding"], host, proto, d["packet"])
 		country = country_of(d["dst_ip"])

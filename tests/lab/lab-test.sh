@@ -8,8 +8,7 @@
 #                    located, monitor capture = phone capture packet for packet;
 #                    with PRIVAUDIT, its observations match the ground truth
 #   tls NAME PRIVAUDIT  the scenario checks, then `privaudit audit --keylog`
-#                    finds every value planted inside TLS (tls-check.py);
-#                    skipped (77) while privaudit has no --keylog
+#                    finds every value planted inside TLS (tls-check.py)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -71,19 +70,15 @@ PY
 	# Ground-truth packet numbers must point at packets from the phone to dst.
 	"$root/tools/lab/compare-captures" "$work/out/$name.phone.pcapng" "$work/out/$name.pcapng" ||
 		fail "monitor capture differs from the phone capture"
-	# Bounded: the lab's latency emulation (up to 210 ms a round trip) makes
-	# the longest scenario (encodings, ~700 requests) take most of this.
-	[ "$secs" -le 120 ] || fail "scenario took ${secs}s (bound: 120s)"
+	# How long the run took is reported, not asserted: it depends on how
+	# loaded the machine is (ctest's TIMEOUT bounds a run that hangs).
 	size=$(stat -c %s "$work/out/$name.pcapng")
 	[ "$size" -le 20000000 ] || fail "capture of $size bytes (bound: 20 MB)"
 	ip netns list | grep -q "^pa.*-phone" && echo "note: other lab runs active: $(ip netns list | grep -c '^pa')"
 	echo "scenario: $name in ${secs}s, capture $size bytes"
 	if [ "$1" = tls ]; then
 		python3 "$here/tls-check.py" "${3:?privaudit binary}" "$root" "$work/out/$name.pcapng" \
-			"$work/audit"
-		rc=$?
-		[ $rc -eq 77 ] && exit 77
-		[ $rc -eq 0 ] || fail "privaudit missed values inside TLS (above)"
+			"$work/audit" || fail "privaudit missed values inside TLS (above)"
 	fi
 	# With a privaudit binary: the signature engine on this fresh run against
 	# its ground truth (tests/accuracy/check.py: recall and precision).

@@ -22,10 +22,15 @@ add_test(NAME lab-tls-matrix COMMAND ${PA_LAB_TEST} tls tls-matrix $<TARGET_FILE
 list(APPEND PA_LAB_CASES tls-matrix)
 foreach(case ${PA_LAB_CASES})
   set_tests_properties(lab-${case} PROPERTIES LABELS lab SKIP_RETURN_CODE 77
-    TIMEOUT 300 RUN_SERIAL TRUE)
+    TIMEOUT 900 RUN_SERIAL TRUE)
 endforeach()
 # The ground-truth tools on a hand-built capture (no root): a port reused
 # for a second connection to one server keeps its own bytes.
 add_test(NAME lab-truth-selftest
   COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/test_truth.py)
 set_tests_properties(lab-truth-selftest PROPERTIES LABELS unit)
+# The quiet wait's packet counting (tools/lab/taps-quiet.py) on hand-built
+# pcapng files (no root): cut blocks, consent markers, ring folders.
+add_test(NAME lab-taps-quiet-selftest
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/test_taps_quiet.py)
+set_tests_properties(lab-taps-quiet-selftest PROPERTIES LABELS unit)

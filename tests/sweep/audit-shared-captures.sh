@@ -13,7 +13,13 @@ rc=$?
 if grep -q -E 'ERROR: AddressSanitizer|runtime error:|LeakSanitizer' "$out.stderr"; then
   cat "$out.stderr"; exit 1
 fi
-if [ $rc -gt 1 ]; then
+# 0/1/4 end an audit normally (4: something could not be verified); 2 only
+# for a damaged capture, which report.json must then name (docs/cli.md).
+if [ $rc -eq 2 ]; then
+  python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))
+sys.exit(0 if any(i.get("damaged") or i.get("failed") for i in r["summary"]["inputs"]) else 1)' \
+    "$out/report.json" || { echo "privaudit exited 2 without a damaged input"; tail -20 "$out.stderr"; exit 1; }
+elif [ $rc -ne 0 ] && [ $rc -ne 1 ] && [ $rc -ne 4 ]; then
   echo "privaudit exited $rc"; tail -20 "$out.stderr"; exit 1
 fi
 for f in flows.jsonl observations.jsonl findings.jsonl report.json manifest.json; do

@@ -4,7 +4,10 @@
 #  - tls-crosscheck: the HTTP requests decrypted equal tshark's with the same
 #    key log (demo captures and the tests/data/tls fixtures);
 #  - tls-secrets-block: a pcapng with an injected Decryption Secrets Block
-#    decrypts without --keylog.
+#    decrypts without --keylog;
+#  - evidence-decrypts-alone: tshark, given only a finding's evidence file,
+#    shows the decrypted request holding the datum (and does not without the
+#    file's secrets block); comments and ns timestamps match the input.
 find_package(Python3 REQUIRED COMPONENTS Interpreter)
 
 add_executable(tls-requests ${CMAKE_CURRENT_LIST_DIR}/tls-requests.c)
@@ -38,6 +41,11 @@ add_test(NAME tls-secrets-block
           --privaudit $<TARGET_FILE:privaudit> --source ${CMAKE_SOURCE_DIR}
           --work ${CMAKE_CURRENT_BINARY_DIR}/tls-secrets-block)
 
-set_tests_properties(tls-demo-truth tls-crosscheck tls-secrets-block PROPERTIES
+add_test(NAME evidence-decrypts-alone
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/evidence_alone.py
+          --privaudit $<TARGET_FILE:privaudit> --source ${CMAKE_SOURCE_DIR}
+          --work ${CMAKE_CURRENT_BINARY_DIR}/evidence-decrypts-alone)
+
+set_tests_properties(tls-demo-truth tls-crosscheck tls-secrets-block evidence-decrypts-alone PROPERTIES
   LABELS tls TIMEOUT 600 SKIP_RETURN_CODE 77
   ENVIRONMENT "ASAN_OPTIONS=detect_leaks=1")

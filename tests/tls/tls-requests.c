@@ -14,6 +14,7 @@
  * Usage: tls-requests [--keylog FILE]... CAPTURE
  */
 #include <jansson.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,8 +203,10 @@ int main(int argc, char **argv)
 		enum pa_dir dir;
 		bool created;
 		struct flow *f = flow_table_packet(flows, &pkt, &dir, &created);
-		if (f)
-			flow_app_packet(&r.ac, f, dir, &pkt);
+		if (f && pkt.l4_proto == IPPROTO_TCP)
+			flow_app_tcp_segment(&r.ac, f, dir, &pkt);
+		else if (f && pkt.l4_proto == IPPROTO_UDP)
+			flow_app_udp_datagram(&r.ac, f, dir, &pkt);
 	}
 	flow_table_free(flows);
 	decoder_free(dec);

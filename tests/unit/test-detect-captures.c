@@ -100,7 +100,7 @@ static void test_no_device_value_in_shared_captures(void **state)
 					continue;
 				struct pa_field_ref ref = { pkt.l4_proto == 6 ? "raw-tcp" : "raw-udp",
 							    pkt.l4_proto == 6 ? "tcp.payload" : "udp.payload",
-							    PA_DIR_FROM_SRC, pkt.number, pkt.ts_us };
+							    PA_DIR_FROM_SRC, pkt.number, pkt.ts_us, NULL };
 				detect_scan_field(e, sc, &ref, true, pkt.payload, pkt.payload_len, count, &t);
 				payload_bytes += pkt.payload_len;
 				packets++;

@@ -100,7 +100,7 @@ static int teardown(void **state)
 static struct collected scan_field(const char *field, const char *text)
 {
 	struct collected c = { 0 };
-	struct pa_field_ref ref = { "http", field, PA_DIR_FROM_SRC, 7, 1 };
+	struct pa_field_ref ref = { "http", field, PA_DIR_FROM_SRC, 7, 1, NULL };
 	detect_scan_field(engine, scratch, &ref, true, (const uint8_t *)text, strlen(text), collect,
 			  &c);
 	return c;

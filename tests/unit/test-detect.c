@@ -96,7 +96,7 @@ static struct collected scan(const struct detect_engine *e, const char *field, c
 {
 	struct collected c = { 0 };
 	struct pa_field_ref ref = { "http", field, from_device ? PA_DIR_FROM_SRC : PA_DIR_FROM_DST,
-				    42, 1000 };
+				    42, 1000, NULL };
 	detect_scan_field(e, e == engine ? scratch : scratch_nodev, &ref, from_device,
 			  (const uint8_t *)text, strlen(text), collect, &c);
 	return c;
@@ -245,7 +245,7 @@ static void test_device_every_encoding_in_field(void **state)
 /* Every literal in a stream, split at every byte across two packets. */
 static void test_device_every_encoding_split_stream(void **state)
 {
-	struct pa_field_ref ref = { "raw-tcp", "tcp.payload", PA_DIR_FROM_SRC, 0, 0 };
+	struct pa_field_ref ref = { "raw-tcp", "tcp.payload", PA_DIR_FROM_SRC, 0, 0, NULL };
 	size_t streams = 0;
 	for (size_t i = 0; i < engine->literal_count; i++) {
 		const struct detect_literal *l = &engine->literals[i];
@@ -306,7 +306,7 @@ static void test_echo(void **state)
 	assert_int_equal(c.n, 1);
 	assert_false(c.obs[0].echo);
 
-	struct pa_field_ref ref = { "raw-tcp", "tcp.payload", PA_DIR_FROM_DST, 0, 0 };
+	struct pa_field_ref ref = { "raw-tcp", "tcp.payload", PA_DIR_FROM_DST, 0, 0, NULL };
 	struct detect_stream *s = detect_stream_open(engine, &ref, false);
 	c.n = 0;
 	detect_stream_scan(s, scratch, (const uint8_t *)"x 868034031518277 y", 19, 9, 9, collect, &c);
@@ -321,7 +321,7 @@ static void test_stream_pattern_split(void **state)
 {
 	const char *text = "GET /?imei=490154203237518&mac=00:1a:2b:3c:4d:5e";
 	size_t n = strlen(text);
-	struct pa_field_ref ref = { "raw-tcp", "tcp.payload", PA_DIR_FROM_SRC, 0, 0 };
+	struct pa_field_ref ref = { "raw-tcp", "tcp.payload", PA_DIR_FROM_SRC, 0, 0, NULL };
 	for (size_t cut = 0; cut <= n; cut++) {
 		struct collected c = { 0 };
 		struct detect_stream *s = detect_stream_open(engine, &ref, true);
@@ -367,7 +367,7 @@ static void test_long_matches(void **state)
 	snprintf(text, sizeof text, "applist=%s&n=1", apps);
 	FOUND(text, "app_list", apps);
 
-	struct pa_field_ref ref = { "raw-tcp", "tcp.payload", PA_DIR_FROM_SRC, 0, 0 };
+	struct pa_field_ref ref = { "raw-tcp", "tcp.payload", PA_DIR_FROM_SRC, 0, 0, NULL };
 	size_t n = strlen(text);
 	for (size_t cut = 1; cut < n; cut += 7) {
 		struct collected c = { 0 };

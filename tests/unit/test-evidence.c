@@ -160,42 +160,54 @@ static void test_evidence_and_manifest(void **state)
 	char *inputs[] = {a, b};
 	struct evidence_stats st;
 	struct pa_error err = {{0}};
-	assert_true(evidence_write(fs, inputs, 2, out, &st, &err));
+	assert_true(evidence_write(fs, inputs, 2, NULL, out, &st, &err));
 	assert_int_equal(st.files, 2);
 	assert_int_equal(st.missing, 0);
-	/* Per finding: SYN 2, SYN/ACK 3, ACK 5, POST 6 (= the flow's first four). */
-	assert_int_equal(st.packets, 8);
+	/* Per finding: the flow up to the cited POST (SYN 2, SYN/ACK 3, ACK 5,
+	 * POST 6) and its tail (reply 7, FIN 8), not the unrelated 1 and 4. */
+	assert_int_equal(st.packets, 12);
 
 	char ev[300];
 	snprintf(ev, sizeof ev, "%s/evidence/F0001.pcapng", out);
 	int64_t ts[16];
 	size_t n = read_back(ev, ts, 16);
-	assert_int_equal(n, 4);
+	assert_int_equal(n, 6);
 	assert_int_equal(ts[0], T0 + 1000);
 	assert_int_equal(ts[1], T0 + 81000);
 	assert_int_equal(ts[2], T0 + 82000);
 	assert_int_equal(ts[3], T0 + 83000);
+	assert_int_equal(ts[4], T0 + 160000);
+	assert_int_equal(ts[5], T0 + 170000);
 	/* No temporary file left behind. */
 	char tmp[300];
 	snprintf(tmp, sizeof tmp, "%s/evidence/.F0001.pcapng.tmp", out);
 	assert_int_not_equal(access(tmp, F_OK), 0);
 
-	/* tshark reads it too, and sees the IMEI request as packet 4. */
+	/* tshark reads it too, sees the IMEI request as packet 4, and each
+	 * packet's comment names the finding, the original file and number. */
 	if (access("/usr/bin/tshark", X_OK) == 0) {
 		char cmd[600];
 		snprintf(cmd, sizeof cmd,
-			 "tshark -r %s -T fields -e frame.number -e http.request.method 2>/dev/null", ev);
+			 "tshark -r %s -T fields -e frame.number -e http.request.method -e frame.comment 2>/dev/null", ev);
 		FILE *t = popen(cmd, "r");
 		assert_non_null(t);
-		char line[128], last[128] = "";
+		char line[1024], post[1024] = "", first[1024] = "";
 		int lines = 0;
 		while (fgets(line, sizeof line, t)) {
-			lines++;
-			snprintf(last, sizeof last, "%s", line);
+			if (!lines++)
+				snprintf(first, sizeof first, "%s", line);
+			if (strstr(line, "POST"))
+				snprintf(post, sizeof post, "%s", line);
 		}
 		assert_int_equal(pclose(t), 0);
-		assert_int_equal(lines, 4);
-		assert_string_equal(last, "4\tPOST\n");
+		assert_int_equal(lines, 6);
+		char want[600];
+		snprintf(want, sizeof want, "4\tPOST\tprivaudit F0001: packet cited by the finding; "
+			 "original %s packet 2 (audit packet 6)\n", b);
+		assert_string_equal(post, want);
+		snprintf(want, sizeof want, "1\t\tprivaudit F0001: earlier packet of cited flow 1 "
+			 "(handshake, records, segments); original %s packet 2 (audit packet 2)\n", a);
+		assert_string_equal(first, want);
 	}
 
 	assert_true(findings_write_jsonl(fs, out, &err));
@@ -276,7 +288,7 @@ static void test_no_findings_empty_evidence_folder(void **state)
 	struct findings *fs = findings_new(NULL, NULL, &cfg, &err);
 	findings_finish(fs);
 	struct evidence_stats st;
-	assert_true(evidence_write(fs, NULL, 0, dir, &st, &err));
+	assert_true(evidence_write(fs, NULL, 0, NULL, dir, &st, &err));
 	assert_int_equal(st.files, 0);
 	char ev[300];
 	snprintf(ev, sizeof ev, "%s/evidence", dir);
@@ -291,9 +303,45 @@ static void test_no_findings_empty_evidence_folder(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* A ns timestamp survives writer and reader; a record made with only ts_us
+ * is written as that µs value, not as 0. */
+static void test_nanosecond_timestamps(void **state)
+{
+	char dir[] = "/tmp/test-evidence-ns-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[300];
+	snprintf(path, sizeof path, "%s/ns.pcapng", dir);
+	uint8_t buf[128];
+	size_t len = frame(buf, "10.66.0.2", "198.51.100.7", 40001, 80, 0x02, NULL);
+	struct pcapng_writer w;
+	struct pa_error err;
+	assert_true(pcapng_writer_open(&w, path, "test", &err));
+	struct capture_record rec = {.ts_us = T0 + 1, .ts_ns = (T0 + 1) * 1000 + 789, .caplen = (uint32_t)len,
+				     .wirelen = (uint32_t)len, .linktype = PA_LINKTYPE_ETHERNET, .data = buf};
+	assert_true(pcapng_writer_packet(&w, &rec));
+	rec.ts_ns = 0; /* only µs known */
+	rec.ts_us = T0 + 2;
+	assert_true(pcapng_writer_packet_comment(&w, &rec, "a comment"));
+	assert_true(pcapng_writer_close(&w));
+
+	struct capture_file *cf = capture_file_open(path, &err);
+	assert_non_null(cf);
+	assert_int_equal(capture_file_next(cf, &rec, &err), CAPTURE_RECORD);
+	assert_int_equal(rec.ts_ns, (T0 + 1) * 1000 + 789);
+	assert_int_equal(rec.ts_us, T0 + 1);
+	assert_int_equal(capture_file_next(cf, &rec, &err), CAPTURE_RECORD);
+	assert_int_equal(rec.ts_ns, (T0 + 2) * 1000);
+	assert_int_equal(rec.caplen, len);
+	assert_int_equal(capture_file_next(cf, &rec, &err), CAPTURE_EOF);
+	capture_file_close(cf);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_nanosecond_timestamps),
 		cmocka_unit_test(test_evidence_and_manifest),
 		cmocka_unit_test(test_no_findings_empty_evidence_folder),
 	};

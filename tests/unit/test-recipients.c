@@ -246,6 +246,32 @@ static void test_bad_catalogue_reports_every_error_at_its_line(void **state)
 	assert_int_equal(quiet.errors, 4);
 }
 
+/* A DNS query name's datum goes to the owner of the zone: the catalogue
+ * pattern when one matches, else the registered domain. */
+static void test_query_name_zone(void **state)
+{
+	(void)state;
+	struct recipients *r = load_catalogue();
+	char zone[256];
+	assert_string_equal(recipients_zone(r, "868034031518269.imdns.hpplay.cn", zone, sizeof zone),
+			    "hpplay.cn");
+	assert_string_equal(recipients_zone(r, "x.adeng.hpplay.cn", zone, sizeof zone), "adeng.hpplay.cn");
+	assert_string_equal(recipients_zone(r, "868034031518269.log.unknown-sdk.com", zone, sizeof zone),
+			    "unknown-sdk.com");
+	assert_string_equal(recipients_zone(r, "A1B2.t.nobody.com.cn.", zone, sizeof zone), "nobody.com.cn");
+	assert_string_equal(recipients_zone(NULL, "a.b.example.co.uk", zone, sizeof zone), "example.co.uk");
+	assert_string_equal(recipients_zone(NULL, "deep.a.b.example.cn", zone, sizeof zone), "example.cn");
+	assert_string_equal(recipients_zone(NULL, "localhost", zone, sizeof zone), "localhost");
+	assert_string_equal(recipients_zone(NULL, "com.cn", zone, sizeof zone), "com.cn");
+	/* A MAC address in a label is data, not a host and not a port. */
+	assert_string_equal(recipients_query_host("8c:be:be:4a:21:07.log.snssdk.com"), "log.snssdk.com");
+	assert_string_equal(recipients_zone(NULL, "8c:be:be:4a:21:07.log.snssdk.com", zone, sizeof zone),
+			    "snssdk.com");
+	assert_string_equal(recipients_query_host("aa:bb"), "");
+	assert_string_equal(recipients_query_host("plain.example.com"), "plain.example.com");
+	recipients_free(r);
+}
+
 static void test_check_entry_point(void **state)
 {
 	struct pa_diag diag = {0};
@@ -272,6 +298,7 @@ int main(void)
 		cmocka_unit_test(test_policy_linking_unknown_recipient),
 		cmocka_unit_test(test_wildcard_semantics),
 		cmocka_unit_test(test_bad_catalogue_reports_every_error_at_its_line),
+		cmocka_unit_test(test_query_name_zone),
 		cmocka_unit_test(test_check_entry_point),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

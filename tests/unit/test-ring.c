@@ -26,14 +26,17 @@
 
 static uint32_t fixed_len; /* when set, every packet has this size */
 
-/* Packet i: i % 7 + 60 bytes (odd sizes test the padding), bytes derived from i. */
+/* Packet i: i % 7 + 60 bytes (odd sizes test the padding), bytes derived from i;
+ * odd packets carry a ns timestamp (as live capture gives), even ones only µs. */
 static void make_packet(uint64_t i, uint8_t *buf, struct capture_record *rec)
 {
 	uint32_t len = fixed_len ? fixed_len : (uint32_t)(60 + i % 7 * 111);
 	for (uint32_t k = 0; k < len; k++)
 		buf[k] = (uint8_t)(i * 31 + k);
-	*rec = (struct capture_record){.ts_us = 1700000000000000LL + (int64_t)i * 1000, .caplen = len,
-				       .wirelen = len + 4, .linktype = i % 10 == 9 ? 101 : 1, .data = buf};
+	int64_t us = 1700000000000000LL + (int64_t)i * 1000;
+	*rec = (struct capture_record){.ts_us = us, .ts_ns = i % 2 ? us * 1000 + (int64_t)(i % 997) : 0,
+				       .caplen = len, .wirelen = len + 4, .linktype = i % 10 == 9 ? 101 : 1,
+				       .data = buf};
 }
 
 /* Reads every ring file in order; checks each packet against make_packet. */
@@ -55,6 +58,7 @@ static uint64_t read_back(unsigned files, uint64_t first, enum capture_status *l
 			assert_int_equal(rec.wirelen, exp.wirelen);
 			assert_int_equal(rec.linktype, exp.linktype);
 			assert_true(rec.ts_us == exp.ts_us);
+			assert_true(rec.ts_ns == capture_record_ns(&exp)); /* kept to the ns */
 			assert_memory_equal(rec.data, want, exp.caplen);
 			i++;
 		}

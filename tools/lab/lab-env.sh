@@ -42,11 +42,30 @@ lab_init() {
 	NS_MON=pa$LAB_ID-mon
 	LAB_NAMESPACES="$NS_PHONE $NS_ROUTER $NS_NET $NS_MON"
 	: >"$LAB_RUN/pids"
+	: >"$LAB_RUN/taps"
 	export LAB_RUN LAB_ID NS_PHONE NS_ROUTER NS_NET NS_MON
 }
 
 # Run a command inside one of the lab namespaces.
 lab_in() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+# lab_wait_until WHAT PID COMMAND...: poll COMMAND until it succeeds. Never a
+# fixed pause: a loaded machine may take seconds where an idle one takes
+# milliseconds, so the bound is generous (LAB_WAIT_SECONDS, default 120) and
+# running out of it, or PID (a process the condition depends on, or "")
+# exiting first, stops the run saying what was awaited.
+lab_wait_until() {
+	local what=$1 pid=$2 limit=${LAB_WAIT_SECONDS:-120}
+	shift 2
+	local deadline=$((SECONDS + limit))
+	until "$@"; do
+		if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+			lab_die "process $pid exited while waiting for $what (logs in $LAB_RUN)"
+		fi
+		[ "$SECONDS" -lt "$deadline" ] || lab_die "waited ${limit}s for $what (logs in $LAB_RUN)"
+		sleep 0.05
+	done
+}
 
 # Start a background process inside a namespace and remember its pid for teardown.
 lab_spawn() {
@@ -139,9 +158,9 @@ lab_up() {
 	lab_in "$NS_ROUTER" tc filter add dev rt-ph egress protocol all u32 match u32 0 0 \
 		action mirred egress mirror dev span0
 	lab_add_latency
-	# Multicast listener reports follow a link coming up; let them pass before
-	# any capture starts so both taps begin on a quiet link.
-	sleep 0.3
+	# Multicast listener reports that follow a link coming up may still be
+	# on their way when a capture starts and reach one tap only: the capture
+	# comparisons leave link control out (tools/lab/compare-captures).
 	lab_log "namespaces up: $LAB_NAMESPACES"
 }
 
@@ -160,12 +179,8 @@ lab_add_latency() {
 	[ -z "${LAB_NO_LATENCY:-}" ] || return 0
 	lab_spawn "$NS_ROUTER" "$LAB_RUN/delay-forwarder.log" \
 		python3 "$LAB_TOOLS/delay-forwarder.py" dly0 "$LAB_TOOLS/catalogue.tsv" "$LAB_RTT_MS"
-	local i
-	for i in $(seq 1 50); do
-		grep -q ready "$LAB_RUN/delay-forwarder.log" 2>/dev/null && break
-		sleep 0.05
-	done
-	grep -q ready "$LAB_RUN/delay-forwarder.log" || lab_die "delay forwarder did not start: $(cat "$LAB_RUN/delay-forwarder.log")"
+	lab_wait_until "the delay forwarder to start" "$LAB_LAST_PID" \
+		grep -qs ready "$LAB_RUN/delay-forwarder.log"
 	lab_in "$NS_ROUTER" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.dly0.rp_filter=0 \
 		net.ipv6.conf.dly0.disable_ipv6=0
 	lab_in "$NS_ROUTER" ip link set dly0 up
@@ -278,14 +293,12 @@ http {
 EOF
 }
 
-# Wait until COUNT listening sockets matching a pattern exist in namespace NS.
+# lab_listening NS PATTERN: is a socket matching PATTERN listening in NS?
+lab_listening() { ss -N "$1" -lntu 2>/dev/null | grep -q -- "$2"; }
+
+# Wait until a listening socket matching a pattern exists in namespace NS.
 lab_wait_listen() {
-	local ns=$1 pattern=$2 i
-	for i in $(seq 1 100); do
-		lab_in "$ns" ss -lntu 2>/dev/null | grep -q -- "$pattern" && return 0
-		sleep 0.05
-	done
-	lab_die "server on $pattern did not start in $ns (logs in $LAB_RUN)"
+	lab_wait_until "a server listening on $2 in $1" "" lab_listening "$1" "$2"
 }
 
 lab_servers_start() {
@@ -293,69 +306,156 @@ lab_servers_start() {
 	lab_write_dnsmasq_conf
 	lab_write_nginx_conf
 	mkdir -p "$LAB_RUN/www"
+	local dnsmasq nginx servers
 	lab_spawn "$NS_NET" "$LAB_RUN/dnsmasq.out" dnsmasq -k -C "$LAB_RUN/dnsmasq.conf"
+	dnsmasq=$LAB_LAST_PID
 	lab_spawn "$NS_NET" "$LAB_RUN/nginx.out" nginx -p "$LAB_RUN" -e "$LAB_RUN/nginx-error.log" \
 		-c "$LAB_RUN/nginx.conf"
+	nginx=$LAB_LAST_PID
 	lab_spawn "$NS_NET" "$LAB_RUN/servers.log" python3 "$LAB_TOOLS/lab-servers.py" \
 		"$LAB_TOOLS/catalogue.tsv"
-	lab_wait_listen "$NS_NET" "$LAB_DNS4:53"
-	lab_wait_listen "$NS_NET" ":443"
-	lab_wait_listen "$NS_NET" ":5222"
+	servers=$LAB_LAST_PID
+	lab_wait_until "dnsmasq listening on $LAB_DNS4:53" "$dnsmasq" lab_listening "$NS_NET" "$LAB_DNS4:53"
+	lab_wait_until "dnsmasq listening on [$LAB_DNS6]:53" "$dnsmasq" lab_listening "$NS_NET" "\[$LAB_DNS6\]:53"
+	lab_wait_until "nginx listening on :443" "$nginx" lab_listening "$NS_NET" ":443"
+	# lab-servers.py says ready once every TCP and UDP socket is bound.
+	lab_wait_until "lab-servers.py to bind its TCP and UDP ports" "$servers" \
+		grep -qs "lab-servers: ready" "$LAB_RUN/servers.log"
 	lab_log "servers up (dnsmasq, nginx, tcp/udp services) in $NS_NET"
 }
 
-# lab_capture_start NS IFACE FILE [nopromisc]: dumpcap writing pcapng; returns
-# once it captures. The phone's own capture is not promiscuous: switching the
-# phone's link to promiscuous mode makes the kernel resend its multicast
-# listener reports, which only one of the two taps would then see.
-lab_capture_start() {
-	local ns=$1 dev=$2 file=$3 log=$3.log i promisc=
-	[ "${4:-}" = nopromisc ] && promisc=-p
-	lab_spawn "$ns" "$log" dumpcap -q $promisc -i "$dev" -s 0 -w "$file"
-	for i in $(seq 1 100); do
-		grep -q "Capturing on" "$log" 2>/dev/null && [ -s "$file" ] && return 0
-		kill -0 "$LAB_LAST_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	cat "$log" >&2
-	lab_die "capture on $ns/$dev did not start"
+# Packets (received + sent) a device in a namespace has carried so far.
+lab_link_packets() {
+	ip -n "$1" -s -j link show dev "$2" |
+		python3 -c 'import json,sys; s=json.load(sys.stdin)[0]["stats64"]; print(s["rx"]["packets"] + s["tx"]["packets"])'
 }
 
-# Stop every capture we started (SIGINT lets dumpcap flush its last block).
+# lab_tap_add PID NS DEV PATH: a tap the quiet wait must see catch up (PID
+# "-" when the tap is not a dumpcap of ours, e.g. privaudit live's evidence
+# ring folder). Called once the tap captures: the device's packet count
+# from then on is what the tap must hold (docs/lab.md, "Stopping captures").
+lab_tap_add() {
+	echo "$1 $2 $3 $4 $(lab_link_packets "$2" "$3")" >>"$LAB_RUN/taps"
+}
+
+lab_capture_running() { grep -q "Capturing on" "$1" 2>/dev/null && [ -s "$2" ]; }
+
+# lab_capture_start NS IFACE FILE [nopromisc] [DUMPCAP-OPTION...]: dumpcap
+# writing pcapng; returns once it captures. The phone's own capture is not
+# promiscuous: switching the phone's link to promiscuous mode makes the kernel
+# resend its multicast listener reports, which only one of the two taps would
+# then see.
+lab_capture_start() {
+	local ns=$1 dev=$2 file=$3 log=$3.log promisc=
+	shift 3
+	[ "${1:-}" = nopromisc ] && { promisc=-p; shift; }
+	lab_spawn "$ns" "$log" dumpcap -q $promisc "$@" -i "$dev" -s 0 -w "$file"
+	lab_wait_until "the capture on $ns/$dev to start" "$LAB_LAST_PID" lab_capture_running "$log" "$file"
+	lab_tap_add "$LAB_LAST_PID" "$ns" "$dev" "$file"
+}
+
+# lab_captures_finish: once the phone has stopped sending, wait until the lab
+# has gone quiet — no connection of the phone still open or closing, the
+# delay forwarder drained, every tap holding every packet its device carried
+# (tools/lab/taps-quiet.py) — then stop every dumpcap tap at once.
+lab_captures_finish() {
+	python3 "$LAB_TOOLS/taps-quiet.py" "$LAB_RUN/taps" --phone "$NS_PHONE" --net "$NS_NET" \
+		--router "$NS_ROUTER" ${LAB_NO_LATENCY:+--no-forwarder} \
+		--timeout "${LAB_WAIT_SECONDS:-120}" || lab_die "the lab did not go quiet (above)"
+	# Returns 1 (the reason on stderr) when a tap dropped packets or did not
+	# exit by itself: the caller decides (fail, or capture again).
+	lab_capture_stop_all
+}
+
+# lab_reap SIGNAL PID...: send SIGNAL to our own children and wait for each
+# to exit (wait, not /proc: bash keeps a child's exit status until it is
+# waited for). A watchdog sends SIGKILL to whatever still runs after
+# LAB_STOP_SECONDS (default 30), so a process that ignores SIGNAL cannot
+# hang the run. Sets LAB_REAPED_STATUS[pid] to each exit status.
+declare -gA LAB_REAPED_STATUS=()
+lab_reap() {
+	local sig=$1 pid st
+	shift
+	[ $# -gt 0 ] || return 0
+	kill -"$sig" "$@" 2>/dev/null || true
+	# The watchdog ends by itself once the processes are gone: it is never
+	# signalled, because a signal that reaches a freshly forked child before
+	# it has become python would run this shell's traps (and its clean-up)
+	# in the child.
+	python3 -c '
+import os, signal, sys, time
+deadline = time.monotonic() + float(sys.argv[1])
+pids = [int(p) for p in sys.argv[3:]]
+def alive(pid):
+	try:
+		os.kill(pid, 0)
+		return True
+	except ProcessLookupError:
+		return False
+while any(alive(p) for p in pids) and time.monotonic() < deadline:
+	time.sleep(0.05)
+left = [p for p in pids if alive(p)]
+for p in left:
+	os.kill(p, signal.SIGKILL)
+if left:
+	print("lab: still running %s s after SIG%s, killed: %s" % (sys.argv[1], sys.argv[2],
+	      " ".join(map(str, left))), file=sys.stderr)' "${LAB_STOP_SECONDS:-30}" "$sig" "$@" \
+		</dev/null >/dev/null 2>>"$LAB_RUN/reap.log" &
+	local watchdog=$!
+	for pid in "$@"; do
+		wait "$pid" 2>/dev/null && st=0 || st=$?
+		LAB_REAPED_STATUS[$pid]=$st
+	done
+	wait "$watchdog" 2>/dev/null || true
+	[ ! -s "$LAB_RUN/reap.log" ] || { cat "$LAB_RUN/reap.log" >&2; : >"$LAB_RUN/reap.log"; }
+	return 0
+}
+
+# Stop every dumpcap tap at once (SIGINT lets dumpcap write its last block
+# and its statistics) and wait for each to exit. Returns 1 when a tap did
+# not exit by itself or dropped packets. Safe during teardown: no waiting for
+# quiet, that is lab_captures_finish's job.
 lab_capture_stop_all() {
-	local pid cmd
-	while read -r pid; do
-		[ -n "$pid" ] && [ -d /proc/$pid ] || continue
-		cmd=$(tr '\0' ' ' </proc/$pid/cmdline 2>/dev/null)
-		case $cmd in *dumpcap*) kill -INT "$pid" 2>/dev/null ;; esac
-	done <"$LAB_RUN/pids"
-	while read -r pid; do
-		[ -n "$pid" ] && [ -d /proc/$pid ] || continue
-		cmd=$(tr '\0' ' ' </proc/$pid/cmdline 2>/dev/null)
-		case $cmd in *dumpcap*) wait "$pid" 2>/dev/null || true ;; esac
-	done <"$LAB_RUN/pids"
+	local taps=$LAB_RUN/taps pid ns dev file base pids=() files=() rc=0 i dropped
+	[ -s "$taps" ] || return 0
+	while read -r pid ns dev file base; do
+		[ "$pid" = - ] && continue
+		pids+=("$pid")
+		files+=("$file")
+	done <"$taps"
+	: >"$taps"
+	[ ${#pids[@]} -gt 0 ] || return 0
+	lab_reap INT "${pids[@]}"
+	for i in "${!pids[@]}"; do
+		pid=${pids[$i]}
+		file=${files[$i]}
+		# Reaped: out of the list lab_down signals, so a reused pid is never hit.
+		grep -vx "$pid" "$LAB_RUN/pids" >"$LAB_RUN/pids.new" || true
+		mv "$LAB_RUN/pids.new" "$LAB_RUN/pids"
+		if [ "${LAB_REAPED_STATUS[$pid]:-x}" != 0 ]; then
+			echo "lab: dumpcap writing $file ended with status ${LAB_REAPED_STATUS[$pid]:-unknown}:" >&2
+			cat "$file.log" >&2
+			rc=1
+			continue
+		fi
+		# "Packets received/dropped on interface 'span1': 1234/0 (...)"
+		dropped=$(sed -n "s/.*received\/dropped on interface '[^']*': [0-9]*\/\([0-9]*\).*/\1/p" "$file.log")
+		if [ "${dropped:-0}" != 0 ]; then
+			echo "lab: the capture $file dropped $dropped packet(s)" >&2
+			rc=1
+		fi
+	done
+	return $rc
 }
 
 # Teardown: safe to call twice and after a partial setup.
 lab_down() {
-	local rc=$? pid ns i
+	local rc=$? pid ns pids=()
 	[ -n "${LAB_RUN:-}" ] || return $rc
 	if [ -f "$LAB_RUN/pids" ]; then
-		lab_capture_stop_all
-		while read -r pid; do
-			[ -n "$pid" ] && kill "$pid" 2>/dev/null || true
-		done <"$LAB_RUN/pids"
-		for i in $(seq 1 40); do
-			local alive=0
-			while read -r pid; do
-				[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && alive=1
-			done <"$LAB_RUN/pids"
-			[ $alive = 0 ] && break
-			sleep 0.05
-		done
-		while read -r pid; do
-			[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null || true
-		done <"$LAB_RUN/pids"
+		[ -f "$LAB_RUN/taps" ] && { lab_capture_stop_all || true; }
+		while read -r pid; do [ -n "$pid" ] && pids+=("$pid"); done <"$LAB_RUN/pids"
+		lab_reap TERM "${pids[@]}"
 		: >"$LAB_RUN/pids"
 	fi
 	for ns in ${LAB_NAMESPACES:-}; do

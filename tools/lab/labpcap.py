@@ -231,3 +231,47 @@ def connections(packets):
 			st.numbers.append(p.number)
 			st.datagrams.append((p.number, l4.payload))
 	return out
+
+
+def describe(frame):
+	"""One line naming a frame (length, protocol, addresses and ports)."""
+	l4 = parse_l4(frame)
+	if l4 is None:
+		etype = frame[12:14].hex() if len(frame) >= 14 else "?"
+		return "len=%d ethertype=0x%s" % (len(frame), etype)
+	return "len=%d proto=%d %s:%d > %s:%d" % (len(frame), l4.proto, l4.src, l4.sport, l4.dst, l4.dport)
+
+
+ICMPV6_LINK_CONTROL = set(range(130, 138)) | {143}
+
+
+def is_link_control(frame):
+	"""ARP, or ICMPv6 multicast listener and neighbour discovery (types
+	130-137, 143): what kernels send on their own timers, not the phone's
+	traffic. Captures compared frame by frame leave it out (a report can
+	fall between the start of one tap and the other's)."""
+	if len(frame) < 14:
+		return False
+	etype = int.from_bytes(frame[12:14], "big")
+	off = 14
+	if etype == 0x8100 and len(frame) >= 18:
+		etype = int.from_bytes(frame[16:18], "big")
+		off = 18
+	if etype == 0x0806:
+		return True
+	if etype != 0x86DD or len(frame) < off + 40:
+		return False
+	nxt, off = frame[off + 6], off + 40
+	while nxt in (0, 60) and len(frame) >= off + 8:  # hop-by-hop, destination options
+		nxt, off = frame[off], off + 8 * (frame[off + 1] + 1)
+	return nxt == 58 and len(frame) > off and frame[off] in ICMPV6_LINK_CONTROL
+
+
+CONSENT_MARKER = b"PRIVAUDIT-CONSENT"
+
+
+def is_consent_marker(frame):
+	"""privaudit live writes the consent moment into its evidence ring as a
+	raw IPv4 UDP datagram to 127.0.0.1 carrying this text (docs/live.md): a
+	packet of the ring that never crossed the interface."""
+	return len(frame) > 28 and frame[0] == 0x45 and frame[28:28 + len(CONSENT_MARKER)] == CONSENT_MARKER

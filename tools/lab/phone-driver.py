@@ -24,7 +24,10 @@ import tls_clients  # noqa: E402
 
 DNS_SERVER = "39.156.66.53"
 USER_AGENT = "Dalvik/2.1.0 (Linux; U; Android 12; LAB-PHONE Build/SKQ1.220303.001)"
-IO_TIMEOUT = 5.0
+# How long one exchange may take before the step fails. Generous: on a
+# loaded 2-core machine a server or curl may wait seconds for a CPU; a
+# working exchange returns at once whatever this says.
+IO_TIMEOUT = 30.0
 # Not exported by Python's ssl module; OpenSSL 3's value.
 SSL_OP_NO_ENCRYPT_THEN_MAC = 1 << 19
 
@@ -336,9 +339,9 @@ class Driver:
 		client = tls_clients.SClient(self.ca, self.keylog, host, port, dst, spec)
 		sent = []
 		try:
-			for n, command in enumerate((None, b"K\n", b"k\n")):
+			for n, command in enumerate((None, b"K", b"k")):
 				if command:
-					client.send(command)
+					client.command(command, n)
 				method, path, headers, body, plants = self.build_http(spec, host)
 				last = n == 2
 				head = "%s %s HTTP/1.1\r\n" % (method, path)

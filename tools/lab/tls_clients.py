@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 import time
 
-IO_TIMEOUT = 5.0
+IO_TIMEOUT = 30.0  # per exchange; generous for a loaded machine (phone-driver.py)
 
 # Suites whose records are MAC-then-encrypt CBC unless encrypt-then-MAC
 # (RFC 7366) is negotiated; AEAD suites ignore the extension.
@@ -136,12 +136,18 @@ class SClient:
 					     stderr=subprocess.STDOUT)
 		self.out = b""
 
-	def send(self, data, pause=0.2):
+	def send(self, data):
 		self.proc.stdin.write(data)
 		self.proc.stdin.flush()
-		# s_client reads its stdin in one read per wake-up: a command letter
-		# must arrive alone at the start of a read, so keep writes apart.
-		time.sleep(pause)
+
+	def command(self, letter, done):
+		"""A command letter (K, k). s_client takes the first byte of each
+		read of its stdin as a possible command and drops the rest of that
+		read, so the letter must be read alone: write it, then wait until
+		s_client has acted on it (DONE: its count of KEYUPDATE lines)
+		before anything else is written."""
+		self.send(letter + b"\n")
+		self.wait_for(b"KEYUPDATE", done)
 
 	def wait_for(self, pattern, count, timeout=IO_TIMEOUT):
 		end = time.time() + timeout
