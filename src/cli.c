@@ -1,7 +1,6 @@
-/* cli.c — option table and parsing for the audit commands. */
+/* cli.c — the option table of every subcommand, its parser and its help. */
 #include "cli.h"
 
-#include <getopt.h>
 #include <time.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +11,7 @@ enum opt_id {
 	OPT_SHOW_VALUES, OPT_TCP_TIMEOUT, OPT_UDP_TIMEOUT, OPT_MAX_FLOWS, OPT_FRAG_MEMORY,
 	OPT_CONSENT_AT, OPT_INTERFACE, OPT_BPF, OPT_SNAPLEN, OPT_BUFFER, OPT_NO_PROMISC, OPT_RING_MB,
 	OPT_RING_SECONDS, OPT_RING_FILES, OPT_USER, OPT_RECIPIENTS, OPT_COUNTRY_OVERRIDES,
-	OPT_UPLOAD_THRESHOLD, OPT_ECHO_SCAN_LIMIT, OPT_THREADS, OPT_NO_EVIDENCE, OPT_KEYLOG,
+	OPT_UPLOAD_THRESHOLD, OPT_ECHO_SCAN_LIMIT, OPT_THREADS, OPT_NO_EVIDENCE, OPT_KEYLOG, OPT_JSON, OPT_HELP,
 };
 
 struct cli_option {
@@ -24,8 +23,9 @@ struct cli_option {
 };
 
 #define BOTH (CLI_AUDIT | CLI_LIVE)
+#define ALL_COMMANDS (CLI_AUDIT | CLI_LIVE | CLI_CHECK | CLI_VERIFY | CLI_REPORT)
 static const struct cli_option options[] = {
-	{"interface", "IFACE", OPT_INTERFACE, CLI_LIVE, "capture on IFACE (the mirror port); also -i"},
+	{"interface", "IFACE", OPT_INTERFACE, CLI_LIVE, "capture on IFACE (the mirror port)"},
 	{"bpf", "FILTER", OPT_BPF, CLI_LIVE, "capture filter (pcap-filter syntax)"},
 	{"snaplen", "BYTES", OPT_SNAPLEN, CLI_LIVE, "bytes kept per packet (default 262144: whole packets)"},
 	{"buffer-mb", "MB", OPT_BUFFER, CLI_LIVE, "kernel capture buffer (default 64)"},
@@ -36,8 +36,8 @@ static const struct cli_option options[] = {
 	{"user", "USER", OPT_USER, CLI_LIVE, "drop privileges to USER after opening the interface (default nobody)"},
 	{"policy", "FILE", OPT_POLICY, BOTH, "privacy policy model (policies/*.yaml)"},
 	{"device", "FILE", OPT_DEVICE, BOTH, "test phone profile (signatures/devices/*.yaml): its IP/MAC and real identifier values"},
-	{"signatures", "DIR", OPT_SIGNATURES, BOTH, "signature folder (default: signatures/ of the source tree)"},
-	{"geoip", "FILE", OPT_GEOIP, BOTH, "MaxMind-format database; repeatable (default: data/geoip/ from tools/fetch-geoip)"},
+	{"signatures", "DIR", OPT_SIGNATURES, BOTH, "signature folder (default: the installed signatures, or signatures/ of the source tree)"},
+	{"geoip", "FILE", OPT_GEOIP, BOTH, "MaxMind-format database; repeatable (default: the installed one, or data/geoip/ from tools/fetch-geoip)"},
 	{"keylog", "FILE", OPT_KEYLOG, BOTH, "TLS key log (SSLKEYLOGFILE format) to decrypt with; repeatable; live: re-read as it grows"},
 	{"recipients", "FILE", OPT_RECIPIENTS, BOTH, "recipient catalogue (default: recipients.yaml of the signature folder)"},
 	{"country-overrides", "FILE", OPT_COUNTRY_OVERRIDES, BOTH, "CIDR -> country lines that override GeoIP (docs/findings.md)"},
@@ -46,28 +46,133 @@ static const struct cli_option options[] = {
 	{"threads", "N", OPT_THREADS, CLI_AUDIT, "1: one thread; 2: the signature engine on a second one (default: 2 when there are 2 cores)"},
 	{"no-evidence", NULL, OPT_NO_EVIDENCE, CLI_AUDIT, "do not copy each finding's packets into DIR/evidence/"},
 	{"consent-at", "TIME", OPT_CONSENT_AT, BOTH, "moment consent was given (ISO 8601 or Unix seconds)"},
-	{"out", "DIR", OPT_OUT, BOTH, "write flows.jsonl, observations.jsonl, report.json, ... into DIR"},
-	{"quiet", NULL, OPT_QUIET, BOTH, "no summary or status line; also -q"},
-	{"verbose", NULL, OPT_VERBOSE, BOTH, "more detail on stderr; also -v"},
+	{"out", "DIR", OPT_OUT, BOTH, "write flows.jsonl, observations.jsonl, report.json, ... into DIR (a folder, not -)"},
+	{"json", NULL, OPT_JSON, CLI_AUDIT, "print the summary as one JSON document on stdout instead of text"},
+	{"quiet", NULL, OPT_QUIET, BOTH, "no summary, no progress line, no status line"},
+	{"verbose", NULL, OPT_VERBOSE, BOTH, "more detail on stderr"},
 	{"show-values", NULL, OPT_SHOW_VALUES, BOTH, "print identifier values unmasked"},
 	{"tcp-timeout", "SEC", OPT_TCP_TIMEOUT, BOTH, "idle timeout of TCP flows (default 300)"},
 	{"udp-timeout", "SEC", OPT_UDP_TIMEOUT, BOTH, "idle timeout of UDP and other flows (default 60)"},
 	{"max-flows", "N", OPT_MAX_FLOWS, BOTH, "flows held at once before the oldest is evicted (default 1000000)"},
 	{"frag-memory", "BYTES", OPT_FRAG_MEMORY, BOTH, "memory for incomplete IP fragments (default 4194304)"},
+	{"help", NULL, OPT_HELP, ALL_COMMANDS, "print this help and exit"},
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
+/* The options that also have a one-letter name. */
+static const struct {
+	char letter;
+	enum opt_id id;
+} short_names[] = {
+	{'i', OPT_INTERFACE}, {'q', OPT_QUIET}, {'v', OPT_VERBOSE}, {'h', OPT_HELP},
+};
+
+static char short_name_of(enum opt_id id)
+{
+	for (size_t i = 0; i < sizeof short_names / sizeof short_names[0]; i++)
+		if (short_names[i].id == id)
+			return short_names[i].letter;
+	return 0;
+}
+
+/* What each subcommand is called, takes and does: the usage lines of
+ * `privaudit --help` and the first two lines of `privaudit CMD --help`. */
+/* audit and live (docs/cli.md, "Exit status and messages"). */
+#define AUDIT_EXITS \
+	"0 no violation found and every promise verified, 1 violations found, 2 bad usage or bad input " \
+	"(a damaged capture too), 3 internal error, 4 no violation found but something could not be " \
+	"verified; when several apply the first of 3, 2, 1, 4, 0 wins"
+
+static const struct {
+	enum cli_command cmd;
+	const char *name;
+	const char *synopsis; /* after "privaudit NAME " */
+	const char *summary;
+	const char *exits;    /* its exit status, for its --help */
+} commands[] = {
+	{CLI_AUDIT, "audit", "[OPTIONS] CAPTURE...", "pcap/pcapng files or folders, read as one timeline; - is standard input",
+	 AUDIT_EXITS},
+	{CLI_LIVE, "live", "-i IFACE [OPTIONS]", "on a mirror port, findings as they happen",
+	 AUDIT_EXITS},
+	{CLI_CHECK, "check", "[OPTIONS] FILE...", "validate policy, catalogue, signature and device files",
+	 "0 every file is good, 2 a file is bad or cannot be read"},
+	{CLI_VERIFY, "verify", "[OPTIONS] DIR", "re-hash every input and output DIR/manifest.json lists",
+	 "0 every file is as listed, 1 a file changed or is missing, 2 bad usage"},
+	{CLI_REPORT, "report", "[OPTIONS] DIR", "render DIR/report.html again from DIR/report.json",
+	 "0 written, 2 bad usage or unreadable report.json, 3 the page could not be written"},
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+enum cli_command cli_command_from_name(const char *name)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (!strcmp(commands[i].name, name))
+			return commands[i].cmd;
+	return 0;
+}
+
+const char *cli_command_name(enum cli_command cmd)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (commands[i].cmd == cmd)
+			return commands[i].name;
+	return "?";
+}
+
+/* "  -q, --quiet" or "      --policy FILE": GNU layout, long names aligned. */
+static void option_left(const struct cli_option *opt, char *buf, size_t len)
+{
+	const char *sep = opt->arg ? " " : "";
+	const char *arg = opt->arg ? opt->arg : "";
+	char letter = short_name_of(opt->id);
+	if (letter)
+		snprintf(buf, len, "-%c, --%s%s%s", letter, opt->name, sep, arg);
+	else
+		snprintf(buf, len, "    --%s%s%s", opt->name, sep, arg);
+}
+
 void cli_options_help(FILE *out, enum cli_command cmd)
 {
-	fprintf(out, "options of %s:\n", cmd == CLI_LIVE ? "live" : "audit");
+	char left[96];
+	int width = 0;
 	for (size_t i = 0; i < N_OPTIONS; i++) {
 		if (!(options[i].cmds & cmd))
 			continue;
-		char left[40];
-		snprintf(left, sizeof left, "--%s%s%s", options[i].name, options[i].arg ? " " : "",
-			 options[i].arg ? options[i].arg : "");
-		fprintf(out, "  %-24s %s\n", left, options[i].help);
+		option_left(&options[i], left, sizeof left);
+		if ((int)strlen(left) > width)
+			width = (int)strlen(left);
 	}
+	for (size_t i = 0; i < N_OPTIONS; i++) {
+		if (!(options[i].cmds & cmd))
+			continue;
+		option_left(&options[i], left, sizeof left);
+		fprintf(out, "  %-*s  %s\n", width, left, options[i].help);
+	}
+}
+
+void cli_help(FILE *out, enum cli_command cmd)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		if (commands[i].cmd != cmd)
+			continue;
+		fprintf(out, "usage: privaudit %s %s\n%s\n\noptions:\n", commands[i].name,
+			commands[i].synopsis, commands[i].summary);
+		cli_options_help(out, cmd);
+		fprintf(out, "\nexit status: %s\n", commands[i].exits);
+	}
+}
+
+void cli_usage(FILE *out)
+{
+	fprintf(out, "usage:\n");
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		char left[64];
+		snprintf(left, sizeof left, "privaudit %s %s", commands[i].name, commands[i].synopsis);
+		fprintf(out, "  %-38s %s\n", left, commands[i].summary);
+	}
+	fprintf(out, "  %-38s %s\n", "privaudit --version", "print the version and exit");
+	fprintf(out, "  %-38s %s\n", "privaudit --help", "print this help and exit");
+	fprintf(out, "\n'privaudit COMMAND --help' lists the options of COMMAND and its exit status.\n");
 }
 
 static bool parse_number(const char *name, const char *s, double min, double max, double *out,
@@ -76,7 +181,7 @@ static bool parse_number(const char *name, const char *s, double min, double max
 	char *end;
 	double v = strtod(s, &end);
 	if (!*s || *end || v < min || v > max) {
-		pa_error_set(err, "--%s: '%s' is not a number from %g to %g", name, s, min, max);
+		pa_error_set(err, "option '--%s': '%s' is not a number from %g to %g", name, s, min, max);
 		return false;
 	}
 	*out = v;
@@ -134,6 +239,176 @@ bool cli_parse_time(const char *s, int64_t *ts_us)
 	return true;
 }
 
+/* The option of cmd called name (given without its "--"): an exact name,
+ * else the only one it is a prefix of. NULL with err set otherwise. */
+static const struct cli_option *find_long(enum cli_command cmd, const char *name, size_t len,
+					  struct pa_error *err)
+{
+	const struct cli_option *found = NULL;
+	size_t matches = 0;
+	char candidates[256] = "";
+	for (size_t i = 0; i < N_OPTIONS; i++) {
+		if (!(options[i].cmds & cmd) || strncmp(options[i].name, name, len))
+			continue;
+		if (strlen(options[i].name) == len)
+			return &options[i];
+		found = &options[i];
+		matches++;
+		size_t used = strlen(candidates);
+		snprintf(candidates + used, sizeof candidates - used, "%s--%s", used ? ", " : "",
+			 options[i].name);
+	}
+	if (matches == 1)
+		return found;
+	if (matches > 1) {
+		pa_error_set(err, "option '--%.*s' is ambiguous: %s", (int)len, name, candidates);
+		return NULL;
+	}
+	/* A real option given to the wrong subcommand says where it belongs. */
+	for (size_t i = 0; i < N_OPTIONS; i++) {
+		if (strlen(options[i].name) != len || strncmp(options[i].name, name, len))
+			continue;
+		char owners[128] = "";
+		for (size_t c = 0; c < N_COMMANDS; c++) {
+			if (!(options[i].cmds & commands[c].cmd))
+				continue;
+			size_t used = strlen(owners);
+			snprintf(owners + used, sizeof owners - used, "%s%s", used ? ", " : "",
+				 commands[c].name);
+		}
+		pa_error_set(err, "option '--%.*s' belongs to %s, not to %s", (int)len, name, owners,
+			     cli_command_name(cmd));
+		return NULL;
+	}
+	pa_error_set(err, "unknown option '--%.*s'", (int)len, name);
+	return NULL;
+}
+
+static const struct cli_option *find_short(enum cli_command cmd, char c, struct pa_error *err)
+{
+	for (size_t i = 0; i < N_OPTIONS; i++)
+		if (short_name_of(options[i].id) == c && (options[i].cmds & cmd))
+			return &options[i];
+	pa_error_set(err, "unknown option '-%c'", c);
+	return NULL;
+}
+
+/* Sets what one option stands for; value is NULL for a flag. */
+static bool apply_option(struct cli_options *o, const struct cli_option *opt, const char *value,
+			 struct pa_error *err)
+{
+	double v;
+	switch (opt->id) {
+	case OPT_INTERFACE: o->live.interface = value; break;
+	case OPT_BPF: o->live.bpf = value; break;
+	case OPT_SNAPLEN:
+		if (!parse_number("snaplen", value, 64, 262144, &v, err))
+			return false;
+		o->live.snaplen = (int)v;
+		break;
+	case OPT_BUFFER:
+		if (!parse_number("buffer-mb", value, 1, 4096, &v, err))
+			return false;
+		o->live.buffer_mb = (int)v;
+		break;
+	case OPT_NO_PROMISC: o->live.promisc = false; break;
+	case OPT_RING_MB:
+		if (!parse_number("ring-mb", value, 1, 1e6, &v, err))
+			return false;
+		o->live.ring_mb = v;
+		break;
+	case OPT_RING_SECONDS:
+		if (!parse_number("ring-seconds", value, 1, 1e7, &v, err))
+			return false;
+		o->live.ring_seconds = v;
+		break;
+	case OPT_RING_FILES:
+		if (!parse_number("ring-files", value, 1, 1e6, &v, err))
+			return false;
+		o->live.ring_files = (unsigned)v;
+		break;
+	case OPT_USER: o->live.user = value; break;
+	case OPT_CONSENT_AT:
+		if (!cli_parse_time(value, &o->audit.consent_at_us)) {
+			pa_error_set(err, "option '--consent-at': '%s' is not a time (ISO 8601, e.g. 2026-11-23T14:05:00+08:00, or Unix seconds)", value);
+			return false;
+		}
+		break;
+	case OPT_POLICY: o->audit.policy_file = value; break;
+	case OPT_DEVICE: o->audit.device_file = value; break;
+	case OPT_SIGNATURES: o->audit.signatures_dir = value; break;
+	case OPT_GEOIP:
+		if (o->audit.geoip_count == AUDIT_MAX_GEOIP) {
+			pa_error_set(err, "option '--geoip': at most %d databases", AUDIT_MAX_GEOIP);
+			return false;
+		}
+		o->audit.geoip[o->audit.geoip_count++] = value;
+		break;
+	case OPT_KEYLOG:
+		if (o->audit.keylog_count == AUDIT_MAX_KEYLOG) {
+			pa_error_set(err, "option '--keylog': at most %d key logs", AUDIT_MAX_KEYLOG);
+			return false;
+		}
+		o->audit.keylog[o->audit.keylog_count++] = value;
+		break;
+	case OPT_OUT:
+		/* The outputs are several files; "-" (stdout) cannot hold them. */
+		if (!strcmp(value, "-")) {
+			pa_error_set(err, "option '--out' takes a folder, not - (--json prints the summary on stdout)");
+			return false;
+		}
+		o->audit.out_dir = value;
+		break;
+	case OPT_RECIPIENTS: o->audit.recipients_file = value; break;
+	case OPT_COUNTRY_OVERRIDES: o->audit.country_overrides = value; break;
+	case OPT_UPLOAD_THRESHOLD:
+		if (!parse_number("upload-threshold", value, 1, 1e12, &v, err))
+			return false;
+		o->audit.upload_threshold = (uint64_t)v;
+		break;
+	case OPT_ECHO_SCAN_LIMIT:
+		if (strcmp(value, "all") == 0)
+			o->audit.echo_scan_limit = UINT64_MAX;
+		else if (!parse_number("echo-scan-limit", value, 1, 1e15, &v, err))
+			return false;
+		else
+			o->audit.echo_scan_limit = (uint64_t)v;
+		break;
+	case OPT_THREADS:
+		if (!parse_number("threads", value, 1, 2, &v, err))
+			return false;
+		o->audit.threads = (int)v;
+		break;
+	case OPT_NO_EVIDENCE: o->audit.no_evidence = true; break;
+	case OPT_QUIET: o->audit.quiet = true; break;
+	case OPT_VERBOSE: o->audit.verbose = true; break;
+	case OPT_SHOW_VALUES: o->audit.show_values = true; break;
+	case OPT_TCP_TIMEOUT:
+		if (!parse_number("tcp-timeout", value, 1, 86400, &v, err))
+			return false;
+		o->audit.flow.tcp_idle_us = (int64_t)(v * 1e6);
+		break;
+	case OPT_UDP_TIMEOUT:
+		if (!parse_number("udp-timeout", value, 1, 86400, &v, err))
+			return false;
+		o->audit.flow.udp_idle_us = (int64_t)(v * 1e6);
+		break;
+	case OPT_MAX_FLOWS:
+		if (!parse_number("max-flows", value, 1, 1e8, &v, err))
+			return false;
+		o->audit.flow.max_flows = (size_t)v;
+		break;
+	case OPT_FRAG_MEMORY:
+		if (!parse_number("frag-memory", value, 65536, 1e10, &v, err))
+			return false;
+		o->audit.frag_memory_max = (size_t)v;
+		break;
+	case OPT_JSON: o->audit.json_summary = true; break;
+	case OPT_HELP: o->help = true; break;
+	}
+	return true;
+}
+
 bool cli_parse(struct cli_options *o, enum cli_command cmd, int argc, char **argv, int *first_arg,
 	       struct pa_error *err)
 {
@@ -144,137 +419,85 @@ bool cli_parse(struct cli_options *o, enum cli_command cmd, int argc, char **arg
 	o->live.ring_mb = 100;
 	o->command_line = join_args(argc, argv);
 	o->audit.command_line = o->command_line;
+	*first_arg = argc;
 
-	struct option longopts[N_OPTIONS + 2];
-	size_t n = 0;
-	for (size_t i = 0; i < N_OPTIONS; i++)
-		if (options[i].cmds & cmd)
-			longopts[n++] = (struct option){options[i].name,
-							options[i].arg ? required_argument : no_argument,
-							NULL, options[i].id};
-	longopts[n++] = (struct option){"help", no_argument, NULL, 'h'};
-	longopts[n] = (struct option){0};
-
-	optind = 1;
-	opterr = 0;
-	int c;
-	double v;
-	const char *shortopts = cmd == CLI_LIVE ? "+qvhi:" : "+qvh";
-	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-		switch (c) {
-		case 'i':
-		case OPT_INTERFACE: o->live.interface = optarg; break;
-		case OPT_BPF: o->live.bpf = optarg; break;
-		case OPT_SNAPLEN:
-			if (!parse_number("snaplen", optarg, 64, 262144, &v, err))
-				return false;
-			o->live.snaplen = (int)v;
+	/* Options are consumed in order; operands are set aside and moved
+	 * behind them at the end, keeping their order (GNU permutation). */
+	char **operands = pa_xcalloc((size_t)argc + 1, sizeof *operands);
+	int n_operands = 0, n_options = 1;
+	bool ok = true;
+	int i = 1;
+	for (; i < argc && ok && !o->help; i++) {
+		char *arg = argv[i];
+		if (!strcmp(arg, "--")) {
+			i++;
 			break;
-		case OPT_BUFFER:
-			if (!parse_number("buffer-mb", optarg, 1, 4096, &v, err))
-				return false;
-			o->live.buffer_mb = (int)v;
-			break;
-		case OPT_NO_PROMISC: o->live.promisc = false; break;
-		case OPT_RING_MB:
-			if (!parse_number("ring-mb", optarg, 1, 1e6, &v, err))
-				return false;
-			o->live.ring_mb = v;
-			break;
-		case OPT_RING_SECONDS:
-			if (!parse_number("ring-seconds", optarg, 1, 1e7, &v, err))
-				return false;
-			o->live.ring_seconds = v;
-			break;
-		case OPT_RING_FILES:
-			if (!parse_number("ring-files", optarg, 1, 1e6, &v, err))
-				return false;
-			o->live.ring_files = (unsigned)v;
-			break;
-		case OPT_USER: o->live.user = optarg; break;
-		case OPT_CONSENT_AT:
-			if (!cli_parse_time(optarg, &o->audit.consent_at_us)) {
-				pa_error_set(err, "--consent-at: '%s' is not a time (ISO 8601, e.g. 2026-11-23T14:05:00+08:00, or Unix seconds)", optarg);
-				return false;
+		}
+		if (arg[0] != '-' || arg[1] == 0) { /* "-" is standard input */
+			operands[n_operands++] = arg;
+			continue;
+		}
+		argv[n_options++] = arg;
+		if (arg[1] == '-') {
+			const char *name = arg + 2, *eq = strchr(name, '=');
+			size_t len = eq ? (size_t)(eq - name) : strlen(name);
+			const struct cli_option *opt = find_long(cmd, name, len, err);
+			if (!opt) {
+				ok = false;
+			} else if (!opt->arg) {
+				if (eq) {
+					pa_error_set(err, "option '--%s' takes no value (given '%s')",
+						     opt->name, eq + 1);
+					ok = false;
+				} else {
+					ok = apply_option(o, opt, NULL, err);
+				}
+			} else if (eq) {
+				ok = apply_option(o, opt, eq + 1, err);
+			} else if (i + 1 >= argc) {
+				pa_error_set(err, "option '--%s' needs a value (%s)", opt->name, opt->arg);
+				ok = false;
+			} else if (argv[i + 1][0] == '-' && argv[i + 1][1] == '-' && argv[i + 1][2]) {
+				/* "--policy --out x": the value was forgotten, not a file
+				 * named "--out" (--policy=--out says that one). */
+				pa_error_set(err, "option '--%s' needs a value (%s), not the option '%s'",
+					     opt->name, opt->arg, argv[i + 1]);
+				ok = false;
+			} else {
+				argv[n_options++] = argv[++i];
+				ok = apply_option(o, opt, argv[i], err);
 			}
-			break;
-		case OPT_POLICY: o->audit.policy_file = optarg; break;
-		case OPT_DEVICE: o->audit.device_file = optarg; break;
-		case OPT_SIGNATURES: o->audit.signatures_dir = optarg; break;
-		case OPT_GEOIP:
-			if (o->audit.geoip_count == AUDIT_MAX_GEOIP) {
-				pa_error_set(err, "--geoip: at most %d databases", AUDIT_MAX_GEOIP);
-				return false;
+			continue;
+		}
+		/* -qv, -i eth0, -ieth0 */
+		for (const char *p = arg + 1; *p && ok && !o->help; p++) {
+			const struct cli_option *opt = find_short(cmd, *p, err);
+			if (!opt) {
+				ok = false;
+			} else if (!opt->arg) {
+				ok = apply_option(o, opt, NULL, err);
+			} else if (p[1]) {
+				ok = apply_option(o, opt, p + 1, err);
+				break;
+			} else if (i + 1 >= argc) {
+				pa_error_set(err, "option '-%c' needs a value (%s)", *p, opt->arg);
+				ok = false;
+			} else {
+				argv[n_options++] = argv[++i];
+				ok = apply_option(o, opt, argv[i], err);
 			}
-			o->audit.geoip[o->audit.geoip_count++] = optarg;
-			break;
-		case OPT_KEYLOG:
-			if (o->audit.keylog_count == AUDIT_MAX_KEYLOG) {
-				pa_error_set(err, "--keylog: at most %d key logs", AUDIT_MAX_KEYLOG);
-				return false;
-			}
-			o->audit.keylog[o->audit.keylog_count++] = optarg;
-			break;
-		case OPT_OUT: o->audit.out_dir = optarg; break;
-		case OPT_RECIPIENTS: o->audit.recipients_file = optarg; break;
-		case OPT_COUNTRY_OVERRIDES: o->audit.country_overrides = optarg; break;
-		case OPT_UPLOAD_THRESHOLD:
-			if (!parse_number("upload-threshold", optarg, 1, 1e12, &v, err))
-				return false;
-			o->audit.upload_threshold = (uint64_t)v;
-			break;
-		case OPT_ECHO_SCAN_LIMIT:
-			if (strcmp(optarg, "all") == 0)
-				o->audit.echo_scan_limit = UINT64_MAX;
-			else if (!parse_number("echo-scan-limit", optarg, 1, 1e15, &v, err))
-				return false;
-			else
-				o->audit.echo_scan_limit = (uint64_t)v;
-			break;
-		case OPT_THREADS:
-			if (!parse_number("threads", optarg, 1, 2, &v, err))
-				return false;
-			o->audit.threads = (int)v;
-			break;
-		case OPT_NO_EVIDENCE: o->audit.no_evidence = true; break;
-		case 'q':
-		case OPT_QUIET: o->audit.quiet = true; break;
-		case 'v':
-		case OPT_VERBOSE: o->audit.verbose = true; break;
-		case OPT_SHOW_VALUES: o->audit.show_values = true; break;
-		case OPT_TCP_TIMEOUT:
-			if (!parse_number("tcp-timeout", optarg, 1, 86400, &v, err))
-				return false;
-			o->audit.flow.tcp_idle_us = (int64_t)(v * 1e6);
-			break;
-		case OPT_UDP_TIMEOUT:
-			if (!parse_number("udp-timeout", optarg, 1, 86400, &v, err))
-				return false;
-			o->audit.flow.udp_idle_us = (int64_t)(v * 1e6);
-			break;
-		case OPT_MAX_FLOWS:
-			if (!parse_number("max-flows", optarg, 1, 1e8, &v, err))
-				return false;
-			o->audit.flow.max_flows = (size_t)v;
-			break;
-		case OPT_FRAG_MEMORY:
-			if (!parse_number("frag-memory", optarg, 65536, 1e10, &v, err))
-				return false;
-			o->audit.frag_memory_max = (size_t)v;
-			break;
-		case 'h':
-			cli_options_help(stdout, cmd);
-			exit(PA_EXIT_CLEAN);
-		case ':':
-			pa_error_set(err, "option %s needs an argument", argv[optind - 1]);
-			return false;
-		default:
-			pa_error_set(err, "unknown option %s", argv[optind - 1]);
-			return false;
 		}
 	}
-	*first_arg = optind;
-	return true;
+	if (ok) {
+		/* Everything after "--" is an operand. */
+		for (; i < argc; i++)
+			operands[n_operands++] = argv[i];
+		*first_arg = n_options;
+		for (int k = 0; k < n_operands; k++)
+			argv[n_options + k] = operands[k];
+	}
+	free(operands);
+	return ok;
 }
 
 void cli_options_free(struct cli_options *o)

@@ -20,6 +20,7 @@
 #include "pipeline.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,11 +49,9 @@
 #include "stage/scan_stage.h"
 #include "tls/keylog.h"
 #include "util/diag.h"
+#include "util/datadir.h"
 #include "util/hasher.h"
 
-#ifndef PA_DEFAULT_SIGNATURES
-#define PA_DEFAULT_SIGNATURES "signatures"
-#endif
 #define FLOWS_JSONL "flows.jsonl"
 #define OBSERVATIONS_JSONL "observations.jsonl"
 
@@ -77,7 +76,8 @@ struct audit {
 		struct pa_file_hash hash;
 	} out_hash[2];
 	struct summary *summary;
-	uint64_t observations;
+	uint64_t observations;           /* scan thread writes, progress reads: atomic */
+	uint64_t findings_raised;        /* likewise */
 	struct policy *policy;
 	struct recipients *recipients;
 	struct findings *findings;
@@ -198,12 +198,15 @@ static void on_observation(void *ctx, const struct flow *f, const char *hostname
 			   const struct pa_observation *obs)
 {
 	struct audit *a = ctx;
-	a->observations++;
+	/* Atomic: the progress line reads it from the packet thread. */
+	__atomic_add_fetch(&a->observations, 1, __ATOMIC_RELAXED);
 	/* A datum in a DNS query name goes to the owner of the zone asked
 	 * about: that zone is its recipient, the full name is kept beside it. */
 	char zone[256], query[300];
 	const char *query_name = NULL;
-	if (obs->in_query_name) {
+	if (obs->in_query_name && recipients_link_local(hostname)) {
+		hostname = ""; /* mDNS: nobody owns .local; the datum goes to the link */
+	} else if (obs->in_query_name) {
 		query_name = pa_utf8_clean(hostname, query, sizeof query);
 		hostname = recipients_zone(a->recipients, query_name, zone, sizeof zone);
 	}
@@ -228,6 +231,7 @@ static void on_observation(void *ctx, const struct flow *f, const char *hostname
 static void on_finding(void *ctx, const struct finding *f)
 {
 	struct audit *a = ctx;
+	__atomic_add_fetch(&a->findings_raised, 1, __ATOMIC_RELAXED); /* for the progress line */
 	if (!a->cfg.live)
 		return;
 	char line[512];
@@ -336,8 +340,11 @@ void audit_progress(const struct audit *a, struct audit_progress *p)
 	p->packets = a->totals.packets;
 	p->bytes = a->totals.bytes;
 	p->active_flows = flow_table_stats(a->flows)->active;
-	p->observations = a->observations;
-	p->findings = findings_count(a->findings);
+	p->flows = flow_table_stats(a->flows)->created;
+	p->observations = __atomic_load_n(&a->observations, __ATOMIC_RELAXED);
+	/* findings_count would read the engine's lists while the scan thread
+	 * changes them; the counter of raised findings is safe to read. */
+	p->findings = __atomic_load_n(&a->findings_raised, __ATOMIC_RELAXED);
 	p->consent_at_us = a->consent_at_us;
 }
 
@@ -415,6 +422,106 @@ static void on_capture_secrets(void *ctx, uint32_t type, const uint8_t *data, si
 				(const char *)data, len, a->cfg.quiet ? NULL : stderr);
 }
 
+/*
+ * A stream — standard input ("-") or a pipe given by name, such as bash's
+ * <(tcpdump -w - ...) — is read once, as it arrives. With --out every byte
+ * is also kept in DIR/stdin.pcap (or stream.pcap for a named pipe; .pcapng
+ * for pcapng): that copy is the input the manifest hashes, `verify`
+ * re-hashes and the evidence is cut from, so it stands in for the stream in
+ * every output.
+ */
+struct stream_input {
+	int fd;      /* the stream; -1 when the input is a file */
+	bool owned;  /* opened here (a named pipe), closed here */
+	int copy_fd; /* -1: no copy */
+	char copy_path[4096];
+};
+
+static void stream_close(struct stream_input *si)
+{
+	if (si->owned && si->fd >= 0)
+		close(si->fd);
+	si->fd = -1;
+	if (si->copy_fd >= 0)
+		close(si->copy_fd);
+	si->copy_fd = -1;
+}
+
+static struct capture_file *open_stream(struct audit *a, struct input_file_info *in,
+					const char *path, struct stream_input *si,
+					struct pa_error *err)
+{
+	bool is_stdin = !strcmp(path, "-");
+	const char *name = is_stdin ? PA_STDIN_NAME : path;
+	si->fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	si->owned = !is_stdin;
+	if (si->fd < 0) {
+		pa_error_set(err, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (!a->cfg.out_dir) {
+		struct capture_file *cf = capture_file_open_stream(si->fd, name, -1, err);
+		if (!cf)
+			stream_close(si);
+		return cf;
+	}
+	/* The format, and so the name, is known only once the header is read. */
+	const char *base = is_stdin ? "stdin" : "stream";
+	char partial[4096];
+	snprintf(partial, sizeof partial, "%s/%s.part", a->cfg.out_dir, base);
+	si->copy_fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (si->copy_fd < 0) {
+		pa_error_set(err, "%s: %s", partial, strerror(errno));
+		stream_close(si);
+		return NULL;
+	}
+	struct capture_file *cf = capture_file_open_stream(si->fd, name, si->copy_fd, err);
+	if (!cf) {
+		stream_close(si);
+		unlink(partial);
+		return NULL;
+	}
+	snprintf(si->copy_path, sizeof si->copy_path, "%s/%s.%s", a->cfg.out_dir, base,
+		 strcmp(capture_file_format(cf), "pcapng") ? "pcap" : "pcapng");
+	if (rename(partial, si->copy_path) != 0) {
+		pa_error_set(err, "%s: %s", si->copy_path, strerror(errno));
+		capture_file_close(cf);
+		stream_close(si);
+		return NULL;
+	}
+	free(in->path);
+	in->path = pa_xstrdup(si->copy_path);
+	return cf;
+}
+
+static void finish_stream(struct audit *a, struct input_file_info *in,
+			  const struct capture_file *cf, struct stream_input *si)
+{
+	if (si->copy_fd < 0) {
+		stream_close(si);
+		return;
+	}
+	int copy_errno = capture_file_copy_errno(cf);
+	if (close(si->copy_fd) != 0 && !copy_errno)
+		copy_errno = errno;
+	si->copy_fd = -1;
+	stream_close(si);
+	if (copy_errno) {
+		/* The audit of the stream stands; only its copy is incomplete. */
+		fprintf(stderr, "privaudit: %s: %s (the copy of the stream is incomplete)\n",
+			si->copy_path, strerror(copy_errno));
+		a->input_failed = true;
+	}
+	/* Complete now: the hasher sees the same file from start to end. */
+	int fd = open(si->copy_path, O_RDONLY | O_CLOEXEC);
+	if (a->hasher && fd >= 0) {
+		in->hash_job = pa_hasher_add(a->hasher, si->copy_path, fd);
+		pa_hash_job_reader_done(in->hash_job, fd);
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
 bool audit_file(struct audit *a, const char *path, struct pa_error *err)
 {
 	a->files = pa_xrealloc(a->files, (a->file_count + 1) * sizeof *a->files);
@@ -423,7 +530,10 @@ bool audit_file(struct audit *a, const char *path, struct pa_error *err)
 	in->path = pa_xstrdup(path);
 	a->current = in;
 
-	struct capture_file *cf = capture_file_open(path, err);
+	struct stream_input stream = {.fd = -1, .copy_fd = -1};
+	bool is_stream = capture_path_is_stream(path);
+	struct capture_file *cf = is_stream ? open_stream(a, in, path, &stream, err)
+					    : capture_file_open(path, err);
 	if (!cf) {
 		in->failed = true;
 		in->problem = pa_xstrdup(err->msg);
@@ -432,7 +542,7 @@ bool audit_file(struct audit *a, const char *path, struct pa_error *err)
 	}
 	in->format = capture_file_format(cf);
 	in->first_packet = a->packet_number + 1;
-	if (a->hasher)
+	if (a->hasher && !is_stream)
 		in->hash_job = pa_hasher_add(a->hasher, path, capture_file_fd(cf));
 	capture_file_on_secrets(cf, on_capture_secrets, a);
 
@@ -442,6 +552,12 @@ bool audit_file(struct audit *a, const char *path, struct pa_error *err)
 	while ((st = capture_file_next(cf, &rec, &ferr)) == CAPTURE_RECORD) {
 		in->records++;
 		audit_packet(a, &rec);
+		/* Often enough for a line refreshed a few times a second even
+		 * when packets trickle in through a pipe (a clock read per 16
+		 * records costs nothing measurable); the callback itself
+		 * decides when to draw. */
+		if (a->cfg.on_progress && (in->records & 15) == 0)
+			a->cfg.on_progress(a->cfg.progress_ctx, a, rec.offset);
 	}
 	in->last_packet = a->packet_number;
 	if (st == CAPTURE_TRUNCATED || st == CAPTURE_ERROR) {
@@ -460,6 +576,8 @@ bool audit_file(struct audit *a, const char *path, struct pa_error *err)
 	}
 	if (in->hash_job)
 		pa_hash_job_reader_done(in->hash_job, capture_file_fd(cf));
+	if (is_stream)
+		finish_stream(a, in, cf, &stream);
 	capture_file_close(cf);
 	a->current = NULL;
 	return true;
@@ -484,7 +602,7 @@ static bool load_policy_engine(struct audit *a, struct pa_error *err)
 	const char *catalogue = cfg->recipients_file;
 	if (!catalogue) {
 		snprintf(a->recipients_path, sizeof a->recipients_path, "%s/recipients.yaml",
-			 cfg->signatures_dir ? cfg->signatures_dir : PA_DEFAULT_SIGNATURES);
+			 cfg->signatures_dir ? cfg->signatures_dir : pa_default_signatures_dir());
 		if (access(a->recipients_path, R_OK) == 0)
 			catalogue = a->recipients_path;
 	} else {
@@ -547,7 +665,7 @@ struct audit *audit_new(const struct audit_config *cfg, struct pa_error *err)
 
 	{
 		struct pa_diag diag = {.out = stderr};
-		const char *sigdir = cfg->signatures_dir ? cfg->signatures_dir : PA_DEFAULT_SIGNATURES;
+		const char *sigdir = cfg->signatures_dir ? cfg->signatures_dir : pa_default_signatures_dir();
 		a->detect = detect_engine_load(sigdir, cfg->device_file, &diag);
 		if (!a->detect) {
 			pa_error_set(err, "signatures (%s) or device profile: %zu error(s)", sigdir, diag.errors);
@@ -669,7 +787,7 @@ static size_t other_inputs(const struct audit *a, struct manifest_entry *e, size
 	size_t n = 0;
 	add_entry(e, &n, max, "policy", cfg->policy_file, NULL);
 	add_entry(e, &n, max, "device", cfg->device_file, NULL);
-	add_entry(e, &n, max, "signatures", cfg->signatures_dir ? cfg->signatures_dir : PA_DEFAULT_SIGNATURES, NULL);
+	add_entry(e, &n, max, "signatures", cfg->signatures_dir ? cfg->signatures_dir : pa_default_signatures_dir(), NULL);
 	if (cfg->recipients_file)
 		add_entry(e, &n, max, "recipients", a->recipients_path, NULL);
 	add_entry(e, &n, max, "country-overrides", cfg->country_overrides, NULL);
@@ -909,7 +1027,21 @@ int audit_finish(struct audit *a, FILE *out)
 	};
 	const char *words;
 	int rc = run_verdict(a, false, &words);
-	if (out) {
+	si.exit_code = rc;
+	si.result = words;
+	if (out && a->cfg.json_summary) {
+		/* --json: report.json's document (without the evidence and
+		 * memory parts, which exist only once the outputs are written),
+		 * for jq and scripts. */
+		json_t *doc = summary_report_json(a->summary, &si, a->cfg.command_line);
+		json_t *policy_part = findings_report_json(a->findings);
+		json_object_update(doc, policy_part);
+		json_decref(policy_part);
+		json_dumpf(doc, out, JSON_INDENT(2) | JSON_SORT_KEYS);
+		fputc('\n', out);
+		fflush(out);
+		json_decref(doc);
+	} else if (out) {
 		if (findings_device_unseen(a->findings))
 			fprintf(out, "DEVICE NOT SEEN: %s; no promise can be kept.\n",
 				findings_device_words(a->findings));
@@ -917,8 +1049,6 @@ int audit_finish(struct audit *a, FILE *out)
 		findings_print(a->findings, out);
 		fprintf(out, "Result: %s (exit %d)\n", words, rc);
 	}
-	si.exit_code = rc;
-	si.result = words;
 
 	bool write_failed = false;
 	/* The streamed outputs are closed first; the manifest takes the

@@ -15,6 +15,8 @@
 #define AUDIT_MAX_GEOIP 8
 #define AUDIT_MAX_KEYLOG 16
 
+struct audit;
+
 struct audit_config {
 	const char *out_dir;        /* NULL: no files, summary only */
 	const char *device_file;    /* signatures/devices/X.yaml */
@@ -38,6 +40,11 @@ struct audit_config {
 	bool live;                  /* outputs flushed line by line, as things happen */
 	int threads;                /* 2: the signature engine on a second thread (offline only); 0 = by cores */
 	int64_t consent_at_us;      /* --consent-at; 0 = none */
+	bool json_summary;          /* --json: the summary as one JSON document instead of text */
+	/* Called every few thousand records while a capture is read, with the
+	 * byte offset reached in the current file (a progress line); or NULL. */
+	void (*on_progress)(void *ctx, const struct audit *a, uint64_t file_offset);
+	void *progress_ctx;
 };
 
 /* A finding as it is raised (live mode prints a line for each). */
@@ -48,6 +55,7 @@ typedef void (*audit_finding_fn)(void *ctx, const struct finding *f);
 struct audit_progress {
 	uint64_t packets, bytes;
 	uint64_t active_flows;
+	uint64_t flows;          /* seen so far, ended or not */
 	uint64_t observations;
 	uint64_t findings;
 	int64_t consent_at_us;

@@ -50,6 +50,18 @@ struct capture_file;
 
 /* NULL with err set ("FILE: not a pcap or pcapng file", "FILE: No such file or directory"). */
 struct capture_file *capture_file_open(const char *path, struct pa_error *err);
+/*
+ * A capture arriving on a descriptor that can be read only once (path "-"
+ * to capture_file_open is standard input, named PA_STDIN_NAME in messages):
+ * records are handed out as they arrive. With copy_fd >= 0 every byte read
+ * is written there too, so the capture can be hashed and its evidence cut
+ * afterwards; capture_file_copy_errno says whether a write failed. Neither
+ * descriptor is closed by capture_file_close.
+ */
+#define PA_STDIN_NAME "standard input"
+struct capture_file *capture_file_open_stream(int fd, const char *name, int copy_fd,
+					      struct pa_error *err);
+int capture_file_copy_errno(const struct capture_file *cf);
 /* The same over a capture held in memory (tests, fuzzing): buf must outlive
  * the reader; name is used in messages. */
 struct capture_file *capture_file_open_memory(const uint8_t *buf, size_t len, const char *name,
@@ -70,9 +82,16 @@ void capture_file_close(struct capture_file *cf);
  * ring-buffer folders and split captures read as one timeline.
  * Only files starting with a pcap/pcapng magic number are taken from a
  * directory; files without any record sort last.
+ * A stream (capture_path_is_stream: "-", a pipe) is read where it stands,
+ * once, so it cannot be placed by its first timestamp and may not be
+ * combined with other inputs.
  * Returns false with err set when an argument cannot be read ("PATH: No such
  * file or directory") or a directory holds no capture file.
  */
+/* "-" (standard input), or a path that is neither a regular file nor a
+ * folder: a named pipe, /dev/fd/N from bash's <(...), a device. */
+bool capture_path_is_stream(const char *path);
+
 struct capture_inputs {
 	char **paths;
 	size_t count;

@@ -53,6 +53,9 @@ struct interface {
 struct capture_file {
 	char *path;
 	int fd;                /* -1 when reading from memory */
+	bool borrowed_fd;      /* a stream (standard input): not ours to close */
+	int copy_fd;           /* a stream: every byte read is also written here; -1: none */
+	int copy_errno;        /* the first failed write to copy_fd */
 
 	/* the window: data[pos..len) is unread, data[0] is at file offset base */
 	uint8_t *buf;          /* owned buffer when reading a file */
@@ -112,6 +115,23 @@ static size_t available(const struct capture_file *cf)
 	return cf->len - cf->pos;
 }
 
+/* A stream can be read only once: the copy is what the evidence and the
+ * manifest's hash are made from afterwards. */
+static void copy_out(struct capture_file *cf, const uint8_t *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(cf->copy_fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			cf->copy_errno = w < 0 ? errno : EIO;
+			return;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
 /* Make at least need bytes readable at data + pos; false when the file ends
  * (or a read fails) first. Earlier pointers into the window become invalid. */
 static bool window_fill(struct capture_file *cf, size_t need)
@@ -144,6 +164,8 @@ static bool window_fill(struct capture_file *cf, size_t need)
 				cf->read_errno = errno;
 			return false;
 		}
+		if (cf->copy_fd >= 0 && !cf->copy_errno)
+			copy_out(cf, cf->buf + cf->len, (size_t)n);
 		cf->len += (size_t)n;
 	}
 	return true;
@@ -532,21 +554,30 @@ static struct capture_file *new_file(const char *name)
 	struct capture_file *cf = pa_xcalloc(1, sizeof *cf);
 	cf->path = pa_xstrdup(name);
 	cf->fd = -1;
+	cf->copy_fd = -1;
+	return cf;
+}
+
+static struct capture_file *open_fd(int fd, const char *name)
+{
+	struct capture_file *cf = new_file(name);
+	cf->fd = fd;
+	cf->cap = WINDOW_INITIAL;
+	cf->buf = pa_xmalloc(cf->cap);
+	cf->data = cf->buf;
 	return cf;
 }
 
 struct capture_file *capture_file_open(const char *path, struct pa_error *err)
 {
+	if (!strcmp(path, "-"))
+		return capture_file_open_stream(STDIN_FILENO, PA_STDIN_NAME, -1, err);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		pa_error_set(err, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
-	struct capture_file *cf = new_file(path);
-	cf->fd = fd;
-	cf->cap = WINDOW_INITIAL;
-	cf->buf = pa_xmalloc(cf->cap);
-	cf->data = cf->buf;
+	struct capture_file *cf = open_fd(fd, path);
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	if (!window_fill(cf, 1) && cf->read_errno) { /* a directory, for one */
 		pa_error_set(err, "%s: %s", path, strerror(cf->read_errno));
@@ -554,6 +585,27 @@ struct capture_file *capture_file_open(const char *path, struct pa_error *err)
 		return NULL;
 	}
 	return open_common(cf, err);
+}
+
+struct capture_file *capture_file_open_stream(int fd, const char *name, int copy_fd,
+					      struct pa_error *err)
+{
+	struct capture_file *cf = open_fd(fd, name);
+	cf->borrowed_fd = true;
+	cf->copy_fd = copy_fd;
+	/* A pipe gives what has arrived so far: window_fill waits for the
+	 * rest of a record, so records are handed out as they come. */
+	if (!window_fill(cf, 1) && cf->read_errno) {
+		pa_error_set(err, "%s: %s", name, strerror(cf->read_errno));
+		capture_file_close(cf);
+		return NULL;
+	}
+	return open_common(cf, err);
+}
+
+int capture_file_copy_errno(const struct capture_file *cf)
+{
+	return cf->copy_errno;
 }
 
 struct capture_file *capture_file_open_memory(const uint8_t *buf, size_t len, const char *name,
@@ -608,7 +660,7 @@ void capture_file_close(struct capture_file *cf)
 {
 	if (!cf)
 		return;
-	if (cf->fd >= 0)
+	if (cf->fd >= 0 && !cf->borrowed_fd)
 		close(cf->fd);
 	free(cf->buf);
 	free(cf->ifaces);

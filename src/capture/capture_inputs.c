@@ -136,6 +136,13 @@ static int compare_entries(const void *pa, const void *pb)
 	return strcmp(a->path, b->path);
 }
 
+bool capture_path_is_stream(const char *path)
+{
+	struct stat st;
+	return !strcmp(path, "-") ||
+	       (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode));
+}
+
 bool capture_inputs_collect(struct capture_inputs *in, char *const *args, size_t nargs,
 			    struct pa_error *err)
 {
@@ -143,6 +150,20 @@ bool capture_inputs_collect(struct capture_inputs *in, char *const *args, size_t
 	in->paths = NULL;
 	in->count = 0;
 	for (size_t i = 0; i < nargs; i++) {
+		if (capture_path_is_stream(args[i])) {
+			/* Peeking at its first record would consume it, and it
+			 * cannot be rewound: a stream is the whole timeline. */
+			if (nargs > 1) {
+				pa_error_set(err, "%s: %s cannot be combined with other captures "
+					     "(its place in the timeline is unknown until it is read)",
+					     args[i], strcmp(args[i], "-") ? "a pipe" : "standard input");
+				goto fail;
+			}
+			in->paths = pa_xcalloc(1, sizeof *in->paths);
+			in->paths[0] = pa_xstrdup(args[i]);
+			in->count = 1;
+			return true;
+		}
 		struct stat st;
 		if (stat(args[i], &st) != 0) {
 			pa_error_set(err, "%s: %s", args[i], strerror(errno));

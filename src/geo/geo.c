@@ -10,6 +10,7 @@
  * table that simply overwrites old entries.
  */
 #include "geo/geo.h"
+#include "util/datadir.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -22,9 +23,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
-#ifndef PA_DEFAULT_GEOIP_DIR
-#define PA_DEFAULT_GEOIP_DIR "data/geoip"
-#endif
 
 #define CACHE_WAYS 4
 #define CACHE_SETS 16384 /* x 4 ways = 65536 addresses */
@@ -555,7 +553,7 @@ const struct geo_result *geo_lookup(struct geo *g, const struct pa_addr *addr)
 const char *geo_default_database(char *buf, size_t len)
 {
 	struct stat st;
-	snprintf(buf, len, "%s/%s", PA_DEFAULT_GEOIP_DIR, GEO_DEFAULT_DATABASE_FILE);
+	snprintf(buf, len, "%s/%s", pa_default_geoip_dir(), GEO_DEFAULT_DATABASE_FILE);
 	if (stat(buf, &st) != 0 || !S_ISREG(st.st_mode))
 		return NULL;
 	return buf;

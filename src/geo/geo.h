@@ -73,8 +73,9 @@ struct geo_stats {
 void geo_get_stats(const struct geo *g, struct geo_stats *out);
 
 /*
- * The database tools/fetch-geoip installs: PA_DEFAULT_GEOIP_DIR (data/geoip/
- * of the source tree) + GEO_DEFAULT_DATABASE_FILE. Its path in buf when that
+ * The database tools/fetch-geoip installs: pa_default_geoip_dir() (the
+ * installed data folder's geoip/, or data/geoip/ of the source tree; see
+ * util/datadir.h) + GEO_DEFAULT_DATABASE_FILE. Its path in buf when that
  * file exists, else NULL. For callers given no --geoip.
  */
 #define GEO_DEFAULT_DATABASE_FILE "geo-whois-asn-country.mmdb"

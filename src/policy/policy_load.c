@@ -116,18 +116,7 @@ struct loader {
 static void check_keys(struct loader *ld, const yaml_node_t *map, const char *what,
 		       const char *const *allowed)
 {
-	for (size_t i = 0; i < yaml_map_size(map); i++) {
-		yaml_node_t *key = yaml_map_at(ld->y, map, i, NULL);
-		const char *k = yaml_node_scalar(key);
-		bool known = false;
-		for (size_t j = 0; k && allowed[j]; j++)
-			if (!strcmp(allowed[j], k))
-				known = true;
-		if (!k)
-			ERR(ld, key, "%s: keys must be plain words", what);
-		else if (!known)
-			ERR(ld, key, "%s: unknown key '%s'", what, k);
-	}
+	yaml_check_keys(ld->y, ld->diag, map, what, allowed);
 }
 
 /* A mapping required under key of parent; NULL (reported) when missing or not a map. */
@@ -166,22 +155,7 @@ static yaml_node_t *get_seq(struct loader *ld, const yaml_node_t *parent, const 
 /* A copy of the scalar under key, or NULL (reported when required or not a scalar). */
 static char *get_string(struct loader *ld, const yaml_node_t *map, const char *key, bool required)
 {
-	yaml_node_t *n = yaml_map_get(ld->y, map, key);
-	if (!n) {
-		if (required)
-			ERR(ld, map, "missing required '%s'", key);
-		return NULL;
-	}
-	const char *s = yaml_node_scalar(n);
-	if (!s) {
-		ERR(ld, n, "'%s' must be a single value", key);
-		return NULL;
-	}
-	if (!*s) {
-		ERR(ld, n, "'%s' is empty", key);
-		return NULL;
-	}
-	return pa_xstrdup(s);
+	return yaml_get_string(ld->y, ld->diag, map, key, required);
 }
 
 static void words_add(struct policy_words *w, const char *s)
@@ -587,8 +561,9 @@ static void load_promises(struct loader *ld, const yaml_node_t *root)
 	load_parties(ld, m, "mentioned_parties", POLICY_PARTY_MENTIONED);
 }
 
-static struct policy *load_doc(struct yaml_doc *y, const char *path, struct pa_diag *diag)
+static void *load_doc(struct yaml_doc *y, struct pa_diag *diag)
 {
+	const char *path = y->path;
 	static const char *const keys[] = {"policy", "clauses", "promises", "gaps", NULL};
 	size_t errors_before = diag->errors;
 	yaml_node_t *root = yaml_doc_root(y);
@@ -614,23 +589,13 @@ static struct policy *load_doc(struct yaml_doc *y, const char *path, struct pa_d
 
 struct policy *policy_load(const char *path, struct pa_diag *diag)
 {
-	struct yaml_doc y;
-	if (!yaml_doc_load(&y, path, diag))
-		return NULL;
-	struct policy *p = load_doc(&y, path, diag);
-	yaml_doc_free(&y);
-	return p;
+	return yaml_doc_parse(path, NULL, 0, diag, load_doc);
 }
 
 struct policy *policy_load_buffer(const char *path, const unsigned char *buf, size_t len,
 				  struct pa_diag *diag)
 {
-	struct yaml_doc y;
-	if (!yaml_doc_load_buffer(&y, path, buf, len, diag))
-		return NULL;
-	struct policy *p = load_doc(&y, path, diag);
-	yaml_doc_free(&y);
-	return p;
+	return yaml_doc_parse(path, buf, len, diag, load_doc);
 }
 
 static void party_free(struct policy_party *party)

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "policy/policy.h"
 #include "privaudit.h"
@@ -123,6 +124,14 @@ static bool generic_second_level(const char *label, size_t len)
 	return false;
 }
 
+bool recipients_link_local(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+	while (n && name[n - 1] == '.')
+		n--;
+	return n >= 5 && !strncasecmp(name + n - 5, "local", 5) && (n == 5 || name[n - 6] == '.');
+}
+
 const char *recipients_query_host(const char *query_name)
 {
 	const char *colon = query_name ? strrchr(query_name, ':') : NULL;
@@ -213,34 +222,14 @@ struct loader {
 
 static char *get_string(struct loader *ld, const yaml_node_t *map, const char *key, bool required)
 {
-	yaml_node_t *n = yaml_map_get(ld->y, map, key);
-	if (!n) {
-		if (required)
-			ERR(ld, map, "missing required '%s'", key);
-		return NULL;
-	}
-	const char *s = yaml_node_scalar(n);
-	if (!s || !*s) {
-		ERR(ld, n, "'%s' must be a non-empty single value", key);
-		return NULL;
-	}
-	return pa_xstrdup(s);
+	return yaml_get_string(ld->y, ld->diag, map, key, required);
 }
 
 static void check_keys(struct loader *ld, const yaml_node_t *map)
 {
 	static const char *const allowed[] = {"id", "organisation", "sdk", "country", "purpose",
 					      "domains", "note", "source", NULL};
-	for (size_t i = 0; i < yaml_map_size(map); i++) {
-		yaml_node_t *key = yaml_map_at(ld->y, map, i, NULL);
-		const char *k = yaml_node_scalar(key);
-		bool known = false;
-		for (size_t j = 0; k && allowed[j]; j++)
-			if (!strcmp(allowed[j], k))
-				known = true;
-		if (!known)
-			ERR(ld, key, "recipient: unknown key '%s'", k ? k : "(not a word)");
-	}
+	yaml_check_keys(ld->y, ld->diag, map, "recipient", allowed);
 }
 
 static bool valid_id(const char *id)
@@ -341,8 +330,9 @@ static size_t pattern_total(struct yaml_doc *y, const yaml_node_t *seq)
 	return total;
 }
 
-static struct recipients *load_doc(struct yaml_doc *y, const char *path, struct pa_diag *diag)
+static void *load_doc(struct yaml_doc *y, struct pa_diag *diag)
 {
+	const char *path = y->path;
 	size_t errors_before = diag->errors;
 	yaml_node_t *root = yaml_doc_root(y);
 	yaml_node_t *seq = yaml_map_get(y, root, "recipients");
@@ -381,23 +371,13 @@ static struct recipients *load_doc(struct yaml_doc *y, const char *path, struct 
 
 struct recipients *recipients_load(const char *path, struct pa_diag *diag)
 {
-	struct yaml_doc y;
-	if (!yaml_doc_load(&y, path, diag))
-		return NULL;
-	struct recipients *r = load_doc(&y, path, diag);
-	yaml_doc_free(&y);
-	return r;
+	return yaml_doc_parse(path, NULL, 0, diag, load_doc);
 }
 
 struct recipients *recipients_load_buffer(const char *path, const unsigned char *buf, size_t len,
 					  struct pa_diag *diag)
 {
-	struct yaml_doc y;
-	if (!yaml_doc_load_buffer(&y, path, buf, len, diag))
-		return NULL;
-	struct recipients *r = load_doc(&y, path, diag);
-	yaml_doc_free(&y);
-	return r;
+	return yaml_doc_parse(path, buf, len, diag, load_doc);
 }
 
 void recipients_free(struct recipients *r)

@@ -53,6 +53,9 @@ const struct recipient *recipients_find(const struct recipients *r, const char *
  * label holding a ':' (a MAC address, an IPv6 literal — data, never a host
  * label, and not a port either). */
 const char *recipients_query_host(const char *query_name);
+/* A name under .local (multicast DNS, RFC 6762): no zone has an owner; what
+ * it carries goes to whoever listens on the link. */
+bool recipients_link_local(const char *name);
 const char *recipients_zone(const struct recipients *r, const char *query_name, char *out, size_t n);
 size_t recipients_count(const struct recipients *r);
 const struct recipient *recipients_at(const struct recipients *r, size_t i);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "policy/rule_internal.h"
+#include "report/community_id.h"
 #include "util/atomic_file.h"
 
 static const struct rule_info rules[RULE_COUNT] = {
@@ -422,6 +423,23 @@ static json_t *plaus_json(const struct plaus_check *pc)
 	return o;
 }
 
+/* The Community ID of each flow a finding lists, in the order of "flows",
+ * so the finding can be looked up in Zeek, Suricata or Arkime; null for a
+ * flow without one (ICMP). */
+static void add_community_ids(const struct findings *fs, const struct finding *f, json_t *o)
+{
+	json_t *ids = json_array();
+	for (size_t i = 0; i < f->flow_count; i++) {
+		const struct finding_flow *ff = findings_flow(fs, f->flows[i]);
+		char cid[COMMUNITY_ID_LEN];
+		if (ff && community_id_v1(&ff->src, ff->sport, &ff->dst, ff->dport, ff->proto, 0, cid))
+			json_array_append_new(ids, json_string(cid));
+		else
+			json_array_append_new(ids, json_null());
+	}
+	json_object_set_new(o, "community_ids", ids);
+}
+
 json_t *finding_json(const struct finding *f)
 {
 	const struct rule_info *ri = finding_rule_info(f->rule);
@@ -579,7 +597,9 @@ json_t *findings_report_json(const struct findings *fs)
 	json_t *list = json_array();
 	size_t conclusive = 0, indicative = 0;
 	for (size_t i = 0; i < fs->raised_count; i++) {
-		json_array_append_new(list, finding_json(fs->raised[i]));
+		json_t *j = finding_json(fs->raised[i]);
+		add_community_ids(fs, fs->raised[i], j);
+		json_array_append_new(list, j);
 		if (fs->raised[i]->strength == FINDING_CONCLUSIVE)
 			conclusive++;
 		else
@@ -667,6 +687,7 @@ bool findings_write_jsonl(const struct findings *fs, const char *dir, struct pa_
 	bool ok = true;
 	for (size_t i = 0; ok && i < fs->raised_count; i++) {
 		json_t *j = finding_json(fs->raised[i]);
+		add_community_ids(fs, fs->raised[i], j);
 		ok = json_dumpf(j, af.f, JSON_COMPACT) == 0 && fputc('\n', af.f) != EOF;
 		json_decref(j);
 	}

@@ -1,5 +1,6 @@
 /* flows_out.c — the flows.jsonl record of a flow. */
 #include "report/flows_out.h"
+#include "report/community_id.h"
 
 #include <netinet/in.h>
 #include <stdio.h>
@@ -119,6 +120,11 @@ void flow_record_json(struct jsonw *w, const struct flow_record *r)
 	jw_kv_uint(w, "src_port", f->sport);
 	jw_kv_string(w, "dst_ip", pa_addr_str(&f->dst, addr, sizeof addr));
 	jw_kv_uint(w, "dst_port", f->dport);
+	char cid[COMMUNITY_ID_LEN];
+	if (community_id_v1(&f->src, f->sport, &f->dst, f->dport, f->proto, 0, cid))
+		jw_kv_string(w, "community_id", cid);
+	else
+		jw_kv_null(w, "community_id");
 	if (f->vlan)
 		jw_kv_uint(w, "vlan", f->vlan);
 	jw_kv_string(w, "device_side", device_side_name(f->device_side));

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "privaudit.h"
+
 static bool load(struct yaml_doc *y, yaml_parser_t *p, struct pa_diag *diag)
 {
 	if (!yaml_parser_load(p, &y->doc)) {
@@ -121,4 +123,56 @@ yaml_node_t *yaml_seq_at(struct yaml_doc *y, const yaml_node_t *seq, size_t i)
 	if (i >= yaml_seq_size(seq))
 		return NULL;
 	return yaml_document_get_node(&y->doc, seq->data.sequence.items.start[i]);
+}
+
+void *yaml_doc_parse(const char *path, const unsigned char *buf, size_t len, struct pa_diag *diag,
+		     void *(*parse)(struct yaml_doc *y, struct pa_diag *diag))
+{
+	struct yaml_doc y;
+	bool loaded = buf ? yaml_doc_load_buffer(&y, path, buf, len, diag)
+			  : yaml_doc_load(&y, path, diag);
+	if (!loaded)
+		return NULL;
+	void *result = parse(&y, diag);
+	yaml_doc_free(&y);
+	return result;
+}
+
+void yaml_check_keys(struct yaml_doc *y, struct pa_diag *diag, const yaml_node_t *map,
+		     const char *what, const char *const *allowed)
+{
+	for (size_t i = 0; i < yaml_map_size(map); i++) {
+		yaml_node_t *key = yaml_map_at(y, map, i, NULL);
+		const char *k = yaml_node_scalar(key);
+		bool known = false;
+		for (size_t j = 0; k && allowed[j]; j++)
+			if (!strcmp(allowed[j], k))
+				known = true;
+		if (!k)
+			pa_diag_error(diag, y->path, yaml_node_line(key), "%s: keys must be plain words",
+				      what);
+		else if (!known)
+			pa_diag_error(diag, y->path, yaml_node_line(key), "%s: unknown key '%s'", what, k);
+	}
+}
+
+char *yaml_get_string(struct yaml_doc *y, struct pa_diag *diag, const yaml_node_t *map,
+		      const char *key, bool required)
+{
+	yaml_node_t *n = yaml_map_get(y, map, key);
+	if (!n) {
+		if (required)
+			pa_diag_error(diag, y->path, yaml_node_line(map), "missing required '%s'", key);
+		return NULL;
+	}
+	const char *s = yaml_node_scalar(n);
+	if (!s) {
+		pa_diag_error(diag, y->path, yaml_node_line(n), "'%s' must be a single value", key);
+		return NULL;
+	}
+	if (!*s) {
+		pa_diag_error(diag, y->path, yaml_node_line(n), "'%s' is empty", key);
+		return NULL;
+	}
+	return pa_xstrdup(s);
 }

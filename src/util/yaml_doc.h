@@ -40,4 +40,22 @@ yaml_node_t *yaml_map_at(struct yaml_doc *y, const yaml_node_t *map, size_t i, y
 size_t yaml_seq_size(const yaml_node_t *seq);
 yaml_node_t *yaml_seq_at(struct yaml_doc *y, const yaml_node_t *seq, size_t i);
 
+/* ---- what every loader of a privaudit YAML file needs ---------------------- */
+
+/* Loads path (buf NULL) or the len bytes at buf (path in messages only),
+ * runs parse over the document and frees it: parse's result, or NULL when
+ * the YAML itself could not be read (reported). */
+void *yaml_doc_parse(const char *path, const unsigned char *buf, size_t len, struct pa_diag *diag,
+		     void *(*parse)(struct yaml_doc *y, struct pa_diag *diag));
+/* Reports "file:line: what: unknown key 'k'" for every key of map not in
+ * allowed[] (NULL-terminated), "what: keys must be plain words" for a key
+ * that is not a scalar. */
+void yaml_check_keys(struct yaml_doc *y, struct pa_diag *diag, const yaml_node_t *map,
+		     const char *what, const char *const *allowed);
+/* A copy of the scalar under key. NULL when it is absent (reported as
+ * "missing required 'key'" when required), not a single value or empty
+ * (reported). */
+char *yaml_get_string(struct yaml_doc *y, struct pa_diag *diag, const yaml_node_t *map,
+		      const char *key, bool required);
+
 #endif

@@ -263,6 +263,8 @@ def derive(policy, catalogue, datums, destinations, country_of, rtt_of, consent_
 		host = d["hostname"]
 		if proto == "dns" and DNS_RECIPIENT == "resolver":
 			host = ""
+		elif proto == "dns" and host.lower().rstrip(".").split(".")[-1] == "local":
+			host = ""  # multicast DNS: the link, not a zone owner
 		elif proto == "dns":
 			host = query_host(host)
 		rid, kind, _ = recipient(policy, catalogue, host, d["dst_ip"])

@@ -10,7 +10,8 @@
 #             file's at the end; the 0700 folder is left as it was
 #   refused   what the run could not keep is refused at start with exit 2 and
 #             one line on stderr: an output folder on a read-only filesystem,
-#             and a key log that does not exist yet in a folder nobody can enter
+#             and a key log that does not exist yet in a folder the user nobody
+#             cannot enter
 # Exit 77 (skipped) without root, network namespaces or the lab's tools.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -57,16 +58,20 @@ private)
 	ip netns exec "$NS_MON" "$privaudit" live -i span1 --out "$out" --keylog "$keylog" \
 		"${audit_opts[@]}" >"$work/stdout" 2>"$work/stderr" &
 	live_pid=$!
-	for i in $(seq 1 100); do
-		grep -q "capturing on span1" "$work/stderr" 2>/dev/null && break
-		kill -0 "$live_pid" 2>/dev/null || { cat "$work/stderr"; fail "privaudit live did not start"; }
-		sleep 0.05
-	done
-	timeout 120 ip netns exec "$NS_PHONE" python3 "$root/tools/lab/phone-driver.py" \
+	# Conditions, not pauses (docs/lab.md, "Stopping captures"): a sanitizer
+	# build on a loaded machine may take many seconds for each of them.
+	lab_wait_until "privaudit live to capture on span1" "$live_pid" \
+		grep -qs "capturing on span1" "$work/stderr"
+	lab_tap_add - "$NS_MON" span1 "$out/capture"
+	timeout 600 ip netns exec "$NS_PHONE" python3 "$root/tools/lab/phone-driver.py" \
 		"$root/tests/lab/scenarios/lanxin-leaky.yaml" "$root/signatures/devices/lab-phone.yaml" \
 		"$root/tools/lab/catalogue.tsv" "$LAB_RUN/tls/ca.pem" "$keylog" "$work/truth.jsonl" \
 		>"$work/driver.log" 2>&1 || { cat "$work/driver.log"; fail "scenario failed"; }
-	sleep 1.5 # the last packets reach the mirror port, key log re-read
+	# The last packets have reached the mirror port and the ring holds them;
+	# the key log, re-read as it grows, has decrypted a value inside TLS.
+	lab_captures_finish
+	lab_wait_until "an observation decrypted with the re-read key log" "$live_pid" \
+		grep -qs tls-decrypted "$out/observations.jsonl"
 	kill -INT "$live_pid"
 	wait "$live_pid"
 	rc=$?
@@ -107,7 +112,9 @@ refused)
 	refused() {
 		local name=$1 text=$2
 		shift 2
-		timeout 20 ip netns exec "$NS_MON" "$privaudit" live -i span1 --quiet "${audit_opts[@]}" "$@" \
+		# A bound for a hang only: refusing comes after loading the
+		# signatures, which takes a sanitizer build a while on a busy machine.
+		timeout 300 ip netns exec "$NS_MON" "$privaudit" live -i span1 --quiet "${audit_opts[@]}" "$@" \
 			>"$work/$name.stdout" 2>"$work/$name.stderr"
 		local rc=$?
 		[ $rc -eq 2 ] || { cat "$work/$name.stderr"; fail "$name: exit $rc, expected 2"; }

@@ -9,5 +9,5 @@ endforeach()
 # after the drop to nobody, or refused at start (tests/live/live-private.sh).
 foreach(case private refused)
   add_test(NAME live-${case} COMMAND ${CMAKE_CURRENT_LIST_DIR}/live-private.sh $<TARGET_FILE:privaudit> ${case})
-  set_tests_properties(live-${case} PROPERTIES LABELS lab SKIP_RETURN_CODE 77 TIMEOUT 180 RUN_SERIAL TRUE)
+  set_tests_properties(live-${case} PROPERTIES LABELS lab SKIP_RETURN_CODE 77 TIMEOUT 600 RUN_SERIAL TRUE)
 endforeach()

@@ -269,6 +269,12 @@ static void test_query_name_zone(void **state)
 			    "snssdk.com");
 	assert_string_equal(recipients_query_host("aa:bb"), "");
 	assert_string_equal(recipients_query_host("plain.example.com"), "plain.example.com");
+	/* Multicast DNS names belong to the link, not to a zone owner. */
+	assert_true(recipients_link_local("skynet [1a:8b]._workstation._tcp.local"));
+	assert_true(recipients_link_local("Phone.LOCAL."));
+	assert_true(recipients_link_local("local"));
+	assert_false(recipients_link_local("notlocal"));
+	assert_false(recipients_link_local("local.example.com"));
 	recipients_free(r);
 }
 
