@@ -125,7 +125,9 @@ void html_destinations_chart(struct html *h, const json_t *report)
 		 "patternTransform=\"rotate(45)\"><rect width=\"6\" height=\"6\" fill=\"#f2f4f7\"/>"
 		 "<line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"#475467\" stroke-width=\"2.2\"/>"
 		 "</pattern></defs>\n");
-	char b1[32], b2[32], b3[32];
+	/* One buffer per formatted argument: the order in which a call's
+	 * arguments are evaluated is unspecified (gcc and clang differ). */
+	char b1[32], b2[32], b3[32], b4[32], b5[32];
 	for (size_t i = 0; i < n; i++) {
 		const struct dest_row *r = &rows[i];
 		double y = top + row_h * (double)i;
@@ -138,8 +140,8 @@ void html_destinations_chart(struct html *h, const json_t *report)
 		h_text(h, r->jurisdiction);
 		h_fmt(h, ": %s uploaded (%s could not be read), %s downloaded, %s flow(s), %s with personal "
 		      "data</title>\n", pa_bytes_str(r->up, b1, sizeof b1), pa_bytes_str(unread, b2, sizeof b2),
-		      pa_bytes_str(r->down, b3, sizeof b3), fmt_count(r->flows, b1, sizeof b1),
-		      fmt_count(r->personal, b2, sizeof b2));
+		      pa_bytes_str(r->down, b3, sizeof b3), fmt_count(r->flows, b4, sizeof b4),
+		      fmt_count(r->personal, b5, sizeof b5));
 		h_fmt(h, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" font-weight=\"600\" fill=\"%s\">",
 		      left - 10, y + 15, jurisdiction_colour(r->jurisdiction));
 		h_text_trunc(h, r->jurisdiction, 18);

@@ -24,7 +24,7 @@ be found by design (a profile has no app-list value, the pattern sees only
 text); both are listed as such, never as found.
 
 Exit 0 when recall is 100% on what is detectable and nothing is unexplained,
-1 otherwise, 77 when privaudit or the captures are missing.
+1 otherwise (a missing privaudit or capture too).
 """
 import argparse
 import collections
@@ -332,19 +332,16 @@ def main():
     args = ap.parse_args()
 
     if not os.access(args.privaudit, os.X_OK):
-        print("privaudit not built: %s" % args.privaudit)
-        return 77
+        print("FAIL: %s is not an executable privaudit" % args.privaudit)
+        return 1
     pcaps = []
     for c in args.captures:
         pcaps += sorted(glob.glob(os.path.join(c, "*.pcapng"))) if os.path.isdir(c) else [c]
     pcaps = [p for p in pcaps if os.path.exists(p[:-len(".pcapng")] + ".truth.jsonl")]
     if not pcaps:
-        print("no capture with a ground truth")
-        return 77
-    help_text = subprocess.run([args.privaudit, "audit", "--help"], capture_output=True,
-                               text=True).stdout + subprocess.run(
-        [args.privaudit, "--help"], capture_output=True, text=True).stdout
-    knows_keylog = "--keylog" in help_text
+        print("FAIL: no capture with a ground truth (NAME.pcapng + NAME.truth.jsonl) in %s"
+              % " ".join(args.captures))
+        return 1
     profile_path = os.path.join(args.source, "signatures/devices/lab-phone.yaml")
     profile = load_profile(profile_path)
 
@@ -360,7 +357,7 @@ def main():
         cmd = [args.privaudit, "audit", "--device", profile_path, "--show-values", "--quiet",
                "--signatures", os.path.join(args.source, "signatures"), "--out", out]
         keylog = base + ".keylog"
-        decrypts = knows_keylog and os.path.exists(keylog)
+        decrypts = os.path.exists(keylog)
         if decrypts:
             cmd += ["--keylog", keylog]
         r = subprocess.run(cmd + [pcap], capture_output=True, text=True)
@@ -383,6 +380,7 @@ def main():
         matched = found
         precision_den = matched + extra
         per_capture[name] = {
+            "decrypts": decrypts,
             "datums": len(cap.datums), "found": found, "missed": missed,
             "tls_not_decrypted": sum(stats["tls"].values()),
             "undetectable": sum(stats["undetectable"].values()),
@@ -429,7 +427,7 @@ def main():
         with open(args.json, "w") as f:
             json.dump({"captures": per_capture, "found": found, "missed": missed,
                        "unexplained": extra, "tls_not_decrypted": sum(total["tls"].values()),
-                       "decrypts": knows_keylog}, f, indent=1)
+                       "decrypts": any(c["decrypts"] for c in per_capture.values())}, f, indent=1)
     return 0 if missed == 0 and extra == 0 and total["clean_device_extra"] == 0 else 1
 
 

@@ -166,7 +166,7 @@ def check_verify(env, cap, work, fail):
 	       "--out", d]
 	for g in env.geoip:
 		cmd += ["--geoip", copies[g]]
-	if cap.keylog and env.has_keylog:
+	if cap.keylog:
 		cmd += ["--keylog", copies[cap.keylog]]
 	r = subprocess.run(cmd + [copies[cap.path]], capture_output=True, text=True, timeout=600)
 	res = {"audit_rc": r.returncode}
@@ -306,7 +306,7 @@ def before_consent(out):
 
 def check_consent(env, cap, work, fail):
 	"""A consent moment between two datums: only the earlier ones are findings."""
-	keylog = cap.keylog if env.has_keylog else None
+	keylog = cap.keylog
 	times = sorted({d["ts"] for d in cap.datums if d["protocol"] != "https" or keylog})
 	# Split where both sides hold several datums, away from the lab's own moment.
 	i = len(times) // 2
@@ -385,7 +385,7 @@ def check_overrides(env, cap, work, fail, compare):
 			return "CN"
 		return env.country(cap.truth_countries, ip)
 
-	keylog = cap.keylog if env.has_keylog else None
+	keylog = cap.keylog
 	out = os.path.join(work, "overrides")
 	rc = env.audit(out, [cap.path], "lanhu", keylog=keylog, consent=cap.consent,
 		       extra=["--country-overrides", path])

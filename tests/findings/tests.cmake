@@ -13,6 +13,7 @@ add_test(NAME findings-demo-captures
           --captures ${CMAKE_SOURCE_DIR}/captures
           --work ${CMAKE_CURRENT_BINARY_DIR}/findings-out
           --json ${CMAKE_CURRENT_BINARY_DIR}/findings.json)
-# Exit 77: privaudit, tshark or the demo captures are missing.
+# Exit 77 (skipped, reason printed): tshark is not installed. A missing demo
+# capture fails.
 set_tests_properties(findings-demo-captures PROPERTIES LABELS findings TIMEOUT 1200
   SKIP_RETURN_CODE 77)

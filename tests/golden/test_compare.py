@@ -121,13 +121,33 @@ class CompareTest(unittest.TestCase):
         ok, text = run([tshark_flow()], [privaudit_flow(bytes_down=122)], [doc])
         self.assertFalse(ok)
 
-    def test_wildcard_and_reasons_required(self):
-        doc = {"flow": "*", "kind": "missing", "reason": "link type not decoded"}
+    def test_reasons_required(self):
+        label = "udp 192.168.1.2:40000 -> 8.8.8.8:53"
+        doc = {"flow": label, "kind": "missing", "reason": "link type not decoded"}
         ok, text = run([tshark_flow()], [], [doc])
         self.assertTrue(ok, text)
-        ok, text = run([tshark_flow()], [], [{"flow": "*", "kind": "missing"}])
+        ok, text = run([tshark_flow()], [], [{"flow": label, "kind": "missing"}])
         self.assertFalse(ok)
         self.assertIn("no reason given", text)
+
+    def test_wildcard_is_refused(self):
+        # A capture waived whole would check nothing.
+        doc = {"flow": "*", "kind": "missing", "reason": "link type not decoded"}
+        ok, text = run([tshark_flow()], [], [doc])
+        self.assertFalse(ok)
+        self.assertIn("waives every flow of the capture", text)
+
+    def test_stale_difference_fails_and_names_the_flow(self):
+        label = "udp 192.168.1.2:40000 -> 8.8.8.8:53"
+        doc = {"flow": label, "kind": "field", "field": "bytes_down", "actual": 121, "reason": "why"}
+        ok, text = run([tshark_flow()], [privaudit_flow()], [doc])
+        self.assertFalse(ok)
+        self.assertIn("t.pcap: STALE documented difference not seen any more: field %s bytes_down"
+                      % label, text)
+        missing = {"flow": label, "kind": "missing", "reason": "link type not decoded"}
+        ok, text = run([tshark_flow()], [privaudit_flow()], [missing])
+        self.assertFalse(ok)
+        self.assertIn("STALE documented difference not seen any more: missing " + label, text)
 
     def test_non_tcp_udp_flows_are_ignored(self):
         ok, text = run([tshark_flow()], [privaudit_flow(), privaudit_flow(flow_id=2, proto=1, src_port=0, dst_port=0)])

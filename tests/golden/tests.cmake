@@ -19,8 +19,8 @@ add_test(NAME golden-flows
           --expected ${CMAKE_CURRENT_LIST_DIR}/expected
           --work ${CMAKE_CURRENT_BINARY_DIR}/golden-out
           -j 2)
-# Exit 77: the shared capture folder is absent on this machine.
-set_tests_properties(golden-flows PROPERTIES LABELS golden TIMEOUT 1800 SKIP_RETURN_CODE 77
+# No skip: a missing shared capture folder fails the test.
+set_tests_properties(golden-flows PROPERTIES LABELS golden TIMEOUT 1800
   ENVIRONMENT "ASAN_OPTIONS=detect_leaks=1;UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
 
 # The comparer itself: it has to catch each kind of difference.

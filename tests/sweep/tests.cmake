@@ -8,7 +8,6 @@ add_test(NAME audit-shared-captures
   COMMAND ${CMAKE_CURRENT_LIST_DIR}/audit-shared-captures.sh $<TARGET_FILE:privaudit>
           ${PA_SHARED_DIR}/captures ${CMAKE_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR}/sweep-out)
 set_tests_properties(audit-shared-captures PROPERTIES LABELS sanitize TIMEOUT 600
-  SKIP_RETURN_CODE 77
   ENVIRONMENT "ASAN_OPTIONS=detect_leaks=1;UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
 
 # Regression: DNS over TCP with a zero length prefix once made the audit loop.

@@ -1,7 +1,6 @@
 /*
  * test-geo.c — GeoIP lookups on the fixtures of tools/make-geoip-fixtures
- * (tests/data/geoip/) and, when tools/fetch-geoip has run, on the real
- * ip-location-db database in data/geoip/.
+ * (tests/data/geoip/). The real default database is test-geo-real-db.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,7 +20,6 @@
 #define LAB_COUNTRY_CODE FIXTURE("lab-country-code.mmdb")
 #define LAB_COUNTRY_CODE_V4 FIXTURE("lab-country-code-v4.mmdb")
 #define LAB_ASN FIXTURE("lab-asn.mmdb")
-#define REAL_DB PA_SOURCE_DIR "/data/geoip/" GEO_DEFAULT_DATABASE_FILE
 
 /* tools/make-geoip-fixtures: 2025-01-01T00:00:00Z */
 #define FIXTURE_EPOCH 1735689600ULL
@@ -468,29 +466,6 @@ static void test_schema_by_probe(void **state)
 	free(db);
 }
 
-static void test_real_database(void **state)
-{
-	if (access(REAL_DB, R_OK) != 0) {
-		print_message("no %s (run tools/fetch-geoip): skipped\n", REAL_DB);
-		skip();
-	}
-	struct geo *g = open_one(REAL_DB);
-	const struct geo_db_info *info = geo_db(g, 0);
-	assert_int_equal(info->schema, GEO_SCHEMA_COUNTRY_CODE);
-	assert_int_equal(info->ip_version, 6);
-	assert_true(info->build_epoch > 1700000000ULL);
-	expect(g, "8.8.8.8", "US", "foreign:US");
-	expect(g, "114.114.114.114", "CN", "CN");
-	expect(g, "223.5.5.5", "CN", "CN");
-	expect(g, "60.246.0.1", "MO", "MO");
-	expect(g, "1.160.0.1", "TW", "TW");
-	expect(g, "::ffff:8.8.8.8", "US", "foreign:US");
-	expect(g, "2001:4860:4860::8888", "US", "foreign:US");
-	expect(g, "240e::1", "CN", "CN");
-	expect(g, "10.0.0.1", "", "private");
-	geo_close(g);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -505,7 +480,6 @@ int main(void)
 		cmocka_unit_test(test_no_database),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_schema_by_probe),
-		cmocka_unit_test(test_real_database),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
