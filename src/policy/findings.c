@@ -842,6 +842,11 @@ static void unread_of(const struct flow_record *rec, enum pa_dir up, struct unre
 	out->encrypted = b->encrypted;
 	out->gap = b->gap;
 	out->truncated = b->truncated;
+	/* Scanned raw, yet not read as the protocol: a compressed or encoded
+	 * part past a parser error, or stream bytes a receiver may have put
+	 * together from two conflicting copies, could still hide a datum. */
+	out->unparsed = b->unparsed;
+	out->conflict = b->conflict;
 	if (rec->app->kind == APP_RAW && !(rec->cls && rec->cls->encrypted) &&
 	    rec->flow->payload_bytes[up])
 		out->opaque = b->scanned < rec->flow->payload_bytes[up] ? b->scanned

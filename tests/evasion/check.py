@@ -12,6 +12,7 @@ scanned + unscanned + encrypted + gap + truncated = payload.
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -44,6 +45,7 @@ def check_case(args, name, expect):
     problems = []
     pcap = os.path.join(args.work, name + ".pcap")
     out = os.path.join(args.work, name + ".out")
+    shutil.rmtree(out, ignore_errors=True)  # an audit refuses a non-empty --out
     rc, err = audit(args, name, pcap, out)
     if not os.path.exists(os.path.join(out, "flows.jsonl")):
         return [f"{name}: audit failed (exit {rc}): {err.strip()}"]
@@ -73,6 +75,28 @@ def check_case(args, name, expect):
         elif imei:
             problems.append(f"{name}: IMEI found at packets {[o['packet'] for o in imei]}, "
                             f"expected packet {expect['imei_packet']}")
+
+    # The verdict: a datum found in cleartext contradicts the policy (exit 1);
+    # one not found must leave the audit "not verifiable" (exit 4), never
+    # clean (exit 0). With conflicting copies no promise may be "kept".
+    if imei and rc != 1:
+        problems.append(f"{name}: IMEI found but the audit exits {rc}, not 1")
+    if not imei and rc != 4:
+        problems.append(f"{name}: IMEI not found and the audit exits {rc}, not 4 (not verifiable)")
+    report_path = os.path.join(out, "report.json")
+    if os.path.exists(report_path):
+        with open(report_path, encoding="utf-8") as f:
+            report = json.load(f)
+        if not report.get("promises"):
+            problems.append(f"{name}: report.json has no promise verdicts")
+        if report.get("result", {}).get("exit_code") != rc:
+            problems.append(f"{name}: report.json's result {report.get('result')} is not exit {rc}")
+        # Conflicting copies: the audit as a whole is never "complete".
+        if name in DECOY_CASES and report.get("coverage", {}).get("complete") is not False:
+            problems.append(f"{name}: coverage complete although the flow carried "
+                            f"conflicting copies")
+    else:
+        problems.append(f"{name}: no report.json")
 
     if name in DECOY_CASES:
         if name == "decoy-bad-checksum":
