@@ -69,8 +69,8 @@ struct delivery {
 
 const char *app_kind_name(enum app_kind k)
 {
-	static const char *const names[] = {"none", "http", "tls", "dns", "raw"};
-	return (unsigned)k < 5 ? names[k] : "?";
+	static const char *const names[] = {"none", "http", "tls", "dns", "raw", "http2"};
+	return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
 
 static bool from_device(const struct flow *f, enum pa_dir dir)
@@ -343,6 +343,8 @@ static bool looks_like_tls(const uint8_t *d, size_t len)
 
 static enum app_kind choose_kind(const struct flow *f, const uint8_t *data, size_t len)
 {
+	if (http2_looks_like_preface(data, len))
+		return APP_HTTP2;
 	if (http1_looks_like_request(data, len))
 		return APP_HTTP1;
 	if (looks_like_tls(data, len))
@@ -363,6 +365,8 @@ static void on_stream_bytes(void *ctx, const uint8_t *data, size_t len, uint64_t
 			http1_gap(app->http, d->dir == PA_DIR_FROM_SRC, len, &e);
 		else if (app->kind == APP_TLS && app->tls)
 			tls_session_gap(app->tls, d->dir == PA_DIR_FROM_SRC, len);
+		else if (app->kind == APP_HTTP2 && app->http2)
+			http2_gap(app->http2, d->dir == PA_DIR_FROM_SRC, len);
 		else if (d->ac->sink.gap)
 			d->ac->sink.gap(d->ac->sink.ctx, d->f, d->dir);
 		if (app->dns)
@@ -375,12 +379,19 @@ static void on_stream_bytes(void *ctx, const uint8_t *data, size_t len, uint64_t
 		app->kind = d->dir == PA_DIR_FROM_SRC ? choose_kind(d->f, data, len) : APP_RAW;
 		if (app->kind == APP_HTTP1)
 			app->http = http1_new(d->ac->max_body);
+		else if (app->kind == APP_HTTP2)
+			app->http2 = http2_new();
 	}
 	account(d->ac, d->f, d->dir, len);
 	switch (app->kind) {
 	case APP_HTTP1: {
 		struct field_emitter e = emitter_for(d, "http", d->dir);
 		http1_feed(app->http, d->dir == PA_DIR_FROM_SRC, data, len, packet, ts, &e);
+		break;
+	}
+	case APP_HTTP2: {
+		struct field_emitter e = emitter_for(d, "http2", d->dir);
+		http2_feed(app->http2, d->dir == PA_DIR_FROM_SRC, data, len, packet, ts, &e);
 		break;
 	}
 	case APP_TLS:
@@ -590,9 +601,16 @@ void flow_app_end(struct app_context *ac, struct flow *f, struct flow_app_info *
 		if (app->stream[dir])
 			tcp_stream_flush(app->stream[dir], on_stream_bytes, &d);
 	}
-	if (app->tls)
+	if (app->tls) {
 		tls_end(ac, f, info);
-	else if (app->http) {
+	} else if (app->http2) { /* h2c */
+		struct delivery dc = {ac, f, PA_DIR_FROM_SRC}, ds = {ac, f, PA_DIR_FROM_DST};
+		struct field_emitter ec = emitter_for(&dc, "http2", PA_DIR_FROM_SRC);
+		struct field_emitter es = emitter_for(&ds, "http2", PA_DIR_FROM_DST);
+		http2_finish(app->http2, &ec, &es);
+		http2_free(app->http2);
+		app->http2 = NULL;
+	} else if (app->http) {
 		struct delivery dc = {ac, f, PA_DIR_FROM_SRC}, ds = {ac, f, PA_DIR_FROM_DST};
 		struct field_emitter ec = emitter_for(&dc, "http", PA_DIR_FROM_SRC);
 		struct field_emitter es = emitter_for(&ds, "http", PA_DIR_FROM_DST);

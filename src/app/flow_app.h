@@ -61,7 +61,8 @@ struct app_context {
 
 #define APP_ECHO_SCAN_DEFAULT 65536
 
-enum app_kind { APP_UNDECIDED, APP_HTTP1, APP_TLS, APP_DNS, APP_RAW };
+/* APP_HTTP2: cleartext HTTP/2 with prior knowledge (h2c, gRPC without TLS). */
+enum app_kind { APP_UNDECIDED, APP_HTTP1, APP_TLS, APP_DNS, APP_RAW, APP_HTTP2 };
 const char *app_kind_name(enum app_kind k);
 
 /*

@@ -336,7 +336,7 @@ static struct finding *observation_finding(struct findings *fs, enum finding_rul
 
 static bool cleartext_protocol(const char *protocol)
 {
-	static const char *const clear[] = {"http", "dns", "raw-tcp", "raw-udp", NULL};
+	static const char *const clear[] = {"http", "http2", "dns", "raw-tcp", "raw-udp", NULL};
 	for (size_t i = 0; protocol && clear[i]; i++)
 		if (!strcmp(protocol, clear[i]))
 			return true;

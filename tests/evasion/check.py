@@ -129,6 +129,18 @@ def check_case(args, name, expect):
             problems.append(f"{name}: {len(lines)} observation lines for one repeated datum")
         elif lines[0].get("count") != 300 or lines[0].get("first_packet") != expect["imei_packet"]:
             problems.append(f"{name}: count/first_packet wrong: {lines[0]}")
+    if name == "h2c-hpack-amplification":
+        lines = [o for o in imei if o["field"].startswith("http2.header")]
+        size = os.path.getsize(os.path.join(out, "observations.jsonl"))
+        want = gen.H2_REFERENCES + 1
+        if len(lines) != 1 or lines[0].get("count") != want:
+            problems.append(f"{name}: want one http2.header observation with count {want}, got "
+                            f"{[(o['field'], o.get('count')) for o in imei]}")
+        if size > 64 * 1024:
+            problems.append(f"{name}: observations.jsonl is {size} bytes for one datum "
+                            f"referenced {want} times")
+        if flows and flows[0].get("app") != "http2":
+            problems.append(f"{name}: the h2c flow is decoded as {flows[0].get('app')}")
     return problems
 
 

@@ -275,6 +275,55 @@ def repeated_requests():
     return c, first
 
 
+# ---- HTTP/2 amplification ---------------------------------------------------------
+
+H2_REFERENCES = 2000
+
+
+def _hpack_int(value, prefix_bits, first=0):
+    """An HPACK integer (RFC 7541 5.1) with the given prefix bits."""
+    limit = (1 << prefix_bits) - 1
+    if value < limit:
+        return bytes([first | value])
+    out = [first | limit]
+    value -= limit
+    while value >= 128:
+        out.append(value % 128 + 128)
+        value //= 128
+    out.append(value)
+    return bytes(out)
+
+
+def _h2_frame(ftype, flags, stream, payload):
+    return struct.pack("!I", len(payload))[1:] + bytes([ftype, flags]) + \
+        struct.pack("!I", stream) + payload
+
+
+def h2c_hpack_amplification():
+    """Cleartext HTTP/2 (prior knowledge): one 3 kB header entry holding the
+    IMEI enters the HPACK dynamic table, then 2000 requests each refer to it
+    with a single byte. Output must grow with distinct data: one observation
+    with a count, not 2001 copies."""
+    c = Conn()
+    c.handshake()
+    name = b"x-device-info"
+    value = b"imei=" + IMEI + b"&pad=" + b"x" * 3000
+    # :method GET, :scheme http, :path / (static table), then a literal with
+    # incremental indexing (new name): it becomes dynamic index 62.
+    block = b"\x82\x86\x84" + b"\x40" + _hpack_int(len(name), 7) + name + \
+        _hpack_int(len(value), 7) + value
+    first = c.send(0, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + _h2_frame(4, 0, 0, b"") +
+                   _h2_frame(1, 0x05, 1, block))
+    c.send(1, _h2_frame(4, 0, 0, b"") + _h2_frame(4, 0x01, 0, b""))
+    frames = b"".join(_h2_frame(1, 0x05, 3 + 2 * i, b"\x82\x86\x84\xbe")
+                      for i in range(H2_REFERENCES))
+    for off in range(0, len(frames), 1300):
+        c.send(0, frames[off:off + 1300])
+        c.ack(1)
+    c.close()
+    return c, first
+
+
 CASES = {
     "decoy-first": decoy_first,
     "decoy-bad-checksum": decoy_bad_checksum,
@@ -297,6 +346,7 @@ CASES = {
     "body-past-bound": body_past_bound,
     "gzip-past-bound": gzip_past_bound,
     "repeated-requests": repeated_requests,
+    "h2c-hpack-amplification": h2c_hpack_amplification,
 }
 
 
