@@ -364,7 +364,10 @@ static void account_blocks(struct ring *r, size_t kept)
 		if (type == BLOCK_IDB && in_file)
 			idbs++;
 		if (type == BLOCK_EPB) {
-			int64_t ts = (int64_t)((uint64_t)get32(r->buf + off + 12) << 32 | get32(r->buf + off + 16));
+			/* The blocks carry nanoseconds (if_tsresol 9); the statistics,
+			 * the manifest and the loss report count in microseconds. */
+			int64_t ts = (int64_t)((uint64_t)get32(r->buf + off + 12) << 32 |
+					       get32(r->buf + off + 16)) / 1000;
 			if (in_file) {
 				if (!r->file_packets++) {
 					r->file_first_number = number;
