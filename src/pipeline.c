@@ -494,7 +494,7 @@ static struct capture_file *open_stream(struct audit *a, struct input_file_info 
 		pa_error_set(err, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
-	if (!a->cfg.out_dir) {
+	if (!a->out) {
 		struct capture_file *cf = capture_file_open_stream(si->fd, name, -1, err);
 		if (!cf)
 			stream_close(si);
@@ -503,7 +503,9 @@ static struct capture_file *open_stream(struct audit *a, struct input_file_info 
 	/* The format, and so the name, is known only once the header is read. */
 	const char *base = is_stdin ? "stdin" : "stream";
 	char partial[4096];
-	snprintf(partial, sizeof partial, "%s/%s.part", a->cfg.out_dir, base);
+	/* Into the staging folder: the copy is a file of this run's bundle,
+	 * listed by the manifest's walk of it and moved into place with it. */
+	snprintf(partial, sizeof partial, "%s/%s.part", a->out, base);
 	si->copy_fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (si->copy_fd < 0) {
 		pa_error_set(err, "%s: %s", partial, strerror(errno));
@@ -516,7 +518,7 @@ static struct capture_file *open_stream(struct audit *a, struct input_file_info 
 		unlink(partial);
 		return NULL;
 	}
-	snprintf(si->copy_path, sizeof si->copy_path, "%s/%s.%s", a->cfg.out_dir, base,
+	snprintf(si->copy_path, sizeof si->copy_path, "%s/%s.%s", a->out, base,
 		 strcmp(capture_file_format(cf), "pcapng") ? "pcap" : "pcapng");
 	if (rename(partial, si->copy_path) != 0) {
 		pa_error_set(err, "%s: %s", si->copy_path, strerror(errno));

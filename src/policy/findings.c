@@ -750,7 +750,8 @@ static void flow_finding(struct findings *fs, enum finding_rule rule, enum findi
 /* Copies of the same stream bytes that differ (flow_app.h "conflicts"): a
  * finding of its own, naming the packets that carried each copy. */
 static void evasion_finding(struct findings *fs, const struct flow_record *rec,
-			    const struct recipient_view *rv, const char *jur)
+			    const struct recipient_view *rv, const char *jur,
+			    const char *geo_country)
 {
 	const struct flow_app_info *app = rec->app;
 	uint64_t bytes = app->bytes[0].conflict + app->bytes[1].conflict;
@@ -758,6 +759,9 @@ static void evasion_finding(struct findings *fs, const struct flow_record *rec,
 	uint64_t bad = app->bytes[0].bad_checksum + app->bytes[1].bad_checksum;
 	if (!bytes && !bad)
 		return;
+	/* The finding cites the flow: keep what its record needs (addresses
+	 * for the Community ID, country), as for a flow with personal data. */
+	flow_ctx(fs, rec->flow, geo_country)->ended = true;
 	char list[256] = "";
 	size_t used = 0;
 	for (unsigned i = 0; i < app->conflict_count && used < sizeof list - 40; i++) {
@@ -941,7 +945,7 @@ void findings_flow_end(struct findings *fs, const struct flow_record *rec)
 	resolve_recipient(fs, rec->hostname, dst, &rv);
 	/* Conflicting copies of the flow's bytes: shaped to defeat inspection. */
 	if (fs->p && rec->app)
-		evasion_finding(fs, rec, &rv, jur);
+		evasion_finding(fs, rec, &rv, jur, geo_country);
 	/* Promises are about the device's data: a flow where neither end is
 	 * the device (transit traffic on a mirror port, another host) is
 	 * counted in the device presence, not against them. */

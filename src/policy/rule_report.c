@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "policy/rule_internal.h"
-#include "report/community_id.h"
+#include "flow/community_id.h"
 #include "util/atomic_file.h"
 
 static const struct rule_info rules[RULE_COUNT] = {

@@ -1,6 +1,6 @@
 /* flows_out.c — the flows.jsonl record of a flow. */
 #include "report/flows_out.h"
-#include "report/community_id.h"
+#include "flow/community_id.h"
 
 #include <netinet/in.h>
 #include <stdio.h>

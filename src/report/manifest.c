@@ -147,6 +147,10 @@ static const char *bundle_role(const char *rel)
 		return "capture";
 	if (!strncmp(rel, "inputs/", 7))
 		return "input-copy";
+	/* The copy of a capture read from standard input or a pipe (pipeline.c):
+	 * the only record of that input, so it is the capture. */
+	if (!strncmp(rel, "stdin.pcap", 10) || !strncmp(rel, "stream.pcap", 11))
+		return "capture";
 	return "output";
 }
 

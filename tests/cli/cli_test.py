@@ -39,7 +39,7 @@ RAN_CLEAN = (0, 4)
 def expect(proc, rc, stderr_has=None, what=""):
     err = proc.stderr.decode(errors="replace")
     if proc.returncode not in (rc if isinstance(rc, tuple) else (rc,)):
-        fail("%s: exit %d, expected %d; stderr: %s" % (what, proc.returncode, rc, err))
+        fail("%s: exit %d, expected %s; stderr: %s" % (what, proc.returncode, rc, err))
     if stderr_has is not None and stderr_has not in err:
         fail("%s: stderr lacks %r: %s" % (what, stderr_has, err))
     print("ok  %s" % what)
@@ -92,7 +92,7 @@ def case_options():
         (["audit", DEMO, "--quiet=yes"], "option '--quiet' takes no value (given 'yes')"),
         (["audit", DEMO, "--bogus"], "unknown option '--bogus'"),
         (["audit", DEMO, "-z"], "unknown option '-z'"),
-        (["audit", DEMO, "--s"], "option '--s' is ambiguous: --signatures, --show-values"),
+        (["audit", DEMO, "--s"], "option '--s' is ambiguous: --signatures, --sign-key, --show-values"),
         (["audit", DEMO, "--interface", "eth0"], "option '--interface' belongs to live, not to audit"),
         (["audit", DEMO, "--consent-at", "noon"], "option '--consent-at': 'noon' is not a time"),
         (["audit", DEMO, "--out", "-"], "option '--out' takes a folder, not -"),
@@ -439,10 +439,11 @@ def case_install():
             fail("%s lacks %s" % (debs[0], path))
     root = os.path.join(debdir, "root")
     subprocess.run(["dpkg-deb", "-x", os.path.join(debdir, debs[0]), root], check=True)
-    proc = run("audit", "-q", "--out", "o", DEMO, cwd=elsewhere,
+    # A second output folder: an audit refuses a non-empty one.
+    proc = run("audit", "-q", "--out", "o-deb", DEMO, cwd=elsewhere,
                binary=os.path.join(root, "usr", "bin", "privaudit"))
     expect(proc, RAN_CLEAN, what="the .deb's binary, unpacked, audits from another folder")
-    manifest = open(os.path.join(elsewhere, "o", "manifest.json")).read()
+    manifest = open(os.path.join(elsewhere, "o-deb", "manifest.json")).read()
     if os.path.realpath(os.path.join(root, "usr/share/privaudit/signatures")) not in manifest:
         fail("the .deb's binary did not use the .deb's signatures")
     print("ok  %s installs the same and its binary finds its data" % debs[0])

@@ -138,7 +138,15 @@ class Audit:
 			wrong.append("protocol %s" % obs["protocol"])
 		if flow is None or obs["flow_id"] != flow["flow_id"]:
 			wrong.append("flow %s" % obs["flow_id"])
-		if obs["packet"] != datum["packet"]:
+		# A datum repeated in a flow is one observation with a count and its
+		# first and last packet (docs/output.md): the datum's packet must be
+		# one of that range's ends or lie between them.
+		first = obs.get("first_packet", obs["packet"])
+		last = obs.get("last_packet", obs["packet"])
+		if obs.get("count", 1) > 1:
+			if not first <= datum["packet"] <= last:
+				wrong.append("packets %s-%s" % (first, last))
+		elif obs["packet"] != datum["packet"]:
 			wrong.append("packet %s" % obs["packet"])
 		if obs.get("echo"):
 			wrong.append("echo")
@@ -203,7 +211,7 @@ def main():
 	planted = collections.Counter()
 	by_field = collections.Counter()
 	by_field_found = collections.Counter()
-	used = set()
+	used = collections.Counter()  # observation -> datums it accounted for (at most its count)
 	misses = []
 	for d in datums:
 		flow = audit.flow_of(d)
@@ -212,9 +220,9 @@ def main():
 		planted[suite] += 1
 		by_field[kind] += 1
 		hit = next((i for i, o in enumerate(audit.obs)
-			    if i not in used and not audit.differences(d, o, flow)), None)
+			    if used[i] < o.get("count", 1) and not audit.differences(d, o, flow)), None)
 		if hit is not None:
-			used.add(hit)
+			used[hit] += 1
 			found[suite] += 1
 			by_field_found[kind] += 1
 			continue
@@ -224,7 +232,7 @@ def main():
 	for d, flow in misses:
 		near = None
 		for i, o in enumerate(audit.obs):
-			if i in used or not audit.value_matches(o, d):
+			if used[i] >= o.get("count", 1) or not audit.value_matches(o, d):
 				continue
 			w = audit.differences(d, o, flow)
 			if near is None or len(w) < len(near):

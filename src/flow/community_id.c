@@ -1,5 +1,5 @@
 /* community_id.c — Community ID v1 (see community_id.h); SHA-1 from OpenSSL. */
-#include "report/community_id.h"
+#include "flow/community_id.h"
 
 #include <openssl/evp.h>
 #include <openssl/sha.h>
