@@ -16,6 +16,7 @@
 #include "live.h"
 #include "pipeline.h"
 #include "report/manifest.h"
+#include "report/provenance.h"
 #include "policy/recipients.h"
 #include "report/report_html.h"
 #include "util/datadir.h"
@@ -263,7 +264,7 @@ int main(int argc, char **argv)
 	}
 	const char *name = argv[1];
 	if (!strcmp(name, "--version") || !strcmp(name, "version")) {
-		printf("privaudit %s\n", PA_VERSION);
+		provenance_print_versions(stdout);
 		return PA_EXIT_CLEAN;
 	}
 	if (!strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "help")) {

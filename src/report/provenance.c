@@ -134,3 +134,16 @@ json_t *provenance_json(const struct provenance_inputs *in)
 			 "os_version", fact(a->os_version, p->os_version),
 			 "platform", text_or_null(NULL, p->platform));
 }
+
+void provenance_print_versions(FILE *out)
+{
+	fprintf(out, "privaudit %s\nbuild: commit %s%s, %s, %s\nlibraries that decide results:\n",
+		PA_VERSION, PA_BUILD_COMMIT, PA_BUILD_DIRTY ? " with uncommitted changes" : "",
+		PA_BUILD_TYPE, PA_COMPILER);
+	json_t *libs = provenance_libraries();
+	const char *name;
+	json_t *v;
+	json_object_foreach(libs, name, v)
+		fprintf(out, "  %-13s %s\n", name, json_is_string(v) ? json_string_value(v) : "unknown");
+	json_decref(libs);
+}

@@ -12,6 +12,7 @@
 #define PA_PROVENANCE_H
 
 #include <jansson.h>
+#include <stdio.h>
 
 #include "detect/detect.h"
 #include "pipeline.h"
@@ -30,5 +31,9 @@ json_t *provenance_json(const struct provenance_inputs *in);
 
 /* The library versions alone ({"ndpi": "4.2.0", ...}), new reference. */
 json_t *provenance_libraries(void);
+
+/* `privaudit --version`: the version on the first line ("privaudit X.Y.Z"),
+ * then the build and the version of every library above, one a line. */
+void provenance_print_versions(FILE *out);
 
 #endif

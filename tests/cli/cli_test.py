@@ -141,6 +141,16 @@ def case_help():
     if "--threads N" not in help_text("audit", "--help"):
         fail("audit --help lacks --threads")
     print("ok  privaudit --help lists every command")
+    # --version: the version first, then every library that decides results.
+    proc = run("--version")
+    lines = proc.stdout.decode().splitlines()
+    if proc.returncode != 0 or not lines or not re.match(r"^privaudit \d+\.\d+\.\d+$", lines[0]):
+        fail("--version: exit %d, first line %r" % (proc.returncode, lines[:1]))
+    libs = {l.split()[0] for l in lines[1:] if l.startswith("  ")}
+    for lib in ("ndpi", "hyperscan", "openssl", "libmaxminddb", "libpcap"):
+        if lib not in libs:
+            fail("--version does not name %s: %r" % (lib, lines))
+    print("ok  --version names the build and %d libraries" % len(libs))
 
 
 def normalise(line):
