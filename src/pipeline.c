@@ -1309,29 +1309,6 @@ const char *audit_output_dir(const struct audit *a)
 	return a->out;
 }
 
-/* The staging folder of a run that ends before audit_finish: only files this
- * run created are in it. */
-static void remove_staging(const char *dir)
-{
-	struct dirent **names;
-	int n = scandir(dir, &names, NULL, alphasort);
-	for (int i = 0; i < n; i++) {
-		if (strcmp(names[i]->d_name, ".") && strcmp(names[i]->d_name, "..")) {
-			char child[4700];
-			struct stat st;
-			snprintf(child, sizeof child, "%s/%s", dir, names[i]->d_name);
-			if (lstat(child, &st) == 0 && S_ISDIR(st.st_mode))
-				remove_staging(child);
-			else
-				unlink(child);
-		}
-		free(names[i]);
-	}
-	if (n >= 0)
-		free(names);
-	rmdir(dir);
-}
-
 void audit_add_evidence_input(struct audit *a, const char *path)
 {
 	a->evidence_inputs = pa_xrealloc(a->evidence_inputs,
@@ -1356,8 +1333,11 @@ void audit_free(struct audit *a)
 	}
 	/* A run that stopped before its end leaves nothing behind; one whose
 	 * writes failed leaves its staging folder for inspection. */
-	if (a->out && !a->keep_staging)
-		remove_staging(a->out);
+	if (a->out && !a->keep_staging) {
+		struct pa_error err;
+		if (!bundle_out_discard(&a->bundle, &err))
+			fprintf(stderr, "privaudit: %s\n", err.msg);
+	}
 	pa_signer_free(a->signer);
 	detect_engine_free(a->detect);
 	pa_hasher_free(a->hasher);

@@ -256,3 +256,10 @@ void bundle_out_rebase(struct bundle_out *b, const char *dir)
 	snprintf(b->dir, sizeof b->dir, "%s", dir);
 	snprintf(b->staging, sizeof b->staging, "%s/%s", dir, name);
 }
+
+bool bundle_out_discard(struct bundle_out *b, struct pa_error *err)
+{
+	if (!b->staging[0])
+		return true;
+	return remove_tree(AT_FDCWD, b->staging, b->staging, err);
+}

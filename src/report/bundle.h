@@ -45,6 +45,10 @@ bool bundle_out_open(struct bundle_out *b, const char *dir, bool replace, const 
  * first failure; the staging folder then stays for inspection. */
 bool bundle_out_commit(struct bundle_out *b, struct pa_error *err);
 
+/* Removes the staging folder and everything in it (a run that stopped
+ * before its end). false with err set on the first failure. */
+bool bundle_out_discard(struct bundle_out *b, struct pa_error *err);
+
 /* DIR is from now on reached as dir (live: "." once the process works
  * inside DIR); the staging folder's path follows. */
 void bundle_out_rebase(struct bundle_out *b, const char *dir);
