@@ -16,7 +16,7 @@
 #include "live.h"
 #include "pipeline.h"
 #include "report/manifest.h"
-#include "report/provenance.h"
+#include "provenance.h"
 #include "policy/recipients.h"
 #include "report/report_html.h"
 #include "util/datadir.h"

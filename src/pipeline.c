@@ -43,7 +43,7 @@
 #include "report/evidence.h"
 #include "report/findings_text.h"
 #include "report/manifest.h"
-#include "report/provenance.h"
+#include "provenance.h"
 #include "report/sign.h"
 #include "report/report_html.h"
 #include "report/flows_out.h"

@@ -1,6 +1,6 @@
 # tools/build-info.cmake — writes OUT (build_info.h): the source commit and
 # whether the tree had uncommitted changes, for the provenance an audit
-# records (src/report/provenance.c). Run at every build; the file is only
+# records (src/provenance.c). Run at every build; the file is only
 # rewritten when its content changes, so nothing recompiles needlessly.
 execute_process(COMMAND git -C "${SRC}" rev-parse HEAD
   OUTPUT_VARIABLE commit OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET RESULT_VARIABLE rc)

@@ -2,7 +2,7 @@
  * provenance.c — the run's provenance for manifest.json and report.json
  * (provenance.h).
  */
-#include "report/provenance.h"
+#include "provenance.h"
 
 #include <hs/hs.h>
 #include <http_parser.h>
