@@ -70,8 +70,12 @@ private)
 	# The last packets have reached the mirror port and the ring holds them;
 	# the key log, re-read as it grows, has decrypted a value inside TLS.
 	lab_captures_finish
+	# Until the run ends its outputs are in the bundle's staging folder
+	# (DIR/.partial-XXXXXX, docs/output.md); a flow's observations are
+	# written when the flow ends.
 	lab_wait_until "an observation decrypted with the re-read key log" "$live_pid" \
-		grep -qs tls-decrypted "$out/observations.jsonl"
+		sh -c 'grep -qs tls-decrypted "$1"/.partial-*/observations.jsonl "$1"/observations.jsonl' \
+		sh "$out"
 	kill -INT "$live_pid"
 	wait "$live_pid"
 	rc=$?
