@@ -54,6 +54,19 @@
 #endif
 #endif
 
+/* ThreadSanitizer's counter adds up the size classes it hands out (nDPI's
+ * own state reads 880 bytes there against 794 requested), so the bound on
+ * own state, stated in requested bytes, is asserted in the other builds
+ * (glibc, AddressSanitizer); under ThreadSanitizer the figures are printed
+ * and the test looks for races only. */
+#if defined(__SANITIZE_THREAD__)
+#define PA_HEAP_ROUNDED 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define PA_HEAP_ROUNDED 1
+#endif
+#endif
+
 #if defined(PA_SANITIZER_HEAP)
 /* The sanitizers replace glibc's allocator, so mallinfo2() sees nothing;
  * their runtime counts instead (sanitizer/allocator_interface.h, which GCC
@@ -506,8 +519,10 @@ static void measure(const struct kind *k)
 	fflush(stdout);
 	if (figure >= 0)
 		assert_true(figure <= own);
+#if !defined(PA_HEAP_ROUNDED)
 	if (k->bounded)
 		assert_true(own <= OWN_LIMIT);
+#endif
 }
 
 static const struct kind kinds[] = {
