@@ -86,23 +86,22 @@ static json_t *capture_json(const struct provenance_inputs *in)
 			      "first_packet", first[0] ? first : NULL, "last_packet",
 			      last[0] ? last : NULL, "packets",
 			      (json_int_t)(in->totals ? in->totals->packets : 0));
-	if (cfg->live) {
-		json_object_set_new(o, "interface", json_string(cfg->capture_interface ? cfg->capture_interface : ""));
-		const struct capture_loss *l = in->loss;
-		if (l && l->known)
-			json_object_set_new(o, "loss", json_pack("{s:I, s:I, s:I, s:I}",
-				"received", (json_int_t)l->received, "kernel_drops", (json_int_t)l->kernel_drops,
-				"interface_drops", (json_int_t)l->interface_drops,
-				"evidence_packets_lost", (json_int_t)l->evidence_lost));
-	}
+	/* Live only; null when reading files, so every field is always there. */
+	const struct capture_loss *l = in->loss;
+	json_object_set_new(o, "interface", cfg->live ? json_string(cfg->capture_interface ? cfg->capture_interface : "")
+						      : json_null());
+	json_object_set_new(o, "loss", cfg->live && l && l->known
+		? json_pack("{s:I, s:I, s:I, s:I}", "received", (json_int_t)l->received, "kernel_drops",
+			    (json_int_t)l->kernel_drops, "interface_drops", (json_int_t)l->interface_drops,
+			    "evidence_packets_lost", (json_int_t)l->evidence_lost)
+		: json_null());
 	json_t *files = json_array();
 	for (size_t i = 0; i < in->file_count; i++) {
 		const struct input_file_info *f = &in->files[i];
 		json_t *e = json_pack("{s:s, s:s?, s:I, s:b, s:s?}", "path", f->path, "format", f->format,
 				      "records", (json_int_t)f->records, "read", !f->failed, "problem",
 				      f->problem);
-		if (f->hash && f->hash->ok)
-			json_object_set_new(e, "sha256", json_string(f->hash->sha256));
+		json_object_set_new(e, "sha256", f->hash && f->hash->ok ? json_string(f->hash->sha256) : json_null());
 		json_array_append_new(files, e);
 	}
 	json_object_set_new(o, "files", files);

@@ -12,6 +12,8 @@
 
 #include "policy/rule_internal.h"
 #include "flow/community_id.h"
+#include "format_version.h"
+#include "geo/jurisdiction.h"
 #include "util/atomic_file.h"
 
 static const struct rule_info rules[RULE_COUNT] = {
@@ -427,8 +429,8 @@ static json_t *plaus_json(const struct plaus_check *pc)
 			      "country", str_or_null(pc->country), "rtt_ms", num_or_null(pc->rtt_ms),
 			      "distance_km", num_or_null(pc->distance_km), "bound_ms",
 			      num_or_null(pc->bound_ms));
-	if (pc->verdict == PLAUS_NOT_CHECKED && pc->why)
-		json_object_set_new(o, "why", json_string(pc->why));
+	json_object_set_new(o, "why", pc->verdict == PLAUS_NOT_CHECKED && pc->why ? json_string(pc->why)
+										    : json_null());
 	return o;
 }
 
@@ -468,6 +470,7 @@ json_t *finding_json(const struct finding *f)
 {
 	const struct rule_info *ri = finding_rule_info(f->rule);
 	json_t *o = json_object();
+	json_object_set_new(o, "format_version", json_string(PA_FORMAT_FINDINGS));
 	json_object_set_new(o, "id", json_string(f->id));
 	json_object_set_new(o, "rule", json_string(ri->id));
 	json_object_set_new(o, "rule_title", json_string(ri->title_en));
@@ -482,11 +485,11 @@ json_t *finding_json(const struct finding *f)
 				      recipient_kind_name(f->recipient_kind), "name",
 				      str_or_null(f->recipient_name), "organisation",
 				      str_or_null(f->organisation), "hosts", hosts));
-	json_object_set_new(o, "jurisdiction", str_or_null(f->jurisdiction));
+	jurisdiction_json_set(o, f->jurisdiction);
 	json_object_set_new(o, "data_type", str_or_null(f->data_type));
 	json_object_set_new(o, "reason", json_string(f->reason));
-	if (f->rule == RULE_RESIDENCY && f->geo.country[0])
-		json_object_set_new(o, "geo", finding_geo_json(&f->geo));
+	json_object_set_new(o, "geo", f->rule == RULE_RESIDENCY && f->geo.country[0]
+					      ? finding_geo_json(&f->geo) : json_null());
 	json_object_set_new(o, "count", json_integer((json_int_t)f->count));
 	json_object_set_new(o, "first_seen", time_json(f->first_ts));
 	json_object_set_new(o, "last_seen", time_json(f->last_ts));
@@ -641,26 +644,28 @@ json_t *findings_report_json(const struct findings *fs)
 	json_t *fq = json_array();
 	for (size_t i = 0; i < fs->freq_count; i++) {
 		const struct frequency_row *r = &fs->freq[i];
-		json_array_append_new(fq, json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o}",
-						    "recipient", r->recipient, "recipient_kind",
-						    recipient_kind_name(r->recipient_kind), "data_type",
-						    r->data_type, "jurisdiction", r->jurisdiction,
-						    "count", (json_int_t)r->count, "flows",
-						    (json_int_t)r->flows, "first_seen", time_json(r->first_ts),
-						    "last_seen", time_json(r->last_ts), "rate_per_min",
-						    num_or_null(frequency_rate_per_min(r))));
+		json_t *row = json_pack("{s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o}",
+					"recipient", r->recipient, "recipient_kind",
+					recipient_kind_name(r->recipient_kind), "data_type",
+					r->data_type, "count", (json_int_t)r->count, "flows",
+					(json_int_t)r->flows, "first_seen", time_json(r->first_ts),
+					"last_seen", time_json(r->last_ts), "rate_per_min",
+					num_or_null(frequency_rate_per_min(r)));
+		jurisdiction_json_set(row, r->jurisdiction);
+		json_array_append_new(fq, row);
 	}
 	json_object_set_new(o, "frequency", fq);
 
 	json_t *dst = json_array();
 	for (size_t i = 0; i < fs->jur_count; i++) {
 		const struct jurisdiction_row *j = &fs->jur[i];
-		json_array_append_new(dst, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "jurisdiction",
-						     j->jurisdiction, "flows", (json_int_t)j->flows,
-						     "bytes_up", (json_int_t)j->bytes_up, "bytes_down",
-						     (json_int_t)j->bytes_down, "personal_flows",
-						     (json_int_t)j->personal_flows, "uninspected_up",
-						     (json_int_t)j->uninspected_up));
+		json_t *row = json_pack("{s:I, s:I, s:I, s:I, s:I}", "flows", (json_int_t)j->flows,
+					"bytes_up", (json_int_t)j->bytes_up, "bytes_down",
+					(json_int_t)j->bytes_down, "personal_flows",
+					(json_int_t)j->personal_flows, "uninspected_up",
+					(json_int_t)j->uninspected_up);
+		jurisdiction_json_set(row, j->jurisdiction);
+		json_array_append_new(dst, row);
 	}
 	json_object_set_new(o, "destinations", dst);
 

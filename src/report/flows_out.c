@@ -1,6 +1,8 @@
 /* flows_out.c — the flows.jsonl record of a flow. */
 #include "report/flows_out.h"
 #include "flow/community_id.h"
+#include "format_version.h"
+#include "geo/jurisdiction.h"
 
 #include <netinet/in.h>
 #include <stdio.h>
@@ -12,14 +14,22 @@ static const char *device_side_name(int side)
 	return side == DEVICE_SIDE_SRC ? "src" : side == DEVICE_SIDE_DST ? "dst" : "unknown";
 }
 
-static void proto_json(struct jsonw *w, uint8_t proto)
+/* The transport by name, one of a closed set (the schema's enum); the
+ * number is in ip_proto for every flow, so "other" loses nothing. */
+static const char *proto_name(uint8_t proto)
 {
-	if (proto == IPPROTO_TCP)
-		jw_string(w, "tcp");
-	else if (proto == IPPROTO_UDP)
-		jw_string(w, "udp");
-	else
-		jw_uint(w, proto);
+	switch (proto) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	case IPPROTO_ICMP:
+		return "icmp";
+	case IPPROTO_ICMPV6:
+		return "icmpv6";
+	default:
+		return "other";
+	}
 }
 
 /* Milliseconds to the microsecond; null when not measured (< 0). */
@@ -53,13 +63,17 @@ static void risks_json(struct jsonw *w, const char *risks)
 static void geo_json(struct jsonw *w, const struct geo_result *g)
 {
 	str_or_null(w, "country", g ? g->country : NULL);
-	jw_kv_string(w, "jurisdiction", g ? g->jurisdiction : "unknown");
+	struct jurisdiction_parts j = jurisdiction_split(g ? g->jurisdiction : NULL);
+	jw_kv_string(w, "jurisdiction", j.jurisdiction);
+	str_or_null(w, "jurisdiction_country", j.country);
 	if (g && g->conflict) {
 		jw_key(w, "country_conflict");
 		jw_array_open(w);
 		for (size_t i = 0; i < g->answer_count; i++)
 			jw_string(w, g->answers[i][0] ? g->answers[i] : NULL);
 		jw_array_close(w);
+	} else {
+		jw_kv_null(w, "country_conflict");
 	}
 	if (g && g->asn)
 		jw_kv_uint(w, "asn", g->asn);
@@ -117,11 +131,12 @@ void flow_record_json(struct jsonw *w, const struct flow_record *r)
 	const struct classify_result *c = r->cls;
 
 	jw_object_open(w);
+	jw_kv_string(w, "format_version", PA_FORMAT_FLOWS);
 	jw_kv_uint(w, "flow_id", f->id);
 	jw_kv_string(w, "ts_start", pa_time_str(f->ts_first, ts, sizeof ts));
 	jw_kv_string(w, "ts_end", pa_time_str(f->ts_last, ts, sizeof ts));
-	jw_key(w, "proto");
-	proto_json(w, f->proto);
+	jw_kv_string(w, "proto", proto_name(f->proto));
+	jw_kv_uint(w, "ip_proto", f->proto);
 	jw_kv_string(w, "src_ip", pa_addr_str(&f->src, addr, sizeof addr));
 	jw_kv_uint(w, "src_port", f->sport);
 	jw_kv_string(w, "dst_ip", pa_addr_str(&f->dst, addr, sizeof addr));
@@ -133,6 +148,8 @@ void flow_record_json(struct jsonw *w, const struct flow_record *r)
 		jw_kv_null(w, "community_id");
 	if (f->vlan)
 		jw_kv_uint(w, "vlan", f->vlan);
+	else
+		jw_kv_null(w, "vlan");
 	jw_kv_string(w, "device_side", device_side_name(f->device_side));
 	jw_kv_uint(w, "packets_up", f->packets[up]);
 	jw_kv_uint(w, "bytes_up", f->ip_bytes[up]);
@@ -161,9 +178,15 @@ void flow_record_json(struct jsonw *w, const struct flow_record *r)
 		jw_kv_string(w, "app", app_kind_name(app->kind));
 		inspected_json(w, "inspected_up", &app->bytes[up]);
 		inspected_json(w, "inspected_down", &app->bytes[down]);
-		if (app->tls_seen)
-			tls_json(w, app);
+	} else { /* no stream stage ran for it: nothing was inspected */
+		jw_kv_null(w, "app");
+		jw_kv_null(w, "inspected_up");
+		jw_kv_null(w, "inspected_down");
 	}
+	if (app && app->tls_seen)
+		tls_json(w, app);
+	else
+		jw_kv_null(w, "tls");
 	/* Handshake timing at the capture point: SYN → SYN/ACK is the round trip
 	 * to the server, SYN/ACK → ACK the one to the client; rtt_ms their sum. */
 	double server = f->proto == IPPROTO_TCP ? flow_rtt_server_ms(f) : -1;

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "format_version.h"
 #include "report/bundle.h"
 #include "util/atomic_file.h"
 #include "util/sha256.h"
@@ -55,17 +56,15 @@ static bool add_file(json_t *files, const char *role, const char *path, const ch
 	}
 	json_t *e = json_pack("{s:s, s:s, s:b, s:I, s:s}", "role", role, "path", shown, "relative",
 			      input_name == NULL, "size", (json_int_t)size, "sha256", hex);
-	if (hashed && hashed->changed) {
-		json_object_set_new(e, "changed_during_audit", json_true());
-		json_object_set_new(e, "problem", json_string(hashed->problem));
-	}
-	if (input_name) {
-		char abs[PATH_MAX];
-		json_object_set_new(e, "resolved", json_string(realpath(path, abs) ? abs : path));
-		json_object_set_new(e, "input_name", json_string(input_name));
-	}
-	if (meta)
-		json_object_set(e, "meta", meta);
+	bool changed = hashed && hashed->changed;
+	json_object_set_new(e, "changed_during_audit", json_boolean(changed));
+	json_object_set_new(e, "problem", changed ? json_string(hashed->problem) : json_null());
+	/* Inputs only: where the file was, and its name inside a bundle's inputs/. */
+	char abs[PATH_MAX];
+	json_object_set_new(e, "resolved", !input_name ? json_null()
+						       : json_string(realpath(path, abs) ? abs : path));
+	json_object_set_new(e, "input_name", input_name ? json_string(input_name) : json_null());
+	json_object_set(e, "meta", meta ? meta : json_null());
 	json_array_append_new(files, e);
 	return true;
 }
@@ -243,10 +242,13 @@ bool manifest_write(const struct manifest_folders *where, const struct manifest_
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
 	pa_time_str((int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000, created, sizeof created);
-	json_t *m = json_pack("{s:i, s:{s:s, s:s}, s:s}", "format", MANIFEST_FORMAT, "tool", "name",
-			      "privaudit", "version", PA_VERSION, "created", created);
+	json_t *m = json_pack("{s:s, s:{s:s, s:s}, s:s}", "format_version", PA_FORMAT_MANIFEST, "tool",
+			      "name", "privaudit", "version", PA_VERSION, "created", created);
 	if (header)
 		json_object_update(m, header);
+	/* Every field is present in every manifest (docs/schema/manifest.schema.json). */
+	if (!json_object_get(m, "signature"))
+		json_object_set_new(m, "signature", json_null());
 	json_object_set_new(m, "files", files);
 	char path[4300];
 	snprintf(path, sizeof path, "%s/manifest.json", staging);

@@ -31,8 +31,6 @@
 #include "privaudit.h"
 #include "util/hasher.h"
 
-#define MANIFEST_FORMAT 2
-
 /* Files written beside manifest.json after it (sign.h); verify knows them. */
 #define MANIFEST_SIG_FILE "manifest.json.sig"
 #define MANIFEST_PUBKEY_FILE "manifest.pub.pem"

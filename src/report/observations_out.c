@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "detect/detect.h"
+#include "format_version.h"
+#include "geo/jurisdiction.h"
 
 /* A query name holds the datum in the labels left of its zone: each of
  * them is masked like a value ("8680*******8269.***.snssdk.com"). */
@@ -43,6 +45,7 @@ void observation_record_json(struct jsonw *w, const struct observation_record *r
 	if (!show_values)
 		detect_mask_value(o->value, masked, sizeof masked);
 	jw_object_open(w);
+	jw_kv_string(w, "format_version", PA_FORMAT_OBSERVATIONS);
 	jw_kv_string(w, "type", o->type);
 	jw_kv_string(w, "source", o->source);
 	jw_kv_string(w, "encoding", o->encoding);
@@ -59,8 +62,12 @@ void observation_record_json(struct jsonw *w, const struct observation_record *r
 		char name[320];
 		jw_kv_string(w, "query_name",
 			     show_values ? r->query_name : mask_query_name(r->query_name, r->hostname, name, sizeof name));
+	} else {
+		jw_kv_null(w, "query_name");
 	}
-	jw_kv_string(w, "jurisdiction", r->jurisdiction);
+	struct jurisdiction_parts j = jurisdiction_split(r->jurisdiction);
+	jw_kv_string(w, "jurisdiction", j.jurisdiction);
+	jw_kv_string(w, "jurisdiction_country", j.country[0] ? j.country : NULL);
 	jw_kv_string(w, "dst_ip", r->dst_ip);
 	jw_kv_uint(w, "dst_port", r->dst_port);
 	jw_kv_bool(w, "echo", o->echo);

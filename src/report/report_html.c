@@ -593,7 +593,7 @@ static void finding_overview(struct html *h, const json_t *report)
 		h_raw(h, "</code></td><td>");
 		recipient_cell(h, f);
 		h_raw(h, "</td><td>");
-		h_text_or_dash(h, j_str(f, "jurisdiction"));
+		h_text_or_dash(h, j_jurisdiction(f, (char[32]){0}, 32));
 		h_fmt(h, "</td><td class=\"num\">%s</td><td>", fmt_count(j_u64(f, "count"), b, sizeof b));
 		h_text_or_dash(h, j_str(f, "clause.id"));
 		h_raw(h, "</td></tr>\n");
@@ -722,7 +722,7 @@ static void finding_card(struct html *h, const json_t *report, const json_t *f, 
 		h_raw(h, "</span>");
 	h_raw(h, "</dd>\n");
 	fact(h, "\xe5\x8f\xb8\xe6\xb3\x95\xe8\xbe\x96\xe5\x8c\xba Jurisdiction"); /* 司法辖区 */
-	h_text_or_dash(h, j_str(f, "jurisdiction"));
+	h_text_or_dash(h, j_jurisdiction(f, (char[32]){0}, 32));
 	h_raw(h, "</dd>\n");
 	geo_fact(h, j_get(f, "geo"));
 	fact(h, "\xe6\xac\xa1\xe6\x95\xb0 Seen"); /* 次数 */

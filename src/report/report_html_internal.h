@@ -48,6 +48,11 @@ uint64_t j_u64(const json_t *o, const char *dotted_path);
 /* A number (integer or real), or fallback when missing or null. */
 double j_num(const json_t *o, const char *dotted_path, double fallback);
 size_t j_len(const json_t *o, const char *dotted_path); /* array size, 0 if not an array */
+/* o's jurisdiction as one word for a reader ("CN", "foreign:SG", "private"):
+ * "jurisdiction" joined with "jurisdiction_country" when that names another
+ * country; a report.json written before the split has the word itself.
+ * NULL when o has none. */
+const char *j_jurisdiction(const json_t *o, char *buf, size_t len);
 /* An object's keys in byte order (caller frees the array, not the keys):
  * the page must not depend on the order a document was built or saved in. */
 const char **j_sorted_keys(const json_t *o, size_t *n);

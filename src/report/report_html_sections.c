@@ -157,7 +157,7 @@ static void host_table(struct html *h, struct host_row *rows, size_t n)
 		h_raw(h, "<tr><td><code class=\"wrap\">");
 		h_text(h, rows[i].host);
 		h_raw(h, "</code></td><td>");
-		h_text_or_dash(h, j_str(rows[i].v, "jurisdiction"));
+		h_text_or_dash(h, j_jurisdiction(rows[i].v, (char[32]){0}, 32));
 		h_fmt(h, "</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td>",
 		      fmt_count(j_u64(rows[i].v, "flows"), b1, sizeof b1),
 		      pa_bytes_str(rows[i].up, b2, sizeof b2),
@@ -192,7 +192,7 @@ void html_section_destinations(struct html *h, const json_t *report)
 		const json_t *d;
 		json_array_foreach(j_get(report, "destinations"), i, d) {
 			h_raw(h, "<tr><td>");
-			h_text_or_dash(h, j_str(d, "jurisdiction"));
+			h_text_or_dash(h, j_jurisdiction(d, (char[32]){0}, 32));
 			h_fmt(h, "</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td>"
 			      "<td class=\"num\">%s</td>", fmt_count(j_u64(d, "flows"), b1, sizeof b1),
 			      fmt_count(j_u64(d, "personal_flows"), b2, sizeof b2),
@@ -418,7 +418,7 @@ void html_section_uninspected(struct html *h, const json_t *report)
 			h_fmt(h, "<tr><td class=\"num\">%llu</td><td><code>", (unsigned long long)j_u64(fl, "flow_id"));
 			h_text_or_dash(h, j_str(fl, "hostname") ? j_str(fl, "hostname") : j_str(fl, "dst_ip"));
 			h_raw(h, "</code></td><td>");
-			h_text_or_dash(h, j_str(fl, "jurisdiction"));
+			h_text_or_dash(h, j_jurisdiction(fl, (char[32]){0}, 32));
 			h_fmt(h, "</td><td class=\"num\">%s</td><td>", pa_bytes_str(j_u64(fl, "bytes_up"), b1, sizeof b1));
 			h_text_or_dash(h, j_str(fl, "reason"));
 			h_raw(h, "</td></tr>\n");

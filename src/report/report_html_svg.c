@@ -64,7 +64,7 @@ static const char *jurisdiction_words(const char *j)
 /* ---- destinations ------------------------------------------------------------ */
 
 struct dest_row {
-	const char *jurisdiction;
+	char jurisdiction[32]; /* the one word: CN, foreign:SG (j_jurisdiction) */
 	uint64_t flows, up, down, personal, unread;
 };
 
@@ -82,21 +82,36 @@ static size_t destination_rows(const json_t *report, struct dest_row *rows, size
 {
 	size_t n = 0, i;
 	const json_t *d;
+	char word[32];
 	json_array_foreach(j_get(report, "destinations"), i, d) {
-		if (n == max || !j_str(d, "jurisdiction"))
+		const char *j = j_jurisdiction(d, word, sizeof word);
+		if (n == max || !j)
 			continue;
-		rows[n++] = (struct dest_row){j_str(d, "jurisdiction"), j_u64(d, "flows"),
-					      j_u64(d, "bytes_up"), j_u64(d, "bytes_down"),
-					      j_u64(d, "personal_flows"), j_u64(d, "uninspected_up")};
+		rows[n] = (struct dest_row){.flows = j_u64(d, "flows"), .up = j_u64(d, "bytes_up"),
+					    .down = j_u64(d, "bytes_down"),
+					    .personal = j_u64(d, "personal_flows"),
+					    .unread = j_u64(d, "uninspected_up")};
+		snprintf(rows[n++].jurisdiction, sizeof rows->jurisdiction, "%s", j);
 	}
-	if (!n) {
-		const json_t *map = j_get(report, "summary.jurisdictions");
+	/* Without the policy engine's part: summary.jurisdictions, an array of
+	 * rows (a map keyed by the word before report.json format 1.0). */
+	const json_t *summary = j_get(report, "summary.jurisdictions");
+	json_array_foreach(n ? NULL : summary, i, d) {
+		const char *j = j_jurisdiction(d, word, sizeof word);
+		if (n == max || !j)
+			continue;
+		rows[n] = (struct dest_row){.flows = j_u64(d, "flows"), .up = j_u64(d, "bytes_up"),
+					    .down = j_u64(d, "bytes_down")};
+		snprintf(rows[n++].jurisdiction, sizeof rows->jurisdiction, "%s", j);
+	}
+	if (!n && json_is_object(summary)) {
 		size_t nk;
-		const char **keys = j_sorted_keys(map, &nk);
+		const char **keys = j_sorted_keys(summary, &nk);
 		for (size_t k = 0; k < nk && n < max; k++) {
-			const json_t *v = json_object_get(map, keys[k]);
-			rows[n++] = (struct dest_row){keys[k], j_u64(v, "flows"), j_u64(v, "bytes_up"),
-						      j_u64(v, "bytes_down"), 0, 0};
+			const json_t *v = json_object_get(summary, keys[k]);
+			rows[n] = (struct dest_row){.flows = j_u64(v, "flows"), .up = j_u64(v, "bytes_up"),
+						    .down = j_u64(v, "bytes_down")};
+			snprintf(rows[n++].jurisdiction, sizeof rows->jurisdiction, "%s", keys[k]);
 		}
 		free(keys);
 	}
@@ -192,6 +207,7 @@ struct timeline {
 	const char *rows[MAX_TIMELINE_ROWS];
 	const char *row_names[MAX_TIMELINE_ROWS];
 	const char *row_jurisdiction[MAX_TIMELINE_ROWS][3]; /* the first three seen */
+	char jurisdiction_words[MAX_SERIES][32]; /* each series' (j_jurisdiction) */
 	int lanes[MAX_TIMELINE_ROWS];
 	double row_y[MAX_TIMELINE_ROWS + 1], row_h[MAX_TIMELINE_ROWS];
 	size_t row_count, rows_dropped;
@@ -287,13 +303,15 @@ static void timeline_collect(struct timeline *tl, const json_t *report, int64_t 
 		const char *rcp = j_str(row, "recipient"), *dt = j_str(row, "data_type");
 		if (!rcp || !dt)
 			continue;
-		int r = tl->n == MAX_SERIES ? -1 : row_index(tl, rcp, j_str(row, "jurisdiction"));
+		const char *jur = tl->n == MAX_SERIES ? NULL
+				  : j_jurisdiction(row, tl->jurisdiction_words[tl->n], sizeof tl->jurisdiction_words[0]);
+		int r = tl->n == MAX_SERIES ? -1 : row_index(tl, rcp, jur);
 		if (r < 0) {
 			tl->rows_dropped++;
 			continue;
 		}
 		struct series *s = &tl->s[tl->n];
-		*s = (struct series){rcp, dt, j_str(row, "jurisdiction"), type_index(tl, dt), r,
+		*s = (struct series){rcp, dt, jur, type_index(tl, dt), r,
 				     tl->lanes[r]++, storage + tl->n * MAX_MARKS_PER_SERIES, 0,
 				     j_u64(row, "count")};
 		series_times(s, row, report);

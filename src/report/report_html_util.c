@@ -218,6 +218,15 @@ const char *j_str(const json_t *o, const char *dotted_path)
 	return json_string_value(j_get(o, dotted_path)); /* NULL unless a string */
 }
 
+const char *j_jurisdiction(const json_t *o, char *buf, size_t len)
+{
+	const char *j = j_str(o, "jurisdiction"), *country = j_str(o, "jurisdiction_country");
+	if (!j || !country || !strcmp(j, country))
+		return j;
+	snprintf(buf, len, "%s:%s", j, country);
+	return buf;
+}
+
 uint64_t j_u64(const json_t *o, const char *dotted_path)
 {
 	const json_t *v = j_get(o, dotted_path);

@@ -8,6 +8,8 @@
 #include <unistd.h>
 #include <time.h>
 
+#include "format_version.h"
+#include "geo/jurisdiction.h"
 #include "util/atomic_file.h"
 #include "util/hasher.h"
 #include "util/keymap.h"
@@ -257,24 +259,39 @@ void summary_print(const struct summary *s, const struct summary_inputs *in, FIL
 		fprintf(out, "GeoIP: no database given (--geoip FILE): public destinations are \"unknown\"\n");
 }
 
-/* {name: {flows, bytes_up, bytes_down}}; recipients add jurisdiction and
- * protocols {name: flows}. */
-static json_t *tallies_json(const struct tallies *t, bool recipients)
+static json_t *tally_json(const struct tally *e)
+{
+	return json_pack("{s:I, s:I, s:I}", "flows", (json_int_t)e->flows, "bytes_up",
+			 (json_int_t)e->bytes_up, "bytes_down", (json_int_t)e->bytes_down);
+}
+
+/* [{jurisdiction, jurisdiction_country, flows, bytes_up, bytes_down}]: an
+ * array, as a map keyed by the word would pack two facts into its key. */
+static json_t *jurisdictions_json(const struct tallies *t)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < t->count; i++) {
+		json_t *v = tally_json(&t->items[i]);
+		jurisdiction_json_set(v, t->items[i].name);
+		json_array_append_new(a, v);
+	}
+	return a;
+}
+
+/* {host: {flows, bytes_up, bytes_down, jurisdiction, jurisdiction_country,
+ * protocols {name: flows}}}. */
+static json_t *recipients_json(const struct tallies *t)
 {
 	json_t *o = json_object();
 	for (size_t i = 0; i < t->count; i++) {
 		const struct tally *e = &t->items[i];
-		json_t *v = json_pack("{s:I, s:I, s:I}", "flows", (json_int_t)e->flows,
-				      "bytes_up", (json_int_t)e->bytes_up,
-				      "bytes_down", (json_int_t)e->bytes_down);
-		if (recipients) {
-			json_t *p = json_object();
-			for (size_t k = 0; k < e->protocol_count; k++)
-				json_object_set_new(p, e->protocols[k].name,
-						    json_integer((json_int_t)e->protocols[k].flows));
-			json_object_set_new(v, "jurisdiction", json_string(e->jurisdiction));
-			json_object_set_new(v, "protocols", p);
-		}
+		json_t *v = tally_json(e);
+		json_t *p = json_object();
+		for (size_t k = 0; k < e->protocol_count; k++)
+			json_object_set_new(p, e->protocols[k].name,
+					    json_integer((json_int_t)e->protocols[k].flows));
+		jurisdiction_json_set(v, e->jurisdiction);
+		json_object_set_new(v, "protocols", p);
 		json_object_set_new(o, e->name, v);
 	}
 	return o;
@@ -296,12 +313,10 @@ json_t *summary_json(const struct summary *s, const struct summary_inputs *in)
 			"problem", f->problem, "failed", f->failed, "damaged", f->damaged);
 		/* The hash manifest.json records too: report.html shows it
 		 * without reading the capture again. */
-		if (f->hash && f->hash->ok) {
-			json_object_set_new(e, "sha256", json_string(f->hash->sha256));
-			json_object_set_new(e, "size", json_integer((json_int_t)f->hash->size));
-			if (f->hash->changed)
-				json_object_set_new(e, "changed_during_audit", json_true());
-		}
+		bool hashed = f->hash && f->hash->ok; /* with --out only */
+		json_object_set_new(e, "sha256", hashed ? json_string(f->hash->sha256) : json_null());
+		json_object_set_new(e, "size", hashed ? json_integer((json_int_t)f->hash->size) : json_null());
+		json_object_set_new(e, "changed_during_audit", json_boolean(hashed && f->hash->changed));
 		json_array_append_new(files, e);
 	}
 	json_object_set_new(o, "inputs", files);
@@ -327,8 +342,8 @@ json_t *summary_json(const struct summary *s, const struct summary_inputs *in)
 		"total", (json_int_t)fs->created, "tcp", (json_int_t)s->flows_tcp,
 		"udp", (json_int_t)s->flows_udp, "other", (json_int_t)s->flows_other,
 		"peak_active", (json_int_t)fs->peak_active, "ended", ended));
-	json_object_set_new(o, "jurisdictions", tallies_json(&s->jurisdictions, false));
-	json_object_set_new(o, "recipients", tallies_json(&s->recipients, true));
+	json_object_set_new(o, "jurisdictions", jurisdictions_json(&s->jurisdictions));
+	json_object_set_new(o, "recipients", recipients_json(&s->recipients));
 	json_t *dbs = json_array();
 	for (size_t i = 0; i < geo_db_count(in->geo); i++) {
 		const struct geo_db_info *g = geo_db(in->geo, i);
@@ -359,6 +374,8 @@ json_t *summary_json(const struct summary *s, const struct summary_inputs *in)
 			"evidence_packets_lost", (json_int_t)l->evidence_lost,
 			"evidence_error", l->evidence_error[0] ? l->evidence_error : NULL,
 			"complete", !(l->kernel_drops || l->interface_drops || l->evidence_lost)));
+	} else { /* reading files: no capture counters */
+		json_object_set_new(o, "capture", json_null());
 	}
 	return o;
 }
@@ -367,6 +384,7 @@ json_t *summary_report_json(const struct summary *s, const struct summary_inputs
 			    const char *command_line)
 {
 	json_t *o = json_object();
+	json_object_set_new(o, "format_version", json_string(PA_FORMAT_REPORT));
 	json_object_set_new(o, "tool", json_pack("{s:s, s:s, s:s?}", "name", "privaudit",
 		"version", PA_VERSION, "command_line", command_line));
 	json_object_set_new(o, "summary", summary_json(s, in));

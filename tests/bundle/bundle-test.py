@@ -514,7 +514,7 @@ def case_portable(env):
 	if not res:
 		fail(case, "no residency finding in the leaky capture")
 	for r in res:
-		g = r.get("geo", {})
+		g = r["geo"] or {}
 		if not g.get("ip") or "answers" not in g or "conflict" not in g or "asn" not in g:
 			fail(case, "residency finding %s lacks ip/asn/answers/conflict: %s" % (r["id"], g))
 	# Moved bundle, inputs gone from their places: the copies verify.

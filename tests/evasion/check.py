@@ -66,7 +66,7 @@ def check_case(args, name, expect):
 
     imei = [o for o in obs if o["type"] == "imei" and o["value"] == IMEI]
     at_packet = [o for o in imei if o["packet"] == expect["imei_packet"]]
-    up = flows[0].get("inspected_up", {}) if flows else {}
+    up = (flows[0]["inspected_up"] or {}) if flows else {}
     unverified = up.get("encrypted", 0) + up.get("gap", 0) + up.get("truncated", 0)
     if not at_packet:
         if not imei and not unverified:

@@ -164,6 +164,13 @@ def jurisdiction(country):
 	return country if country in ("CN", "HK", "MO", "TW") else "foreign:" + country
 
 
+def jurisdiction_word(record):
+	"""A record's jurisdiction as the policy names it (CN, foreign:SG): the
+	outputs write it as jurisdiction + jurisdiction_country (docs/output.md)."""
+	j = record["jurisdiction"]
+	return "foreign:" + record["jurisdiction_country"] if j == "foreign" else j
+
+
 def physics(country, rtt_ms):
 	"""'contradicted', 'consistent', or 'either' when too close to call."""
 	if rtt_ms is None or country not in NEAREST_KM:

@@ -434,7 +434,7 @@ def check_coverage(label, env, out, rep, policy_name, consent, fail, res):
 	with open(os.path.join(out, "flows.jsonl")) as f:
 		flows = [json.loads(line) for line in f if line.strip()]
 	unread = [fl for fl in flows if fl["device_side"] != "unknown" and
-		  sum(fl["inspected_up"].get(k, 0) for k in UNREAD_CAUSES)]
+		  sum((fl["inspected_up"] or {}).get(k, 0) for k in UNREAD_CAUSES)]
 
 	def kind(fl):
 		return expect.recipient(policy, env.catalogue, fl["hostname"] or "", fl["dst_ip"])[1]
@@ -444,7 +444,7 @@ def check_coverage(label, env, out, rep, policy_name, consent, fail, res):
 			datetime.datetime.fromisoformat(fl["ts_start"].replace("Z", "+00:00")).timestamp() < consent
 
 	in_scope = {
-		"residency": lambda fl: fl["jurisdiction"] not in policy.allowed,
+		"residency": lambda fl: expect.jurisdiction_word(fl) not in policy.allowed,
 		"recipients": lambda fl: kind(fl) in ("mentioned", "catalogued", "unknown"),
 		"scope": lambda fl: kind(fl) in ("third-party", "processor"),
 		"data-types": lambda fl: True,

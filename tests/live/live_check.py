@@ -200,7 +200,7 @@ def latency(stamped, findings_path, stop_time):
 def finding_key(j):
 	rec = j.get("recipient") or {}
 	return (j["rule"], j["strength"], j.get("data_type"), rec.get("id") or rec.get("name"),
-		j.get("jurisdiction"), j.get("first_seen"), j.get("count"))
+		j.get("jurisdiction"), j.get("jurisdiction_country"), j.get("first_seen"), j.get("count"))
 
 
 def same_findings(a_dir, b_dir):

@@ -91,7 +91,7 @@ def check_capture(args, pcap):
                           f"(packet {t['packet']}, port {t['src_port']} -> {t['dst_ip']}:{t['dst_port']})")
         elif not any(o["packet"] == t["packet"] for o in hits):
             errors.append(f"{name}: {t['type']} in {t['field']}: packet {hits[0]['packet']}, truth says {t['packet']}")
-    tls_flows = [f for f in flows.values() if "tls" in f]
+    tls_flows = [f for f in flows.values() if f["tls"]]
     for f in tls_flows:
         t = f["tls"]
         if not t["decrypted"] or t["records_failed"]:

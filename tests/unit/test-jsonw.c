@@ -483,10 +483,10 @@ static void test_observation_record(void **state)
 	jw_init(&w);
 	observation_record_json(&w, &r, true);
 	json_t *j = parse(&w);
-	static const char *const keys[] = {"type", "source", "encoding", "field", "protocol",
-					   "flow_id", "packet", "count", "first_packet",
-					   "last_packet", "ts", "hostname", "jurisdiction",
-					   "dst_ip", "dst_port", "echo", "value"};
+	static const char *const keys[] = {"format_version", "type", "source", "encoding", "field",
+					   "protocol", "flow_id", "packet", "count", "first_packet",
+					   "last_packet", "ts", "hostname", "query_name", "jurisdiction",
+					   "jurisdiction_country", "dst_ip", "dst_port", "echo", "value"};
 	assert_int_equal(json_object_size(j), sizeof keys / sizeof keys[0]);
 	size_t i = 0;
 	const char *key;
@@ -496,6 +496,8 @@ static void test_observation_record(void **state)
 	assert_string_equal(json_string_value(json_object_get(j, "field")), "http.query:im" FFFD "i");
 	assert_string_equal(json_string_value(json_object_get(j, "value")), "86803403151826" FFFD);
 	assert_true(json_is_null(json_object_get(j, "hostname")));
+	assert_true(json_is_null(json_object_get(j, "query_name"))); /* not a DNS name: null, not left out */
+	assert_string_equal(json_string_value(json_object_get(j, "jurisdiction_country")), "CN");
 	assert_string_equal(json_string_value(json_object_get(j, "ts")), "2023-11-14T22:13:20.123456Z");
 	assert_int_equal(json_integer_value(json_object_get(j, "dst_port")), 80);
 	/* not counted yet: seen once, first and last packet the same */

@@ -451,10 +451,12 @@ static void test_number_formats(void **state)
 
 static void test_destination_bars(void **state)
 {
-	/* 1000 B up, a quarter unread; 500 B to SG: bars of 380, 285 + 95, 190 px. */
-	json_t *r = json_pack("{s:[{s:s, s:i, s:i, s:i, s:i, s:i}, {s:s, s:i, s:i, s:i, s:i, s:i}]}",
-			      "destinations", "jurisdiction", "foreign:SG", "flows", 1, "bytes_up", 500, "bytes_down", 10,
-			      "personal_flows", 1, "uninspected_up", 0, "jurisdiction", "CN", "flows", 4, "bytes_up", 1000,
+	/* 1000 B up, a quarter unread; 500 B to SG: bars of 380, 285 + 95, 190 px.
+	 * The record's two fields (foreign, SG) label the bar as one word. */
+	json_t *r = json_pack("{s:[{s:s, s:s, s:i, s:i, s:i, s:i, s:i}, {s:s, s:s, s:i, s:i, s:i, s:i, s:i}]}",
+			      "destinations", "jurisdiction", "foreign", "jurisdiction_country", "SG", "flows", 1,
+			      "bytes_up", 500, "bytes_down", 10, "personal_flows", 1, "uninspected_up", 0,
+			      "jurisdiction", "CN", "jurisdiction_country", "CN", "flows", 4, "bytes_up", 1000,
 			      "bytes_down", 10, "personal_flows", 0, "uninspected_up", 250);
 	assert_non_null(r);
 	char *page = render(r);
@@ -476,13 +478,14 @@ static void test_timeline_marks(void **state)
 	/* A sample of moments (the "times" of a frequency row) draws one mark each;
 	 * duplicates and first/last add none. A consent line when known. */
 	json_t *r = json_pack("{s:s, s:[{s:s, s:s, s:s, s:i, s:s, s:s, s:[s, s, s, s]},"
-			      "         {s:s, s:s, s:s, s:i, s:s, s:s}]}",
+			      "         {s:s, s:s, s:s, s:s, s:i, s:s, s:s}]}",
 			      "consent_at", "2026-11-23T15:21:00Z", "frequency",
 			      "recipient", "umeng", "data_type", "oaid", "jurisdiction", "CN", "count", 40,
 			      "first_seen", "2026-11-23T15:20:00Z", "last_seen", "2026-11-23T15:23:00Z",
 			      "times", "2026-11-23T15:20:00Z", "2026-11-23T15:21:30Z", "2026-11-23T15:21:30Z",
 			      "2026-11-23T15:23:00Z",
-			      "recipient", "umeng", "data_type", "imei", "jurisdiction", "foreign:US", "count", 1,
+			      "recipient", "umeng", "data_type", "imei", "jurisdiction", "foreign",
+			      "jurisdiction_country", "US", "count", 1,
 			      "first_seen", "2026-11-23T15:22:00Z", "last_seen", "2026-11-23T15:22:00Z");
 	assert_non_null(r);
 	char *page = render(r);

@@ -324,9 +324,9 @@ def check_dns(args):
         fail("dns-imei: no observation")
     else:
         o = obs[0]
-        if o.get("hostname") != "hpplay.cn" or not o.get("query_name", "").endswith(".hpplay.cn"):
+        if o.get("hostname") != "hpplay.cn" or not (o["query_name"] or "").endswith(".hpplay.cn"):
             fail("dns-imei: observation names %s / %s" % (o.get("hostname"), o.get("query_name")))
-        if IMEI.decode() in o.get("query_name", ""):
+        if IMEI.decode() in o["query_name"]:
             fail("dns-imei: query_name not masked: %s" % o["query_name"])
     # Lebo is a declared third party (device identifiers): no undeclared
     # recipient, and the resolver's address is nobody's finding.
