@@ -12,9 +12,9 @@
 
 #include "policy/rule_internal.h"
 #include "flow/community_id.h"
-#include "format_version.h"
 #include "geo/jurisdiction.h"
 #include "util/atomic_file.h"
+#include "util/format_version.h"
 
 static const struct rule_info rules[RULE_COUNT] = {
 	[RULE_RESIDENCY] = {

@@ -1,8 +1,8 @@
 /* flows_out.c — the flows.jsonl record of a flow. */
 #include "report/flows_out.h"
 #include "flow/community_id.h"
-#include "format_version.h"
 #include "geo/jurisdiction.h"
+#include "util/format_version.h"
 
 #include <netinet/in.h>
 #include <stdio.h>

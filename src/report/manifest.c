@@ -13,9 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "format_version.h"
 #include "report/bundle.h"
 #include "util/atomic_file.h"
+#include "util/format_version.h"
 #include "util/sha256.h"
 
 #define MANIFEST_MAX_DEPTH 8

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "detect/detect.h"
-#include "format_version.h"
 #include "geo/jurisdiction.h"
+#include "util/format_version.h"
 
 /* A query name holds the datum in the labels left of its zone: each of
  * them is masked like a value ("8680*******8269.***.snssdk.com"). */

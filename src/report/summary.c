@@ -8,9 +8,9 @@
 #include <unistd.h>
 #include <time.h>
 
-#include "format_version.h"
 #include "geo/jurisdiction.h"
 #include "util/atomic_file.h"
+#include "util/format_version.h"
 #include "util/hasher.h"
 #include "util/keymap.h"
 

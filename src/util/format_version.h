@@ -8,8 +8,8 @@
  * to 0) when a field is removed or renamed, changes type, or a value
  * changes meaning or unit. Change the schema's "const" with the number.
  */
-#ifndef PA_FORMAT_VERSION_H
-#define PA_FORMAT_VERSION_H
+#ifndef PA_UTIL_FORMAT_VERSION_H
+#define PA_UTIL_FORMAT_VERSION_H
 
 #define PA_FORMAT_FLOWS "1.0"        /* flows.jsonl, docs/schema/flows.schema.json */
 #define PA_FORMAT_OBSERVATIONS "1.0" /* observations.jsonl */
