@@ -87,6 +87,13 @@ PY
 			--captures "$work/out" --work "$work/accuracy" --json "$work/accuracy.json" ||
 			fail "observations differ from the ground truth (above)"
 	fi
+	# Every audit this run made (the accuracy check's, the TLS check's)
+	# writes records that match docs/schema/.
+	if [ -n "${3:-}" ]; then
+		mapfile -t bundles < <(find "$work" -name manifest.json -printf '%h\n' | sort)
+		[ ${#bundles[@]} -gt 0 ] || fail "no audit output to check against docs/schema/"
+		python3 "$root/tools/check-schema" "${bundles[@]}" || fail "outputs do not match docs/schema/ (above)"
+	fi
 	echo "PASS: $name"
 	;;
 *) echo "usage: $0 setup-teardown|dns|scenario NAME|tls NAME PRIVAUDIT" >&2; exit 2 ;;

@@ -219,6 +219,8 @@ PY
 	offline_audit "$work/offline"
 	[ $? -eq 1 ] || { cat "$work/offline.stderr"; fail "offline audit of the ring did not report the violations"; }
 	$check same-findings "$out" "$work/offline" || fail "live and offline findings differ"
+	# Live mode's records (capture counters, interface) match docs/schema/ too.
+	python3 "$root/tools/check-schema" "$out" "$work/offline" || fail "outputs do not match docs/schema/ (above)"
 	$check ring-vs-phone "$out/capture" "$work/phone.pcapng" || fail "the ring is not the phone's traffic"
 	$check manifest "$out/capture" || fail "manifest"
 	echo "PASS: live findings shown while capturing, same as offline, ring = phone capture"
