@@ -58,7 +58,7 @@ for capture in CAPTURES:
             r = json.loads(line)
             ours[r["flow_id"]] = r.get("community_id")
             if r.get("community_id") is None:
-                if r["proto"] not in ("icmp", "icmp6", 1, 58) and r["src_ip"].count(".") == 3:
+                if r["ip_proto"] not in (1, 58) and r["src_ip"].count(".") == 3:  # ICMP, ICMPv6
                     print("FAIL: %s flow %d (%s) has no community_id" % (capture, r["flow_id"], r["proto"]))
                     sys.exit(1)
                 continue
