@@ -6,12 +6,14 @@
  * run's provenance. Written last, after every other output; `privaudit
  * verify DIR` (manifest_verify) checks a folder against it.
  *
- * Schema (docs/output.md):
- *   {"format": 2, "tool": {"name", "version"}, "created", "command_line",
- *    "provenance": {...}, "evidence": {"written"}, "signature"?: {...},
+ * Schema (docs/schema/manifest.schema.json; every field always present,
+ * null when it does not apply):
+ *   {"format_version": "3.0", "tool": {"name", "version"}, "created",
+ *    "command_line", "provenance": {...}, "evidence": {"written"},
+ *    "inputs_bundled", "signature": {...} or null,
  *    "files": [{"role", "path", "relative", "size", "sha256",
- *               "resolved"?, "input_name"?, "meta"?,
- *               "changed_during_audit"?, "problem"?}]}
+ *               "changed_during_audit", "problem", "resolved",
+ *               "input_name", "meta"}]}
  * "relative": true for files of the bundle (path relative to DIR: outputs,
  * evidence/, capture/ of live mode, inputs/ of --bundle-inputs); else an
  * input: "path" as given, "resolved" its absolute path at the time of the
