@@ -1003,9 +1003,18 @@ void audit_set_out_dir(struct audit *a, const char *dir)
 	}
 }
 
+static bool write_report_page(void *report, const char *staging, const char *digest_hex,
+			      struct pa_error *err)
+{
+	return report_html_write_digest(staging, report, digest_hex, err);
+}
+
 /* DIR/manifest.json: every input and output with its SHA-256, and the
- * run's provenance; then its signature when a key was given. */
-static bool write_manifest(struct audit *a, json_t *provenance, struct pa_error *err)
+ * run's provenance; report.html is written from report (when not NULL)
+ * once every other file is hashed, carrying their digest (page_digest.h);
+ * then the manifest's signature when a key was given. */
+static bool write_manifest(struct audit *a, json_t *provenance, json_t *report,
+			   struct pa_error *err)
 {
 	const struct audit_config *cfg = &a->cfg;
 	size_t max = a->file_count + a->evidence_input_count + cfg->keylog_count + AUDIT_MAX_GEOIP + 8;
@@ -1046,10 +1055,12 @@ static bool write_manifest(struct audit *a, json_t *provenance, struct pa_error 
 	char ring[4400];
 	snprintf(ring, sizeof ring, "%s/capture", cfg->out_dir);
 	struct stat st;
+	struct manifest_late_output page = {"report.html", write_report_page, report};
 	struct manifest_folders where = {
 		.staging = a->out,
 		.in_place = cfg->live && stat(ring, &st) == 0 ? ring : NULL,
 		.in_place_name = "capture",
+		.late = report ? &page : NULL,
 	};
 	ok = ok && manifest_write(&where, e, n, header, NULL, err);
 	json_decref(header);
@@ -1142,13 +1153,13 @@ static bool write_final_outputs(struct audit *a, const struct summary_inputs *si
 	json_object_set(report, "provenance", provenance);
 	if (!report_json_write(dir, report, &e))
 		KEEP_FIRST_ERROR();
-	if (!report_html_write(dir, report, &e))
+	/* No manifest certifies a bundle with a file missing or short; the
+	 * page is still written for whoever inspects the staging folder. */
+	if (!ok && !report_html_write(dir, report, &e))
+		KEEP_FIRST_ERROR();
+	if (ok && !write_manifest(a, provenance, report, &e))
 		KEEP_FIRST_ERROR();
 	json_decref(report);
-
-	/* No manifest certifies a bundle with a file missing or short. */
-	if (ok && !write_manifest(a, provenance, &e))
-		KEEP_FIRST_ERROR();
 	json_decref(provenance);
 #undef KEEP_FIRST_ERROR
 	return ok;
