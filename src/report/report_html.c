@@ -516,6 +516,11 @@ static void header(struct html *h, const json_t *report, const char *digest_hex)
 	      " / %zu</span></div><div class=\"l\">\xe8\xa2\xab\xe8\xbf\x9d\xe8\x83\x8c\xe7\x9a\x84\xe6\x89\xbf"
 	      "\xe8\xaf\xba Promises contradicted</div></div>\n",
 	      contradicted ? "bad" : "good", contradicted, promises); /* 被违背的承诺 */
+	size_t items, violated = html_checklist_violated(report, &items);
+	h_fmt(h, "<div class=\"card %s\"><div class=\"n\"><a href=\"#checklist\" style=\"color:inherit;"
+	      "text-decoration:none\">%zu</a><span class=\"muted\" style=\"font-size:.6em\"> / %zu</span>"
+	      "</div><div class=\"l\">违反的认定方法条目 Checklist items violated</div></div>\n",
+	      violated ? "bad" : "", violated, items);
 	card(h, "", j_u64(report, "summary.flows.total"), "\xe6\xb5\x81 Flows");
 	card(h, "", j_u64(report, "summary.observations"),
 	     "\xe4\xb8\xaa\xe4\xba\xba\xe6\x95\xb0\xe6\x8d\xae\xe8\xa7\x82\xe5\xaf\x9f Personal-data observations");

@@ -195,6 +195,16 @@ static void item_row(struct html *h, const json_t *report, const struct checklis
 	h_raw(h, "</td></tr>\n");
 }
 
+size_t html_checklist_violated(const json_t *report, size_t *items)
+{
+	const struct checklist *c = checklist_builtin();
+	size_t n = 0;
+	for (size_t i = 0; i < c->item_count; i++)
+		n += item_result(report, &c->items[i]) == ITEM_VIOLATED;
+	*items = c->item_count;
+	return n;
+}
+
 void html_section_checklist(struct html *h, const json_t *report)
 {
 	const struct checklist *c = checklist_builtin();

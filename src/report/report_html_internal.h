@@ -78,6 +78,8 @@ void html_section_plausibility(struct html *h, const json_t *report);
 void html_section_rules(struct html *h, const json_t *report);
 /* The checklist of 认定方法 with this audit's result per item (report_html_checklist.c). */
 void html_section_checklist(struct html *h, const json_t *report);
+/* How many of its items the audit shows violated; *items: how many there are. */
+size_t html_checklist_violated(const json_t *report, size_t *items);
 
 /* Bilingual words (report_html_words.c). A data type: Chinese and English
  * name and its id. A finding's reason and a promise's verdict in Chinese,

@@ -168,6 +168,10 @@ static void test_results_follow_the_findings(void **state)
 	assert_row(page, "三.1", "无法验证 not verifiable", "--consent-at");
 	assert_row(page, "四.4", "需审计人判断", NULL);
 	assert_row(page, "一.1", "非流量可测 manual check", "Check the app");
+	/* The header counts the items violated: 二.1, 三.3, 三.9, 五.1, 五.3. */
+	if (!strstr(page, ">5</a><span class=\"muted\" style=\"font-size:.6em\"> / 31</span></div>"
+			  "<div class=\"l\">违反的认定方法条目 Checklist items violated"))
+		fail_msg("the header does not count 5 of 31 checklist items violated");
 	free(page);
 
 	/* Consent kept (a consent moment, nothing before it): not found. */
