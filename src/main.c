@@ -18,6 +18,7 @@
 #include "report/manifest.h"
 #include "provenance.h"
 #include "policy/recipients.h"
+#include "report/page_digest.h"
 #include "report/report_html.h"
 #include "util/datadir.h"
 #include "util/diag.h"
@@ -245,8 +246,24 @@ static int cmd_report(struct cli_options *o, int argc, char **argv)
 			fprintf(stderr, "privaudit: %s:%d: %s\n", path, jerr.line, jerr.text);
 		return PA_EXIT_USAGE;
 	}
+	/* The page of an audit folder carries the digest of the files its
+	 * manifest lists (report/page_digest.h), recomputed from the manifest
+	 * and printed only when it matches the value the manifest records. */
+	char digest[PA_SHA256_HEX] = "";
+	snprintf(path, sizeof path, "%s/manifest.json", dir);
+	json_t *manifest = json_load_file(path, 0, &jerr);
+	const char *recorded = json_string_value(json_object_get(manifest, "inputs_and_outputs_digest"));
+	if (recorded) {
+		page_digest_of_files(json_object_get(manifest, "files"), digest);
+		if (strcmp(digest, recorded)) {
+			fprintf(stderr, "privaudit: %s: inputs_and_outputs_digest does not match the files "
+				"it lists; the page is rendered without a digest\n", path);
+			digest[0] = '\0';
+		}
+	}
+	json_decref(manifest);
 	struct pa_error err = {{0}};
-	bool ok = report_html_write(dir, report, &err);
+	bool ok = report_html_write_digest(dir, report, digest[0] ? digest : NULL, &err);
 	json_decref(report);
 	if (!ok) {
 		fprintf(stderr, "privaudit: %s\n", err.msg);

@@ -55,6 +55,7 @@ struct rule_info {
 	const char *title_en;
 	const char *title_zh;
 	const char *description; /* when it fires and with which strength */
+	const char *description_zh; /* the same in Chinese (report.html is bilingual) */
 	const char *legal;       /* PIPL articles, 认定方法 sections, GB/T clauses */
 };
 const struct rule_info *finding_rule_info(enum finding_rule r);

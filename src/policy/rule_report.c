@@ -24,12 +24,16 @@ static const struct rule_info rules[RULE_COUNT] = {
 		"handshake RTT makes the GeoIP country physically implausible, and for an upload above "
 		"the threshold to such a jurisdiction whose content could not be read (unverified "
 		"transfer abroad).",
+		"观察到个人信息被发送至隐私政策不允许的司法辖区（仅 CN 属于中国大陆境内，香港、澳门、台湾均属境外）：结论性。"
+		"当握手往返时延表明 GeoIP 所给国家在物理上不可信时，以及向此类辖区上传超过阈值且内容无法读取的数据时"
+		"（未经核实的出境传输）：指示性。",
 		"PIPL art. 38, 39 (legal basis, notice of the overseas recipient and separate consent "
 		"for export); 数据出境安全评估办法 (2022); 促进和规范数据跨境流动规定 (2024)"},
 	[RULE_ENCRYPTION] = {
 		"encryption", "Personal data in cleartext", "明文传输个人信息",
 		"Personal data seen in a cleartext protocol (HTTP, DNS, raw TCP/UDP) while the policy "
 		"promises encryption in transit: conclusive.",
+		"在隐私政策承诺加密传输的情况下，个人信息出现在明文协议（HTTP、DNS、裸 TCP/UDP）中：结论性。",
 		"PIPL art. 51 (encryption and other security measures); GB/T 35273-2020 6.3 "
 		"(transmission and storage of personal information); the policy's own promise"},
 	[RULE_UNDECLARED_RECIPIENT] = {
@@ -37,6 +41,8 @@ static const struct rule_info rules[RULE_COUNT] = {
 		"A third party the policy does not declare (catalogued, or only mentioned in the text) "
 		"receiving personal data: conclusive. Personal data to a host nobody names, or a "
 		"catalogued undeclared third party contacted without personal data seen: indicative.",
+		"隐私政策未声明的第三方（目录中收录的，或仅在正文中提及的）收到个人信息：结论性。"
+		"个人信息发往无人认领的主机，或与目录中未声明的第三方通信但未见个人信息：指示性。",
 		"PIPL art. 23 (notice of the recipient and separate consent); App违法违规收集使用个人信息"
 		"行为认定方法 二.1 (embedded third-party code not disclosed), 五 (data given to third "
 		"parties through embedded code without consent); GB/T 41391-2022 6.6 (the app answers "
@@ -45,6 +51,7 @@ static const struct rule_info rules[RULE_COUNT] = {
 		"beyond-scope", "Beyond declared scope", "超出声明范围",
 		"A declared third party or processor receiving a data type outside the types the "
 		"policy declares for it: conclusive.",
+		"已声明的第三方或受托方收到隐私政策未为其声明的数据类型：结论性。",
 		"PIPL art. 6 (purpose limitation, minimum necessary), art. 23; 认定方法 三.3 (beyond the "
 		"scope the user authorised); 工信部信管函〔2020〕164号 (超范围收集)"},
 	[RULE_UNDECLARED_TYPE] = {
@@ -53,12 +60,15 @@ static const struct rule_info rules[RULE_COUNT] = {
 		"declaring it: conclusive. Indicative for a device identifier the policy does not "
 		"name while it speaks of unique device identifiers in general, and for types without "
 		"a vocabulary word.",
+		"出现隐私政策从未提及的数据类型，或第一方收到其未声明收集的数据类型：结论性。"
+		"政策笼统提及唯一设备识别码但未点名的设备标识符，以及没有词汇对应的类型：指示性。",
 		"PIPL art. 7, 17 (openness; notice of the types processed); 认定方法 二 (collection "
 		"rules not stated), 三.3; GB/T 35273-2020 5.5 (privacy policy contents)"},
 	[RULE_BEFORE_CONSENT] = {
 		"before-consent", "Collected before consent", "同意前收集",
 		"Personal data leaving the device before the consent moment (--consent-at, or a "
 		"PRIVAUDIT-CONSENT marker datagram in the capture): conclusive.",
+		"个人信息在同意时刻（--consent-at，或抓包中的 PRIVAUDIT-CONSENT 标记数据报）之前离开设备：结论性。",
 		"PIPL art. 13, 14 (consent, informed and voluntary); 认定方法 三.1 (collecting before "
 		"the user consents); GB/T 41391-2022 (no collection before consent); "
 		"工信部信管函〔2020〕164号"},
@@ -69,6 +79,9 @@ static const struct rule_info rules[RULE_COUNT] = {
 		"accepted either copy, and a monitor that keeps one sees other data than the "
 		"server. Every copy was scanned; the finding names the packets. Indicative: it "
 		"shows traffic shaped to defeat inspection, not what was in it.",
+		"同一 TCP 流的字节以不同内容发送了两次（在真实数据前发送诱饵，或在乱序时替换分段）：接收方可能接受任一副本，"
+		"只保留一份副本的监测设备看到的数据与服务器不同。所有副本均已扫描，发现列出相关数据包。指示性：它说明流量"
+		"被刻意构造以规避检测，而不说明其中的内容。",
 		"PIPL art. 51 (security measures), art. 7 (openness and transparency); "
 		"GB/T 35273-2020 4 (openness, transparency)"},
 };
@@ -613,9 +626,10 @@ json_t *findings_report_json(const struct findings *fs)
 
 	json_t *rl = json_array();
 	for (int r = 0; r < RULE_COUNT; r++)
-		json_array_append_new(rl, json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", rules[r].id,
+		json_array_append_new(rl, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "id", rules[r].id,
 						    "title_en", rules[r].title_en, "title_zh",
 						    rules[r].title_zh, "description", rules[r].description,
+						    "description_zh", rules[r].description_zh,
 						    "legal", rules[r].legal));
 	json_object_set_new(o, "rules", rl);
 

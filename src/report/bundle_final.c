@@ -21,9 +21,17 @@ static size_t manifest_entries_max(const struct bundle_final *b)
 	       BUNDLE_OTHER_INPUTS_MAX + 1;
 }
 
+static bool write_report_page(void *report, const char *staging, const char *digest_hex,
+			      struct pa_error *err)
+{
+	return report_html_write_digest(staging, report, digest_hex, err);
+}
+
 /* staging/manifest.json: every input and output with its SHA-256, and the
- * run's provenance; then its signature when a key was given. */
-static bool write_manifest(const struct bundle_final *b, struct pa_error *err)
+ * run's provenance; report.html is written from report once every other
+ * file is hashed, carrying their digest (page_digest.h); then the
+ * manifest's signature when a key was given. */
+static bool write_manifest(const struct bundle_final *b, json_t *report, struct pa_error *err)
 {
 	size_t max = manifest_entries_max(b);
 	size_t n = 0;
@@ -64,10 +72,12 @@ static bool write_manifest(const struct bundle_final *b, struct pa_error *err)
 	char ring[4400];
 	snprintf(ring, sizeof ring, "%s/capture", b->out_dir);
 	struct stat st;
+	struct manifest_late_output page = {"report.html", write_report_page, report};
 	struct manifest_folders where = {
 		.staging = b->staging,
 		.in_place = b->live && stat(ring, &st) == 0 ? ring : NULL,
 		.in_place_name = "capture",
+		.late = &page,
 	};
 	ok = ok && manifest_write(&where, e, n, header, NULL, err);
 	json_decref(header);
@@ -132,13 +142,13 @@ bool bundle_write_final(const struct bundle_final *b, struct pa_error *err)
 	json_object_set(report, "provenance", b->provenance);
 	if (!report_json_write(dir, report, &e))
 		KEEP_FIRST_ERROR();
-	if (!report_html_write(dir, report, &e))
+	/* No manifest certifies a bundle with a file missing or short; the
+	 * page is still written for whoever inspects the staging folder. */
+	if (!ok && !report_html_write(dir, report, &e))
+		KEEP_FIRST_ERROR();
+	if (ok && !write_manifest(b, report, &e))
 		KEEP_FIRST_ERROR();
 	json_decref(report);
-
-	/* No manifest certifies a bundle with a file missing or short. */
-	if (ok && !write_manifest(b, &e))
-		KEEP_FIRST_ERROR();
 #undef KEEP_FIRST_ERROR
 	return ok;
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "report/bundle.h"
+#include "report/page_digest.h"
 #include "util/atomic_file.h"
 #include "util/format_version.h"
 #include "util/sha256.h"
@@ -167,7 +168,8 @@ static const char *bundle_role(const char *rel)
 /* Every file of the staging folder: all of them are this run's, and all of
  * them are listed (hidden ones too: nothing in the bundle goes unchecked). */
 static bool add_bundle_tree(json_t *files, const char *path, const char *rel, int depth,
-			    const struct manifest_entry *entries, size_t n, struct pa_error *err)
+			    const struct manifest_entry *entries, size_t n, const char *late_name,
+			    struct pa_error *err)
 {
 	struct dirent **names;
 	int count = scandir(path, &names, not_dots, alphasort);
@@ -182,11 +184,14 @@ static bool add_bundle_tree(json_t *files, const char *path, const char *rel, in
 		snprintf(child, sizeof child, "%s/%s", path, name);
 		snprintf(child_rel, sizeof child_rel, "%s%s%s", rel, rel[0] ? "/" : "", name);
 		struct stat st;
-		bool top_level_signing = !rel[0] && (!strcmp(name, "manifest.json") ||
-						     !strcmp(name, MANIFEST_SIG_FILE) ||
-						     !strcmp(name, MANIFEST_PUBKEY_FILE) ||
-						     !strcmp(name, MANIFEST_TSQ_FILE));
-		if (!ok || top_level_signing) {
+		/* The manifest and its signature files are not listed; the
+		 * late file is listed after it is written. */
+		bool not_walked = !rel[0] && (!strcmp(name, "manifest.json") ||
+					      (late_name && !strcmp(name, late_name)) ||
+					      !strcmp(name, MANIFEST_SIG_FILE) ||
+					      !strcmp(name, MANIFEST_PUBKEY_FILE) ||
+					      !strcmp(name, MANIFEST_TSQ_FILE));
+		if (!ok || not_walked) {
 		} else if (lstat(child, &st) != 0) {
 			pa_error_set(err, "%s: %s", child, strerror(errno));
 			ok = false;
@@ -195,7 +200,7 @@ static bool add_bundle_tree(json_t *files, const char *path, const char *rel, in
 				pa_error_set(err, "%s: folders nested too deep for the manifest", child);
 				ok = false;
 			} else {
-				ok = add_bundle_tree(files, child, child_rel, depth + 1, entries, n, err);
+				ok = add_bundle_tree(files, child, child_rel, depth + 1, entries, n, NULL, err);
 			}
 		} else if (!S_ISREG(st.st_mode)) {
 			pa_error_set(err, "%s: not a regular file; the manifest lists regular files only", child);
@@ -241,10 +246,21 @@ bool manifest_write(const struct manifest_folders *where, const struct manifest_
 			continue;
 		ok = add_input_entry(files, e, err);
 	}
+	const char *late_name = where->late ? where->late->name : NULL;
 	if (ok && where->in_place)
-		ok = add_bundle_tree(files, where->in_place, where->in_place_name, 1, entries, n, err);
+		ok = add_bundle_tree(files, where->in_place, where->in_place_name, 1, entries, n, NULL, err);
 	if (ok)
-		ok = add_bundle_tree(files, staging, "", 0, entries, n, err);
+		ok = add_bundle_tree(files, staging, "", 0, entries, n, late_name, err);
+	/* The late file (report.html) carries the digest of all the others,
+	 * so it is written only now, then listed like them. */
+	char digest[PA_SHA256_HEX] = "";
+	if (ok && where->late) {
+		char late_path[4300];
+		snprintf(late_path, sizeof late_path, "%s/%s", staging, late_name);
+		page_digest_of_files(files, digest);
+		ok = where->late->write(where->late->ctx, staging, digest, err) &&
+		     add_file(files, bundle_role(late_name), late_path, late_name, NULL, NULL, NULL, err);
+	}
 	if (!ok) {
 		json_decref(files);
 		return false;
@@ -260,6 +276,8 @@ bool manifest_write(const struct manifest_folders *where, const struct manifest_
 	/* Every field is present in every manifest (docs/schema/manifest.schema.json). */
 	if (!json_object_get(m, "signature"))
 		json_object_set_new(m, "signature", json_null());
+	json_object_set_new(m, "inputs_and_outputs_digest",
+			    digest[0] ? json_string(digest) : json_null());
 	json_object_set_new(m, "files", files);
 	char path[4300];
 	snprintf(path, sizeof path, "%s/manifest.json", staging);

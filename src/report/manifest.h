@@ -11,6 +11,7 @@
  *   {"format_version": "3.0", "tool": {"name", "version"}, "created",
  *    "command_line", "provenance": {...}, "evidence": {"written"},
  *    "inputs_bundled", "signature": {...} or null,
+ *    "inputs_and_outputs_digest": hex (page_digest.h) or null,
  *    "files": [{"role", "path", "relative", "size", "sha256",
  *               "changed_during_audit", "problem", "resolved",
  *               "input_name", "meta"}]}
@@ -84,10 +85,22 @@ bool manifest_walk_input(const char *role, const char *path, manifest_input_fn f
  * folder is not a regular file, or the manifest cannot be written.
  * sha256_hex, when not NULL, receives the manifest's own hash.
  */
+struct manifest_late_output;
 struct manifest_folders {
 	const char *staging;       /* this run's staging folder */
 	const char *in_place;      /* live: DIR/capture, the ring written in place; or NULL */
 	const char *in_place_name; /* its name in the bundle: "capture" */
+	const struct manifest_late_output *late; /* or NULL */
+};
+
+/* A file of the staging folder written after every other file is hashed,
+ * knowing their digest (report.html prints it: page_digest.h). manifest_write
+ * calls write once the other files are listed, lists the file, and records
+ * the digest as "inputs_and_outputs_digest". */
+struct manifest_late_output {
+	const char *name; /* its name in the staging folder: "report.html" */
+	bool (*write)(void *ctx, const char *staging, const char *digest_hex, struct pa_error *err);
+	void *ctx;
 };
 bool manifest_write(const struct manifest_folders *where, const struct manifest_entry *entries,
 		    size_t n, json_t *header, char sha256_hex[65], struct pa_error *err);

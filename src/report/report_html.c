@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "report/page_digest.h"
 #include "report/report_html_internal.h"
 #include "util/atomic_file.h"
 
@@ -89,10 +90,41 @@ static const char style[] =
 	"td.cell{text-align:center;font-variant-numeric:tabular-nums}\n"
 	"td.cell.hit{outline:2px solid var(--red);outline-offset:-3px;font-weight:700}\n"
 	"footer{margin-top:3em;padding-top:1em;border-top:1px solid var(--line);font-size:.8rem;color:var(--muted)}\n"
-	"@page{size:A4;margin:14mm}\n"
+	"dl.engagement{display:grid;grid-template-columns:11em 1fr;gap:.3em 1em;margin:.6em 0 1em;"
+	"padding:.8em 1em;border:1px solid var(--line);border-radius:8px;background:var(--soft)}\n"
+	"dl.engagement dt{color:var(--muted);font-size:.86rem}\n"
+	"dl.engagement dd{margin:0;font-weight:600}\n"
+	".not-given{color:var(--amber);font-weight:400}\n"
+	".page-digest{font-family:\"DejaVu Sans Mono\",Menlo,monospace;font-size:.8em;word-break:break-all;"
+	"font-weight:400}\n"
+	"p.reason-en{color:var(--muted);font-size:.88rem;margin-top:.1em}\n"
+	"table.checklist td:first-child{white-space:nowrap}\n"
+	"table.checklist tr.check-bad td:first-child{border-left:4px solid var(--red)}\n"
+	"table.checklist tr.check-good td:first-child{border-left:4px solid var(--green)}\n"
+	"table.checklist tr.check-warn td:first-child{border-left:4px solid #f79009}\n"
+	"table.checklist tr.check-info td:first-child{border-left:4px solid var(--line)}\n"
 	"@media print{html{font-size:12px}body{background:#fff}main{box-shadow:none;margin:0;"
 	"max-width:none;padding:0}nav.toc{display:none}h2{break-after:avoid}a{color:inherit;"
-	"text-decoration:none}}\n";
+	"text-decoration:none}tr{break-inside:avoid}}\n";
+
+/* Printed, every page carries the bundle digest at its top and its number
+ * at the bottom: CSS page-margin boxes, which Chromium lays out since
+ * version 131 (a digest is hex digits only, safe inside a CSS string). The
+ * verify command reads the digest back from the top-right box. */
+static void print_style(struct html *h, const char *digest_hex)
+{
+	h_raw(h, "@page{size:A4;margin:17mm 14mm 15mm;"
+		 "@top-left{content:\"privaudit 证据包摘要 Bundle digest SHA-256\";"
+		 "font-size:7pt;color:#5d6678;vertical-align:bottom}");
+	if (digest_hex)
+		h_fmt(h, PAGE_DIGEST_RUNNING "%s\";font:7pt \"DejaVu Sans Mono\",monospace;"
+		      "color:#5d6678;vertical-align:bottom}", digest_hex);
+	else
+		h_raw(h, "@top-right{content:\"未纳入证据包 not part of a bundle: no digest\";"
+			 "font-size:7pt;color:#b54708;vertical-align:bottom}");
+	h_raw(h, "@bottom-center{content:\"第 \" counter(page) \" 页，共 \" counter(pages) "
+		 "\" 页 · Page \" counter(page) \" of \" counter(pages);font-size:8pt;color:#5d6678}}\n");
+}
 
 /* ---- words ------------------------------------------------------------------- */
 
@@ -185,6 +217,97 @@ static void clause_quote(struct html *h, const json_t *c)
 	h_raw(h, "</blockquote>\n");
 }
 
+/* ---- opening block ------------------------------------------------------------ */
+
+static void not_given(struct html *h)
+{
+	h_raw(h, "<span class=\"not-given\">未提供 not given</span>");
+}
+
+static void given_or_not(struct html *h, const char *s)
+{
+	if (s && s[0])
+		h_text(h, s);
+	else
+		not_given(h);
+}
+
+/* What a regulator looks for first: which app and version, on which phone,
+ * tested by whom and when, and the digest that ties this page to the
+ * bundle. A fact the run was not given says so rather than leaving a gap
+ * (--app-*, --phone-*, --operator, or the device profile). */
+static void engagement(struct html *h, const json_t *report, const char *digest_hex)
+{
+	const json_t *p = j_get(report, "provenance");
+	const char *name = j_str(report, "policy.app"), *package = j_str(p, "app.package.value");
+	char b[48];
+	h_raw(h, "<dl class=\"engagement\">\n<dt>应用 App</dt><dd>");
+	if (name || package) {
+		h_text(h, name ? name : package);
+		if (name && package) {
+			h_raw(h, " <code>");
+			h_text(h, package);
+			h_raw(h, "</code>");
+		}
+	} else {
+		not_given(h);
+	}
+	h_raw(h, "</dd>\n<dt>版本 App version</dt><dd>");
+	given_or_not(h, j_str(p, "app.version.value"));
+	if (j_str(p, "app.apk_sha256.value")) {
+		h_raw(h, " <span class=\"muted small\">APK SHA-256 <code class=\"hash\">");
+		h_text(h, j_str(p, "app.apk_sha256.value"));
+		h_raw(h, "</code></span>");
+	}
+	h_raw(h, "</dd>\n<dt>手机 Phone</dt><dd>");
+	given_or_not(h, j_str(p, "phone.model.value"));
+	h_raw(h, " \xc2\xb7 ");
+	if (j_str(p, "phone.platform")) {
+		h_text(h, j_str(p, "phone.platform"));
+		h_raw(h, " ");
+	}
+	if (j_str(p, "phone.os_version.value")) {
+		h_text(h, j_str(p, "phone.os_version.value"));
+	} else {
+		h_raw(h, "<span class=\"not-given\">系统版本未提供 OS version not given</span>");
+	}
+	h_raw(h, "</dd>\n<dt>测试人员 Tester</dt><dd>");
+	given_or_not(h, j_str(p, "operator"));
+	if (j_str(p, "host.hostname")) {
+		h_raw(h, " <span class=\"muted small\">(");
+		h_text(h, j_str(p, "host.user"));
+		h_raw(h, "@");
+		h_text(h, j_str(p, "host.hostname"));
+		h_raw(h, ")</span>");
+	}
+	h_raw(h, "</dd>\n<dt>测试时间 Test window</dt><dd>");
+	const char *first = j_str(p, "capture.first_packet") ? j_str(p, "capture.first_packet")
+							      : j_str(report, "summary.packets.first");
+	const char *last = j_str(p, "capture.last_packet") ? j_str(p, "capture.last_packet")
+							    : j_str(report, "summary.packets.last");
+	if (first && last) {
+		int64_t t0, t1;
+		h_text(h, first);
+		h_raw(h, " \xe2\x80\x93 ");
+		h_text(h, last);
+		if (parse_iso_time(first, &t0) && parse_iso_time(last, &t1))
+			h_fmt(h, " <span class=\"muted small\">(%s, first to last packet, UTC)</span>",
+			      fmt_duration(t1 - t0, b, sizeof b));
+	} else {
+		h_raw(h, "<span class=\"not-given\">无数据包 no packet read</span>");
+	}
+	h_raw(h, "</dd>\n<dt>证据包摘要 Bundle digest</dt><dd>");
+	if (digest_hex)
+		h_fmt(h, PAGE_DIGEST_SPAN "%s</span><br><span class=\"muted small\">SHA-256 of every "
+		      "other file manifest.json lists (inputs, outputs, evidence): "
+		      "<code>inputs_and_outputs_digest</code>; <code>privaudit verify</code> checks it. "
+		      "Printed on every page.</span>", digest_hex);
+	else
+		h_raw(h, "<span class=\"not-given\">未纳入证据包 not part of a bundle</span> <span "
+			 "class=\"muted small\">(rendered without the manifest of an audit folder)</span>");
+	h_raw(h, "</dd>\n</dl>\n");
+}
+
 /* ---- header ------------------------------------------------------------------ */
 
 static void card(struct html *h, const char *cls, uint64_t n, const char *label)
@@ -255,38 +378,14 @@ static size_t completeness_problems(struct html *h, const json_t *report, bool w
 	return n;
 }
 
-/* Who ran the audit, on what, with which build: report.json "provenance"
- * (docs/findings.md); every library version is in report.json and the
- * manifest. */
+/* Which build ran the audit: report.json "provenance" (docs/findings.md);
+ * every library version is in report.json and the manifest. */
 static void provenance_facts(struct html *h, const json_t *report)
 {
 	const json_t *p = j_get(report, "provenance");
 	if (!json_is_object(p))
 		return;
-	h_raw(h, "<dt>\xe5\xae\xa1\xe8\xae\xa1\xe4\xba\xba Operator</dt><dd>"); /* 审计人 */
-	h_text_or_dash(h, j_str(p, "operator"));
-	h_raw(h, " <span class=\"muted small\">on ");
-	h_text_or_dash(h, j_str(p, "host.hostname"));
-	h_raw(h, " as ");
-	h_text_or_dash(h, j_str(p, "host.user"));
-	h_raw(h, "</span></dd>\n<dt>\xe5\xba\x94\xe7\x94\xa8 App</dt><dd>"); /* 应用 */
-	h_text_or_dash(h, j_str(p, "app.package.value"));
-	if (j_str(p, "app.version.value")) {
-		h_raw(h, " ");
-		h_text(h, j_str(p, "app.version.value"));
-	}
-	if (j_str(p, "app.apk_sha256.value")) {
-		h_raw(h, " <span class=\"muted small\">APK SHA-256 <code>");
-		h_text(h, j_str(p, "app.apk_sha256.value"));
-		h_raw(h, "</code></span>");
-	}
-	h_raw(h, "</dd>\n<dt>\xe6\x89\x8b\xe6\x9c\xba Phone</dt><dd>"); /* 手机 */
-	h_text_or_dash(h, j_str(p, "phone.model.value"));
-	if (j_str(p, "phone.os_version.value")) {
-		h_raw(h, " ");
-		h_text(h, j_str(p, "phone.os_version.value"));
-	}
-	h_raw(h, "</dd>\n<dt>\xe6\x9e\x84\xe5\xbb\xba Build</dt><dd><code>"); /* 构建 */
+	h_raw(h, "<dt>\xe6\x9e\x84\xe5\xbb\xba Build</dt><dd><code>"); /* 构建 */
 	h_text_or_dash(h, j_str(p, "privaudit.build.commit"));
 	h_raw(h, "</code>");
 	if (json_is_true(j_get(p, "privaudit.build.uncommitted_changes")))
@@ -300,7 +399,7 @@ static void provenance_facts(struct html *h, const json_t *report)
 	h_raw(h, "</span></dd>\n");
 }
 
-static void header(struct html *h, const json_t *report)
+static void header(struct html *h, const json_t *report, const char *digest_hex)
 {
 	char b1[48], b2[48];
 	const json_t *policy = j_get(report, "policy");
@@ -324,7 +423,9 @@ static void header(struct html *h, const json_t *report)
 			 " No policy given</b> <span class=\"muted small\">(--policy): the page shows what "
 			 "the traffic did, not which promise it breaks</span>"); /* 未提供隐私政策 */
 	}
-	h_raw(h, "</p>\n<dl class=\"meta\">\n");
+	h_raw(h, "</p>\n");
+	engagement(h, report, digest_hex);
+	h_raw(h, "<dl class=\"meta\">\n");
 	if (json_is_object(policy)) {
 		h_raw(h, "<dt>\xe6\x94\xbf\xe7\xad\x96\xe7\x89\x88\xe6\x9c\xac Policy version</dt><dd>");
 		h_text_or_dash(h, j_str(policy, "version"));
@@ -415,6 +516,11 @@ static void header(struct html *h, const json_t *report)
 	      " / %zu</span></div><div class=\"l\">\xe8\xa2\xab\xe8\xbf\x9d\xe8\x83\x8c\xe7\x9a\x84\xe6\x89\xbf"
 	      "\xe8\xaf\xba Promises contradicted</div></div>\n",
 	      contradicted ? "bad" : "good", contradicted, promises); /* 被违背的承诺 */
+	size_t items, violated = html_checklist_violated(report, &items);
+	h_fmt(h, "<div class=\"card %s\"><div class=\"n\"><a href=\"#checklist\" style=\"color:inherit;"
+	      "text-decoration:none\">%zu</a><span class=\"muted\" style=\"font-size:.6em\"> / %zu</span>"
+	      "</div><div class=\"l\">违反的认定方法条目 Checklist items violated</div></div>\n",
+	      violated ? "bad" : "", violated, items);
 	card(h, "", j_u64(report, "summary.flows.total"), "\xe6\xb5\x81 Flows");
 	card(h, "", j_u64(report, "summary.observations"),
 	     "\xe4\xb8\xaa\xe4\xba\xba\xe6\x95\xb0\xe6\x8d\xae\xe8\xa7\x82\xe5\xaf\x9f Personal-data observations");
@@ -433,6 +539,7 @@ static void table_of_contents(struct html *h)
 		 "<li><a href=\"#uninspected\">\xe6\x9c\xaa\xe8\x83\xbd\xe6\xa3\x80\xe6\x9f\xa5 Not inspected</a></li>\n"
 		 "<li><a href=\"#plausibility\">\xe5\x9c\xb0\xe7\x90\x86\xe4\xbd\x8d\xe7\xbd\xae\xe5\x8f\xaf\xe4\xbf\xa1\xe5\xba\xa6 GeoIP plausibility</a></li>\n"
 		 "<li><a href=\"#rules\">\xe8\xa7\x84\xe5\x88\x99\xe4\xb8\x8e\xe6\xb3\x95\xe5\xbe\x8b\xe4\xbe\x9d\xe6\x8d\xae Rules and legal references</a></li>\n"
+		 "<li><a href=\"#checklist\">认定方法检查表 Checklist (2019 identification methods)</a></li>\n"
 		 "</ol></nav>\n");
 }
 
@@ -520,9 +627,11 @@ static void section_verdicts(struct html *h, const json_t *report)
 		h_text(h, j_str(p, "title_en"));
 		h_raw(h, "</span>");
 		status_badge(h, status);
-		h_raw(h, "</h3>\n<p>");
+		h_raw(h, "</h3>\n<p lang=\"zh-CN\">");
+		h_promise_why_zh(h, report, p);
+		h_raw(h, "</p>\n<p class=\"reason-en\" lang=\"en\">");
 		h_text(h, j_str(p, "why"));
-		h_fmt(h, " <span class=\"muted small\">(%llu conclusive, %llu indicative)</span></p>\n",
+		h_fmt(h, " <span class=\"small\">(%llu conclusive, %llu indicative)</span></p>\n",
 		      (unsigned long long)j_u64(p, "conclusive"), (unsigned long long)j_u64(p, "indicative"));
 		promise_coverage(h, j_get(p, "coverage"));
 		size_t k;
@@ -588,9 +697,9 @@ static void finding_overview(struct html *h, const json_t *report)
 		rule_title(h, report, f);
 		h_raw(h, "</td><td>");
 		status_badge(h, j_str(f, "strength"));
-		h_raw(h, "</td><td><code>");
-		h_text_or_dash(h, j_str(f, "data_type"));
-		h_raw(h, "</code></td><td>");
+		h_raw(h, "</td><td>");
+		h_data_type(h, j_str(f, "data_type"));
+		h_raw(h, "</td><td>");
 		recipient_cell(h, f);
 		h_raw(h, "</td><td>");
 		h_text_or_dash(h, j_jurisdiction(f, (char[32]){0}, 32));
@@ -694,13 +803,14 @@ static void finding_card(struct html *h, const json_t *report, const json_t *f, 
 	h_raw(h, "</span>");
 	rule_title(h, report, f);
 	status_badge(h, j_str(f, "strength"));
-	h_raw(h, "</h3>\n<p>");
+	h_raw(h, "</h3>\n<p lang=\"zh-CN\">");
+	h_finding_reason_zh(h, report, f);
+	h_raw(h, "</p>\n<p class=\"reason-en\" lang=\"en\">");
 	h_text(h, j_str(f, "reason"));
 	h_raw(h, "</p>\n<dl class=\"facts\">\n");
 	fact(h, "\xe6\x95\xb0\xe6\x8d\xae\xe7\xb1\xbb\xe5\x9e\x8b Data type"); /* 数据类型 */
-	h_raw(h, "<code>");
-	h_text_or_dash(h, j_str(f, "data_type"));
-	h_raw(h, "</code></dd>\n");
+	h_data_type(h, j_str(f, "data_type"));
+	h_raw(h, "</dd>\n");
 	fact(h, "\xe6\x8e\xa5\xe6\x94\xb6\xe6\x96\xb9 Recipient"); /* 接收方 */
 	recipient_cell(h, f);
 	h_raw(h, " <span class=\"muted small\">(");
@@ -791,14 +901,36 @@ static void footer(struct html *h, const json_t *report)
 		 "file of this folder changed since.</footer>\n");
 }
 
+/* A digest is exactly 64 lower-case hex digits: anything else is not
+ * printed (it goes into markup and a CSS string unescaped). */
+static bool valid_digest(const char *hex)
+{
+	if (!hex || strlen(hex) != 64)
+		return false;
+	for (const char *c = hex; *c; c++)
+		if (!strchr("0123456789abcdef", *c))
+			return false;
+	return true;
+}
+
 char *report_html_render(const json_t *report, struct pa_error *err)
 {
+	return report_html_render_digest(report, NULL, err);
+}
+
+char *report_html_render_digest(const json_t *report, const char *digest_hex, struct pa_error *err)
+{
 	struct html h = {0};
+	if (!valid_digest(digest_hex))
+		digest_hex = NULL;
 	h_raw(&h, "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n"
 		  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 		  /* Nothing may load: no script, no remote asset, even if markup slipped in. */
 		  "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-		  "style-src 'unsafe-inline'; img-src data:\">\n<title>");
+		  "style-src 'unsafe-inline'; img-src data:\">\n");
+	if (digest_hex)
+		h_fmt(&h, "<meta name=\"" PAGE_DIGEST_META "\" content=\"%s\">\n", digest_hex);
+	h_raw(&h, "<title>");
 	h_raw(&h, "\xe9\x9a\x90\xe7\xa7\x81\xe5\xae\xa1\xe8\xae\xa1\xe6\x8a\xa5\xe5\x91\x8a Privacy audit");
 	if (j_str(report, "policy.app")) {
 		h_raw(&h, " \xe2\x80\x94 ");
@@ -806,8 +938,9 @@ char *report_html_render(const json_t *report, struct pa_error *err)
 	}
 	h_raw(&h, "</title>\n<style>\n");
 	h_raw(&h, style);
+	print_style(&h, digest_hex);
 	h_raw(&h, "</style>\n</head>\n<body>\n<main>\n");
-	header(&h, report);
+	header(&h, report, digest_hex);
 	table_of_contents(&h);
 	html_section_inputs(&h, report);
 	section_verdicts(&h, report);
@@ -818,6 +951,7 @@ char *report_html_render(const json_t *report, struct pa_error *err)
 	html_section_uninspected(&h, report);
 	html_section_plausibility(&h, report);
 	html_section_rules(&h, report);
+	html_section_checklist(&h, report);
 	footer(&h, report);
 	h_raw(&h, "</main>\n</body>\n</html>\n");
 	if (h.overflow) {
@@ -830,7 +964,13 @@ char *report_html_render(const json_t *report, struct pa_error *err)
 
 bool report_html_write(const char *dir, const json_t *report, struct pa_error *err)
 {
-	char *page = report_html_render(report, err);
+	return report_html_write_digest(dir, report, NULL, err);
+}
+
+bool report_html_write_digest(const char *dir, const json_t *report, const char *digest_hex,
+			      struct pa_error *err)
+{
+	char *page = report_html_render_digest(report, digest_hex, err);
 	if (!page)
 		return false;
 	char path[4096];

@@ -81,5 +81,16 @@ void html_section_matrix(struct html *h, const json_t *report);
 void html_section_uninspected(struct html *h, const json_t *report);
 void html_section_plausibility(struct html *h, const json_t *report);
 void html_section_rules(struct html *h, const json_t *report);
+/* The checklist of 认定方法 with this audit's result per item (report_html_checklist.c). */
+void html_section_checklist(struct html *h, const json_t *report);
+/* How many of its items the audit shows violated; *items: how many there are. */
+size_t html_checklist_violated(const json_t *report, size_t *items);
+
+/* Bilingual words (report_html_words.c). A data type: Chinese and English
+ * name and its id. A finding's reason and a promise's verdict in Chinese,
+ * from the facts the document holds (the English sentence is "reason"/"why"). */
+void h_data_type(struct html *h, const char *type);
+void h_finding_reason_zh(struct html *h, const json_t *report, const json_t *finding);
+void h_promise_why_zh(struct html *h, const json_t *report, const json_t *promise);
 
 #endif

@@ -531,7 +531,7 @@ void html_section_rules(struct html *h, const json_t *report)
 	heading(h, "rules", "9. \xe8\xa7\x84\xe5\x88\x99\xe4\xb8\x8e\xe6\xb3\x95\xe5\xbe\x8b\xe4\xbe\x9d\xe6\x8d\xae",
 		"Rules and legal references");
 	h_raw(h, "<table><thead><tr><th style=\"width:17%\">\xe8\xa7\x84\xe5\x88\x99 Rule</th>"
-		 "<th style=\"width:43%\">When it fires</th><th>\xe6\xb3\x95\xe5\xbe\x8b\xe4\xbe\x9d"
+		 "<th style=\"width:43%\">\xe4\xbd\x95\xe6\x97\xb6\xe8\xa7\xa6\xe5\x8f\x91 When it fires</th><th>\xe6\xb3\x95\xe5\xbe\x8b\xe4\xbe\x9d"
 		 "\xe6\x8d\xae Legal reference</th></tr></thead><tbody>\n");
 	size_t i;
 	const json_t *r;
@@ -543,7 +543,15 @@ void html_section_rules(struct html *h, const json_t *report)
 		h_raw(h, "<br><code class=\"small\">");
 		h_text(h, j_str(r, "id"));
 		h_raw(h, "</code></td><td class=\"small\">");
-		h_text(h, j_str(r, "description"));
+		if (j_str(r, "description_zh")) {
+			h_raw(h, "<span lang=\"zh-CN\">");
+			h_text(h, j_str(r, "description_zh"));
+			h_raw(h, "</span><br><span class=\"muted\" lang=\"en\">");
+			h_text(h, j_str(r, "description"));
+			h_raw(h, "</span>");
+		} else {
+			h_text(h, j_str(r, "description"));
+		}
 		h_raw(h, "</td><td class=\"small\">");
 		h_text(h, j_str(r, "legal"));
 		h_raw(h, "</td></tr>\n");

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "report/bundle.h"
+#include "report/page_digest.h"
 #include "report/sign.h"
 #include "util/keymap.h"
 #include "util/sha256.h"
@@ -295,6 +296,36 @@ static void check_entry(int dfd, const struct verify_options *o, json_t *e, size
 	}
 }
 
+/* The digest report.html prints (page_digest.h) against the files the
+ * manifest lists; the page is read the way every listed file is (inside
+ * the bundle, regular, no link followed) and at most REPORT_PAGE_MAX bytes. */
+#define REPORT_PAGE_MAX (256u << 20)
+static size_t check_page_digest(int dfd, const json_t *m, FILE *out)
+{
+	char why[300];
+	bool missing;
+	int fd = open_inside(dfd, PAGE_DIGEST_PAGE, why, sizeof why, &missing);
+	struct stat st;
+	char *page = NULL;
+	size_t len = 0;
+	if (fd >= 0 && fstat(fd, &st) == 0) {
+		size_t want = st.st_size > (off_t)REPORT_PAGE_MAX ? REPORT_PAGE_MAX : (size_t)st.st_size;
+		page = pa_xmalloc(want + 1);
+		while (len < want) {
+			ssize_t n = read(fd, page + len, want - len);
+			if (n <= 0)
+				break;
+			len += (size_t)n;
+		}
+		page[len] = '\0';
+	}
+	if (fd >= 0)
+		close(fd);
+	size_t problems = page_digest_verify(m, page, len, out);
+	free(page);
+	return problems;
+}
+
 enum verify_result manifest_verify(const struct verify_options *o, FILE *out)
 {
 	int dfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -342,15 +373,18 @@ enum verify_result manifest_verify(const struct verify_options *o, FILE *out)
 	find_unlisted(dfd, "", &listed, &t, out, 0);
 	if (!json_is_false(json_object_get(json_object_get(m, "evidence"), "written")))
 		check_findings(dfd, &good, &listed, &t, out);
+	size_t digest_problems = check_page_digest(dfd, m, out);
 	json_t *sig = json_object_get(m, "signature");
 	size_t sig_problems = pa_signature_verify(o->dir, json_is_object(sig) ? sig : NULL, o->key,
 						  o->tsa_ca, out);
-	fprintf(out, "%zu ok, %zu changed, %zu missing, %zu unlisted, %zu refused, %zu finding(s) without evidence, %zu signature problem(s)\n",
-		t.ok, t.changed, t.missing, t.unlisted, t.refused, t.findings_bad, sig_problems);
+	fprintf(out, "%zu ok, %zu changed, %zu missing, %zu unlisted, %zu refused, %zu finding(s) without evidence, %zu signature problem(s), %zu digest problem(s)\n",
+		t.ok, t.changed, t.missing, t.unlisted, t.refused, t.findings_bad, sig_problems,
+		digest_problems);
 	keymap_free(&listed);
 	keymap_free(&good);
 	json_decref(m);
 	close(dfd);
-	return t.changed || t.missing || t.unlisted || t.refused || t.findings_bad || sig_problems
+	return t.changed || t.missing || t.unlisted || t.refused || t.findings_bad || sig_problems ||
+			       digest_problems
 		       ? VERIFY_FAILED : VERIFY_OK;
 }

@@ -242,6 +242,71 @@ def case_tampered(env):
 					r"^MISSING  report\.html$"])
 
 
+def case_page_digest(env):
+	"""report.html prints the digest of every other file the manifest lists
+	(inputs_and_outputs_digest, docs/output.md): recomputable without
+	privaudit, and verify fails when the page or the manifest carries
+	another value, even with the page's own hash updated in the manifest."""
+	case = "page-digest"
+	d = env.fresh("page-digest")
+	rc, out, err = env.audit(d)
+	if rc != 1:
+		fail(case, "audit exit %d: %s" % (rc, err[-300:]))
+		return
+	expect_verify(env, case, d, 0, [r" 0 digest problem\(s\)$"])
+	m = load_manifest(d)
+	lines = sorted("%s  %s\n" % (e["sha256"], e["path"]) for e in m["files"]
+		       if not (e.get("relative") and e["path"] == "report.html"))
+	digest = hashlib.sha256("".join(lines).encode()).hexdigest()
+	if m.get("inputs_and_outputs_digest") != digest:
+		fail(case, "manifest digest %r, recomputed %s" % (m.get("inputs_and_outputs_digest"), digest))
+		return
+	page_path = os.path.join(d, "report.html")
+	with open(page_path, encoding="utf-8") as f:
+		page = f.read()
+	copies = ['<meta name="privaudit-inputs-and-outputs-digest" content="%s">' % digest,
+		  '<span class="page-digest">%s</span>' % digest, '@top-right{content:"%s"' % digest]
+	for c in copies:
+		if page.count(c) != 1:
+			fail(case, "report.html holds %d copies of %r" % (page.count(c), c))
+			return
+
+	def forge(text, only=None):
+		"""The page with the digest replaced (in one copy, or all), and the
+		manifest's entry for it updated as a forger would."""
+		forged = text
+		for c in copies if only is None else [copies[only]]:
+			forged = forged.replace(c, c.replace(digest, "0" * 64))
+		with open(page_path, "w", encoding="utf-8") as f:
+			f.write(forged)
+		mm = load_manifest(d)
+		for e in mm["files"]:
+			if e["path"] == "report.html" and e.get("relative"):
+				e["sha256"] = sha256(page_path)
+				e["size"] = os.path.getsize(page_path)
+		save_manifest(d, mm)
+		return mm
+
+	forge(page)
+	zeros = "0" * 64
+	expect_verify(env, case + " page", d, 1, [
+		r"^ok       report\.html$",
+		r"^DIGEST   report\.html: its <meta> carries %s, but the files the manifest lists digest to %s$" % (zeros, digest),
+		r"^DIGEST   report\.html: its opening block carries %s" % zeros,
+		r"^DIGEST   report\.html: the running header of its printed pages carries %s" % zeros,
+		r" 0 changed, .* 3 digest problem\(s\)$"])
+	forge(page, only=2)
+	expect_verify(env, case + " running header", d, 1, [
+		r"^DIGEST   report\.html: the running header of its printed pages carries %s" % zeros,
+		r" 1 digest problem\(s\)$"])
+	# The manifest claiming the forged value too: it is not the digest of its files.
+	mm = forge(page)
+	mm["inputs_and_outputs_digest"] = zeros
+	save_manifest(d, mm)
+	expect_verify(env, case + " manifest", d, 1, [
+		r"^DIGEST   manifest\.json: inputs_and_outputs_digest %s is not the digest of the files it lists \(%s\)$" % (zeros, digest)])
+
+
 def case_hostile(env):
 	"""Manifests written to make verify read outside the bundle, or block."""
 	case = "hostile"
@@ -557,13 +622,14 @@ def main():
 	case_stale_folder(env)
 	case_full_disk(env)
 	case_tampered(env)
+	case_page_digest(env)
 	case_hostile(env)
 	case_signed(env, make_keys(env))
 	case_portable(env)
 	if failures:
 		print("%d failure(s)" % len(failures))
 		return 1
-	print("PASS: stale folder, full disk, tampered and hostile manifests, signatures, time-stamp, portable bundle")
+	print("PASS: stale folder, full disk, tampered and hostile manifests, the page's digest, signatures, time-stamp, portable bundle")
 	return 0
 
 

@@ -2,7 +2,8 @@
 # demo captures into folders and checks what the bundle holds and what
 # `privaudit verify` answers: a stale folder, a full disk (a file-size limit),
 # tampered and hostile manifests (../, absolute paths, symbolic links, a FIFO,
-# /dev/zero, unlisted and missing files, a finding without its evidence),
+# /dev/zero, unlisted and missing files, a finding without its evidence), a
+# forged digest on report.html or in the manifest (inputs_and_outputs_digest),
 # Ed25519 and SM2 signatures, an RFC 3161 time-stamp from a local authority
 # the test makes with openssl, --bundle-inputs and verify --inputs.
 find_package(Python3 REQUIRED COMPONENTS Interpreter)

@@ -133,13 +133,14 @@ static void test_demo_report_sections(void **state)
 	char *page = render(r);
 	assert_true(!strncmp(page, "<!DOCTYPE html>", 15));
 	static const char *const anchors[] = {"inputs", "verdicts", "findings", "destinations",
-					      "timeline", "matrix", "uninspected", "plausibility", "rules"};
+					      "timeline", "matrix", "uninspected", "plausibility", "rules",
+					      "checklist"};
 	for (size_t i = 0; i < sizeof anchors / sizeof anchors[0]; i++) {
 		char id[48];
 		snprintf(id, sizeof id, "<section id=\"%s\">", anchors[i]);
 		assert_contains(page, id);
 	}
-	assert_int_equal(occurrences(page, "<section "), 9);
+	assert_int_equal(occurrences(page, "<section "), 10);
 	/* bilingual headings */
 	assert_contains(page, "2. \xe7\xbb\x93\xe8\xae\xba<span class=\"en\">Verdicts"); /* 结论 */
 	assert_contains(page, "3. \xe5\x8f\x91\xe7\x8e\xb0<span class=\"en\">Findings"); /* 发现 */
@@ -330,10 +331,58 @@ static void test_hostile_strings_are_text(void **state)
 	assert_contains(page, "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&gt;&lt;img src=x onerror=alert(2)&gt;"
 			      "&lt;/svg&gt;&lt;/section&gt;&amp;amp;&#39;\\x01\\u202E");
 	assert_contains(page, "bad \xef\xbf\xbd\xef\xbf\xbd bytes");
-	assert_int_equal(occurrences(page, "<section "), 9);
+	assert_int_equal(occurrences(page, "<section "), 10);
 	assert_int_equal(occurrences(page, "<svg "), 2);
 	assert_balanced(page);
 	assert_null(strstr(page, "onerror=alert(2)>"));
+	free(page);
+	json_decref(r);
+}
+
+
+/* ---- bilingual text, the opening block, the digest ------------------------------ */
+
+static void test_bilingual_opening_and_digest(void **state)
+{
+	(void)state;
+	json_t *r = load_fixture();
+	char *page = render(r);
+	/* Opening block: facts the run was not given say so. */
+	assert_contains(page, "<dt>测试人员 Tester</dt><dd><span class=\"not-given\">未提供 not given</span>");
+	assert_contains(page, "<dt>版本 App version</dt><dd><span class=\"not-given\">未提供 not given</span>");
+	assert_contains(page, "<dt>测试时间 Test window</dt><dd>2026-11-23T16:34:59");
+	/* No digest outside a bundle: said on the page and in the running header. */
+	assert_contains(page, "未纳入证据包 not part of a bundle</span>");
+	assert_contains(page, "@top-right{content:\"未纳入证据包 not part of a bundle: no digest\"");
+	assert_null(strstr(page, "privaudit-inputs-and-outputs-digest"));
+	assert_contains(page, "counter(page) \" of \" counter(pages)");
+	/* Finding reasons, verdicts, data types and rule descriptions in both languages. */
+	assert_contains(page, "<p lang=\"zh-CN\">国际移动设备识别码（IMEI）以明文（http，字段 <code>http.body</code>）"
+			      "发送至 <code>cn.register.xmpush.xiaomi.com</code>（小米 (Xiaomi push)）"
+			      "，而隐私政策承诺加密传输。</p>");
+	assert_contains(page, "<p class=\"reason-en\" lang=\"en\">imei sent in cleartext (http, field "
+			      "http.body) to cn.register.xmpush.xiaomi.com</p>");
+	assert_contains(page, "<p lang=\"zh-CN\">2 项结论性发现。</p>");
+	assert_contains(page, "没有同意时刻：请给出 --consent-at");
+	assert_contains(page, "国际移动设备识别码 <span class=\"en\">IMEI</span> <code class=\"small\">imei</code>");
+	assert_contains(page, "在隐私政策承诺加密传输的情况下");
+	free(page);
+
+	/* In a bundle: the digest in the <meta>, the opening block and every printed page. */
+	const char *digest = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	struct pa_error err = {{0}};
+	page = report_html_render_digest(r, digest, &err);
+	assert_non_null(page);
+	assert_int_equal(occurrences(page, digest), 3);
+	assert_contains(page, "<meta name=\"privaudit-inputs-and-outputs-digest\" content=\"0123456789abcdef");
+	assert_contains(page, "<span class=\"page-digest\">0123456789abcdef");
+	assert_contains(page, "@top-right{content:\"0123456789abcdef");
+	free(page);
+	/* Anything but 64 lower-case hex digits is not printed. */
+	page = report_html_render_digest(r, "0123\";}</style><script>", &err);
+	assert_non_null(page);
+	assert_null(strstr(page, "<script>"));
+	assert_contains(page, "未纳入证据包 not part of a bundle</span>");
 	free(page);
 	json_decref(r);
 }
@@ -350,7 +399,7 @@ static void test_empty_report_without_policy(void **state)
 	assert_contains(page, "No personal data was seen leaving the device.");
 	assert_contains(page, "No flow reached a destination.");
 	assert_contains(page, "no packet read");
-	assert_int_equal(occurrences(page, "<section "), 9);
+	assert_int_equal(occurrences(page, "<section "), 10);
 	assert_int_equal(occurrences(page, "<svg "), 0);
 	assert_balanced(page);
 	free(page);
@@ -610,6 +659,7 @@ int main(void)
 		cmocka_unit_test(test_destination_bars),
 		cmocka_unit_test(test_timeline_marks),
 		cmocka_unit_test(test_engine_report_renders),
+		cmocka_unit_test(test_bilingual_opening_and_digest),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
