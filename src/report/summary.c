@@ -37,6 +37,12 @@ struct tallies {
 
 struct summary {
 	struct tallies jurisdictions, recipients, tls_opaque;
+	/* At most max_recipients recipients are tallied by name, the first ones
+	 * seen; the flows of any further recipient are summed in `others`, so a
+	 * flood of distinct remote addresses cannot grow the summary (and the
+	 * report.json and report.html built from it) without bound. */
+	size_t max_recipients;
+	struct tally others; /* no name, no jurisdiction: its flows went to many */
 	struct keymap protocol_names; /* nDPI protocol names, interned */
 	uint64_t flows_tcp, flows_udp, flows_other;
 	/* TLS: flows seen, decrypted, records */
@@ -80,9 +86,11 @@ static void count_protocol(struct summary *s, struct tally *e, const char *proto
 	e->protocols[e->protocol_count++] = (struct proto_count){name, 1};
 }
 
-struct summary *summary_new(void)
+struct summary *summary_new(size_t max_recipients)
 {
-	return pa_xcalloc(1, sizeof(struct summary));
+	struct summary *s = pa_xcalloc(1, sizeof(struct summary));
+	s->max_recipients = max_recipients ? max_recipients : SUMMARY_DEFAULT_MAX_RECIPIENTS;
+	return s;
 }
 
 void summary_free(struct summary *s)
@@ -92,6 +100,7 @@ void summary_free(struct summary *s)
 	tallies_free(&s->jurisdictions);
 	tallies_free(&s->recipients);
 	tallies_free(&s->tls_opaque);
+	free(s->others.protocols);
 	keymap_free(&s->protocol_names);
 	free(s);
 }
@@ -132,8 +141,14 @@ void summary_add_flow(struct summary *s, const struct flow_record *r)
 	const struct pa_addr *remote = f->device_side == DEVICE_SIDE_DST ? &f->src : &f->dst;
 	const char *who = r->hostname && r->hostname[0] ? r->hostname
 							: pa_addr_str(remote, addr, sizeof addr);
-	struct tally *e = tally_of(&s->recipients, who);
-	if (!e->flows)
+	struct tally *e;
+	if (s->recipients.count < s->max_recipients) {
+		e = tally_of(&s->recipients, who);
+	} else {
+		size_t known = keymap_get(&s->recipients.index, who);
+		e = known != SIZE_MAX ? &s->recipients.items[known] : &s->others;
+	}
+	if (!e->flows && e != &s->others)
 		snprintf(e->jurisdiction, sizeof e->jurisdiction, "%s", jur);
 	add_bytes(e, f->ip_bytes[up], f->ip_bytes[1 - up]);
 	count_protocol(s, e, r->cls->app_protocol[0] ? r->cls->app_protocol : "Unknown");
@@ -233,7 +248,11 @@ void summary_print(const struct summary *s, const struct summary_inputs *in, FIL
 	free(v);
 
 	v = sorted(&s->recipients);
-	fprintf(out, "Top recipients by upload (%zu in all):\n", s->recipients.count);
+	if (s->others.flows)
+		fprintf(out, "Top recipients by upload (%zu tallied, the rest past --max-recipients in 'others'):\n",
+			s->recipients.count);
+	else
+		fprintf(out, "Top recipients by upload (%zu in all):\n", s->recipients.count);
 	/* Hostnames come from traffic (an HTTP Host, an SNI): escaped, so a
 	 * name cannot send ESC/OSC sequences or a U+202E to the terminal. */
 	for (size_t i = 0; i < s->recipients.count && i < TOP_RECIPIENTS; i++)
@@ -243,6 +262,10 @@ void summary_print(const struct summary *s, const struct summary_inputs *in, FIL
 			pa_bytes_str(v[i]->bytes_up, b1, sizeof b1),
 			pa_bytes_str(v[i]->bytes_down, b2, sizeof b2));
 	free(v);
+	if (s->others.flows)
+		fprintf(out, "  %-40s %-12s %5llu flows  up %10s  down %10s\n", "(others)", "",
+			(unsigned long long)s->others.flows, pa_bytes_str(s->others.bytes_up, b1, sizeof b1),
+			pa_bytes_str(s->others.bytes_down, b2, sizeof b2));
 
 	for (size_t i = 0; i < geo_db_count(in->geo); i++) {
 		const struct geo_db_info *g = geo_db(in->geo, i);
@@ -257,26 +280,30 @@ void summary_print(const struct summary *s, const struct summary_inputs *in, FIL
 		fprintf(out, "GeoIP: no database given (--geoip FILE): public destinations are \"unknown\"\n");
 }
 
-/* {name: {flows, bytes_up, bytes_down}}; recipients add jurisdiction and
+/* {flows, bytes_up, bytes_down}; a recipient adds jurisdiction and
  * protocols {name: flows}. */
+static json_t *tally_json(const struct tally *e, bool recipient)
+{
+	json_t *v = json_pack("{s:I, s:I, s:I}", "flows", (json_int_t)e->flows,
+			      "bytes_up", (json_int_t)e->bytes_up, "bytes_down", (json_int_t)e->bytes_down);
+	if (recipient) {
+		json_t *p = json_object();
+		for (size_t k = 0; k < e->protocol_count; k++)
+			json_object_set_new(p, e->protocols[k].name,
+					    json_integer((json_int_t)e->protocols[k].flows));
+		if (e->jurisdiction[0])
+			json_object_set_new(v, "jurisdiction", json_string(e->jurisdiction));
+		json_object_set_new(v, "protocols", p);
+	}
+	return v;
+}
+
+/* {name: tally} */
 static json_t *tallies_json(const struct tallies *t, bool recipients)
 {
 	json_t *o = json_object();
-	for (size_t i = 0; i < t->count; i++) {
-		const struct tally *e = &t->items[i];
-		json_t *v = json_pack("{s:I, s:I, s:I}", "flows", (json_int_t)e->flows,
-				      "bytes_up", (json_int_t)e->bytes_up,
-				      "bytes_down", (json_int_t)e->bytes_down);
-		if (recipients) {
-			json_t *p = json_object();
-			for (size_t k = 0; k < e->protocol_count; k++)
-				json_object_set_new(p, e->protocols[k].name,
-						    json_integer((json_int_t)e->protocols[k].flows));
-			json_object_set_new(v, "jurisdiction", json_string(e->jurisdiction));
-			json_object_set_new(v, "protocols", p);
-		}
-		json_object_set_new(o, e->name, v);
-	}
+	for (size_t i = 0; i < t->count; i++)
+		json_object_set_new(o, t->items[i].name, tally_json(&t->items[i], recipients));
 	return o;
 }
 
@@ -329,6 +356,11 @@ json_t *summary_json(const struct summary *s, const struct summary_inputs *in)
 		"peak_active", (json_int_t)fs->peak_active, "ended", ended));
 	json_object_set_new(o, "jurisdictions", tallies_json(&s->jurisdictions, false));
 	json_object_set_new(o, "recipients", tallies_json(&s->recipients, true));
+	/* Outside "recipients": a name from traffic could be any string, so no
+	 * key inside it can be reserved for the rest. */
+	json_t *others = tally_json(&s->others, true);
+	json_object_set_new(others, "max_recipients", json_integer((json_int_t)s->max_recipients));
+	json_object_set_new(o, "recipients_others", others);
 	json_t *dbs = json_array();
 	for (size_t i = 0; i < geo_db_count(in->geo); i++) {
 		const struct geo_db_info *g = geo_db(in->geo, i);
