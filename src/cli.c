@@ -11,6 +11,7 @@
 enum opt_id {
 	OPT_POLICY = 256, OPT_DEVICE, OPT_SIGNATURES, OPT_GEOIP, OPT_OUT, OPT_QUIET, OPT_VERBOSE,
 	OPT_SHOW_VALUES, OPT_TCP_TIMEOUT, OPT_UDP_TIMEOUT, OPT_MAX_FLOWS, OPT_FRAG_MEMORY,
+	OPT_MAX_RECIPIENTS,
 	OPT_CONSENT_AT, OPT_INTERFACE, OPT_BPF, OPT_SNAPLEN, OPT_BUFFER, OPT_NO_PROMISC, OPT_RING_MB,
 	OPT_RING_SECONDS, OPT_RING_FILES, OPT_USER, OPT_RECIPIENTS, OPT_COUNTRY_OVERRIDES,
 	OPT_UPLOAD_THRESHOLD, OPT_ECHO_SCAN_LIMIT, OPT_THREADS, OPT_NO_EVIDENCE, OPT_KEYLOG, OPT_JSON, OPT_HELP,
@@ -69,8 +70,9 @@ static const struct cli_option options[] = {
 	{"show-values", NULL, OPT_SHOW_VALUES, BOTH, "print identifier values unmasked"},
 	{"tcp-timeout", "SEC", OPT_TCP_TIMEOUT, BOTH, "idle timeout of TCP flows (default 300)"},
 	{"udp-timeout", "SEC", OPT_UDP_TIMEOUT, BOTH, "idle timeout of UDP and other flows (default 60)"},
-	{"max-flows", "N", OPT_MAX_FLOWS, BOTH, "flows held at once before the oldest is evicted (default 1000000)"},
+	{"max-flows", "N", OPT_MAX_FLOWS, BOTH, "flows held at once before the oldest is evicted (default 100000)"},
 	{"frag-memory", "BYTES", OPT_FRAG_MEMORY, BOTH, "memory for incomplete IP fragments (default 4194304)"},
+	{"max-recipients", "N", OPT_MAX_RECIPIENTS, BOTH, "recipients tallied by name in the summary; later ones are summed as 'others' (default 5000)"},
 	{"help", NULL, OPT_HELP, ALL_COMMANDS, "print this help and exit"},
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
@@ -418,6 +420,11 @@ static bool apply_option(struct cli_options *o, const struct cli_option *opt, co
 		if (!parse_number("frag-memory", value, 65536, 1e10, &v, err))
 			return false;
 		o->audit.frag_memory_max = (size_t)v;
+		break;
+	case OPT_MAX_RECIPIENTS:
+		if (!parse_number("max-recipients", value, 1, 1e8, &v, err))
+			return false;
+		o->audit.max_recipients = (size_t)v;
 		break;
 	case OPT_REPLACE: o->audit.replace = true; break;
 	case OPT_OPERATOR: o->audit.operator_name = value; break;

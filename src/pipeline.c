@@ -712,7 +712,7 @@ struct audit *audit_new(const struct audit_config *cfg, struct pa_error *err)
 	if (!a->scan)
 		goto fail;
 	a->flows = flow_table_new(&cfg->flow, flow_ended, a);
-	a->summary = summary_new();
+	a->summary = summary_new(cfg->max_recipients);
 	if (cfg->out_dir)
 		a->hasher = pa_hasher_new();
 	return a;

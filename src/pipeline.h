@@ -41,6 +41,7 @@ struct audit_config {
 	bool show_values;
 	struct flow_config flow;
 	size_t frag_memory_max;
+	size_t max_recipients;      /* recipients tallied by name in the summary; 0 = default */
 	const char *command_line;   /* as typed, for the report */
 	bool live;                  /* outputs flushed line by line, as things happen */
 	int threads;                /* 2: the signature engine on a second thread (offline only); 0 = by cores */

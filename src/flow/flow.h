@@ -82,8 +82,14 @@ struct flow_config {
 	int64_t tcp_idle_us;    /* default 300 s */
 	int64_t udp_idle_us;    /* default 60 s (also other L4) */
 	int64_t tcp_closed_us;  /* linger after FIN both ways / RST: default 5 s */
-	size_t max_flows;       /* default 1,000,000 */
+	size_t max_flows;       /* 0 = FLOW_DEFAULT_MAX_FLOWS */
 };
+
+/* Flows held at once unless --max-flows says otherwise. A flow costs 1-3 KiB
+ * with nDPI's state, so this bounds the table near 100-300 MB however many
+ * distinct flows hostile traffic opens (a SYN flood from random sources),
+ * far above what one phone keeps open within the idle timeouts. */
+#define FLOW_DEFAULT_MAX_FLOWS 100000
 
 struct flow_stats {
 	uint64_t created;

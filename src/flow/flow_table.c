@@ -186,7 +186,7 @@ struct flow_table *flow_table_new(const struct flow_config *cfg, flow_end_fn on_
 	if (!t->cfg.tcp_closed_us)
 		t->cfg.tcp_closed_us = 5 * 1000000LL;
 	if (!t->cfg.max_flows)
-		t->cfg.max_flows = 1000000;
+		t->cfg.max_flows = FLOW_DEFAULT_MAX_FLOWS;
 	t->on_end = on_end;
 	t->ctx = ctx;
 	t->nbuckets = 4096;

@@ -15,7 +15,8 @@ struct jsonl_out *jsonl_open(const char *dir, const char *name, bool flush_each,
 /* The writer for the next line, emptied: put one JSON value into it, then
  * jsonl_write(). It belongs to o. */
 struct jsonw *jsonl_line(struct jsonl_out *o);
-/* Writes the value built since jsonl_line() as one line, with one fwrite. */
+/* Ends the value built since jsonl_line() as one line: written with the
+ * lines before it once 1 MiB has gathered (live: at once). */
 void jsonl_write(struct jsonl_out *o);
 uint64_t jsonl_lines(const struct jsonl_out *o);
 /* Flushes, checks for write errors, renames into place; frees o. hash

@@ -39,6 +39,12 @@ struct tallies {
 
 struct summary {
 	struct tallies jurisdictions, recipients, tls_opaque;
+	/* At most max_recipients recipients are tallied by name, the first ones
+	 * seen; the flows of any further recipient are summed in `others`, so a
+	 * flood of distinct remote addresses cannot grow the summary (and the
+	 * report.json and report.html built from it) without bound. */
+	size_t max_recipients;
+	struct tally others; /* no name, no jurisdiction: its flows went to many */
 	struct keymap protocol_names; /* nDPI protocol names, interned */
 	uint64_t flows_tcp, flows_udp, flows_other;
 	/* TLS: flows seen, decrypted, records */
@@ -82,9 +88,11 @@ static void count_protocol(struct summary *s, struct tally *e, const char *proto
 	e->protocols[e->protocol_count++] = (struct proto_count){name, 1};
 }
 
-struct summary *summary_new(void)
+struct summary *summary_new(size_t max_recipients)
 {
-	return pa_xcalloc(1, sizeof(struct summary));
+	struct summary *s = pa_xcalloc(1, sizeof(struct summary));
+	s->max_recipients = max_recipients ? max_recipients : SUMMARY_DEFAULT_MAX_RECIPIENTS;
+	return s;
 }
 
 void summary_free(struct summary *s)
@@ -94,6 +102,7 @@ void summary_free(struct summary *s)
 	tallies_free(&s->jurisdictions);
 	tallies_free(&s->recipients);
 	tallies_free(&s->tls_opaque);
+	free(s->others.protocols);
 	keymap_free(&s->protocol_names);
 	free(s);
 }
@@ -134,8 +143,14 @@ void summary_add_flow(struct summary *s, const struct flow_record *r)
 	const struct pa_addr *remote = f->device_side == DEVICE_SIDE_DST ? &f->src : &f->dst;
 	const char *who = r->hostname && r->hostname[0] ? r->hostname
 							: pa_addr_str(remote, addr, sizeof addr);
-	struct tally *e = tally_of(&s->recipients, who);
-	if (!e->flows)
+	struct tally *e;
+	if (s->recipients.count < s->max_recipients) {
+		e = tally_of(&s->recipients, who);
+	} else {
+		size_t known = keymap_get(&s->recipients.index, who);
+		e = known != SIZE_MAX ? &s->recipients.items[known] : &s->others;
+	}
+	if (!e->flows && e != &s->others)
 		snprintf(e->jurisdiction, sizeof e->jurisdiction, "%s", jur);
 	add_bytes(e, f->ip_bytes[up], f->ip_bytes[1 - up]);
 	count_protocol(s, e, r->cls->app_protocol[0] ? r->cls->app_protocol : "Unknown");
@@ -235,7 +250,11 @@ void summary_print(const struct summary *s, const struct summary_inputs *in, FIL
 	free(v);
 
 	v = sorted(&s->recipients);
-	fprintf(out, "Top recipients by upload (%zu in all):\n", s->recipients.count);
+	if (s->others.flows)
+		fprintf(out, "Top recipients by upload (%zu tallied, the rest past --max-recipients in 'others'):\n",
+			s->recipients.count);
+	else
+		fprintf(out, "Top recipients by upload (%zu in all):\n", s->recipients.count);
 	/* Hostnames come from traffic (an HTTP Host, an SNI): escaped, so a
 	 * name cannot send ESC/OSC sequences or a U+202E to the terminal. */
 	for (size_t i = 0; i < s->recipients.count && i < TOP_RECIPIENTS; i++)
@@ -245,6 +264,10 @@ void summary_print(const struct summary *s, const struct summary_inputs *in, FIL
 			pa_bytes_str(v[i]->bytes_up, b1, sizeof b1),
 			pa_bytes_str(v[i]->bytes_down, b2, sizeof b2));
 	free(v);
+	if (s->others.flows)
+		fprintf(out, "  %-40s %-12s %5llu flows  up %10s  down %10s\n", "(others)", "",
+			(unsigned long long)s->others.flows, pa_bytes_str(s->others.bytes_up, b1, sizeof b1),
+			pa_bytes_str(s->others.bytes_down, b2, sizeof b2));
 
 	for (size_t i = 0; i < geo_db_count(in->geo); i++) {
 		const struct geo_db_info *g = geo_db(in->geo, i);
@@ -344,6 +367,16 @@ json_t *summary_json(const struct summary *s, const struct summary_inputs *in)
 		"peak_active", (json_int_t)fs->peak_active, "ended", ended));
 	json_object_set_new(o, "jurisdictions", jurisdictions_json(&s->jurisdictions));
 	json_object_set_new(o, "recipients", recipients_json(&s->recipients));
+	/* Outside "recipients": a name from traffic could be any string, so no
+	 * key inside it can be reserved for the rest. */
+	json_t *others = tally_json(&s->others);
+	json_t *others_protocols = json_object();
+	for (size_t k = 0; k < s->others.protocol_count; k++)
+		json_object_set_new(others_protocols, s->others.protocols[k].name,
+				    json_integer((json_int_t)s->others.protocols[k].flows));
+	json_object_set_new(others, "protocols", others_protocols);
+	json_object_set_new(others, "max_recipients", json_integer((json_int_t)s->max_recipients));
+	json_object_set_new(o, "recipients_others", others);
 	json_t *dbs = json_array();
 	for (size_t i = 0; i < geo_db_count(in->geo); i++) {
 		const struct geo_db_info *g = geo_db(in->geo, i);

@@ -31,8 +31,13 @@ struct summary_inputs {
 	const char *result;
 };
 
+/* Recipients tallied by name when --max-recipients is not given. */
+#define SUMMARY_DEFAULT_MAX_RECIPIENTS 5000
+
 struct summary;
-struct summary *summary_new(void);
+/* max_recipients: recipients tallied by name (0 = the default); the flows
+ * of any further recipient are summed in one "others" row. */
+struct summary *summary_new(size_t max_recipients);
 void summary_free(struct summary *s);
 void summary_add_flow(struct summary *s, const struct flow_record *r);
 void summary_print(const struct summary *s, const struct summary_inputs *in, FILE *out);
