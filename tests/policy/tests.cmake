@@ -25,3 +25,12 @@ add_test(NAME policy-check-catalogue
   COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/check_catalogue.py $<TARGET_FILE:privaudit>
           ${CMAKE_SOURCE_DIR})
 set_tests_properties(policy-check-catalogue PROPERTIES LABELS unit)
+
+# An HTTP Host with a port is the same recipient as the bare host (a real
+# capture from ../shared: sdk.xinxiansk.com:8100); the port stays in
+# flows.jsonl. Skipped (77) without the shared capture.
+add_test(NAME policy-host-port-recipient
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/host_port.py $<TARGET_FILE:privaudit>
+          ${PA_SHARED_DIR}/captures/suricata-verify_http-encoding-gzip-uncompressed_input.pcap
+          ${CMAKE_CURRENT_BINARY_DIR}/host-port)
+set_tests_properties(policy-host-port-recipient PROPERTIES LABELS unit SKIP_RETURN_CODE 77)
