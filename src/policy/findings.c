@@ -76,6 +76,11 @@ void resolve_recipient(const struct findings *fs, const char *hostname, const ch
 {
 	memset(out, 0, sizeof *out);
 	out->kind = RECIPIENT_UNKNOWN;
+	/* An HTTP Host may carry a port: "a.com:8080" is the recipient a.com
+	 * (the port stays in the flow record). */
+	char bare[256];
+	if (hostname)
+		hostname = recipients_host_without_port(hostname, bare, sizeof bare);
 	if (!hostname || !hostname[0]) {
 		copy(out->id, sizeof out->id, dst_ip && dst_ip[0] ? dst_ip : "unknown");
 		return;
@@ -94,6 +99,10 @@ void resolve_recipient(const struct findings *fs, const char *hostname, const ch
 		party = policy_party_for_host(p, hostname);
 	out->catalogue = cat;
 	out->party = party;
+	/* Who the host belongs to rests on the catalogue when the policy's own
+	 * domains did not name it: as sure as the catalogue's source. */
+	out->unverified = cat && !cat->source_verified &&
+			  !(party && policy_party_for_host(p, hostname) == party);
 	if (party) {
 		out->kind = party->kind == POLICY_PARTY_THIRD_PARTY ? RECIPIENT_THIRD_PARTY :
 			    party->kind == POLICY_PARTY_PROCESSOR   ? RECIPIENT_PROCESSOR :
@@ -221,6 +230,8 @@ static struct finding *finding_for(struct findings *fs, enum finding_rule rule,
 	copy(f->recipient, sizeof f->recipient, rv->id);
 	copy(f->recipient_name, sizeof f->recipient_name, rv->name);
 	copy(f->organisation, sizeof f->organisation, rv->organisation);
+	f->catalogue = rv->catalogue;
+	f->attribution_unverified = rv->unverified;
 	copy(f->data_type, sizeof f->data_type, type);
 	if (fs->all_count == fs->all_cap) {
 		fs->all_cap = fs->all_cap ? fs->all_cap * 2 : 32;
@@ -519,6 +530,21 @@ static void rule_residency(struct findings *fs, const struct recipient_view *rv,
 	copy(f->jurisdiction, sizeof f->jurisdiction, jur);
 }
 
+/* A finding that says who received a datum is only as sure as what names
+ * the host's owner: the policy's domains, or a catalogue entry whose source
+ * was read; an unverified entry makes it indicative. */
+static enum finding_strength attribution_strength(const struct recipient_view *rv)
+{
+	return rv->unverified ? FINDING_INDICATIVE : FINDING_CONCLUSIVE;
+}
+
+static const char *unverified_words(const struct recipient_view *rv)
+{
+	return rv->unverified ? "; the host's owner comes from a catalogue entry whose source is "
+				"not verified" :
+				"";
+}
+
 static void rule_recipient(struct findings *fs, const struct recipient_view *rv,
 			   const struct observation_record *rec)
 {
@@ -532,18 +558,18 @@ static void rule_recipient(struct findings *fs, const struct recipient_view *rv,
 	case RECIPIENT_PROCESSOR:
 		return;
 	case RECIPIENT_MENTIONED:
-		observation_finding(fs, RULE_UNDECLARED_RECIPIENT, FINDING_CONCLUSIVE, rv, rec,
+		observation_finding(fs, RULE_UNDECLARED_RECIPIENT, attribution_strength(rv), rv, rec,
 				    &rv->party->clauses, true,
 				    "%s sent to %s (%s), a party the policy mentions but never declares "
-				    "as a recipient of personal data",
-				    type, host, rv->name);
+				    "as a recipient of personal data%s",
+				    type, host, rv->name, unverified_words(rv));
 		break;
 	case RECIPIENT_CATALOGUED:
-		observation_finding(fs, RULE_UNDECLARED_RECIPIENT, FINDING_CONCLUSIVE, rv, rec,
+		observation_finding(fs, RULE_UNDECLARED_RECIPIENT, attribution_strength(rv), rv, rec,
 				    &p->consent.clauses, true,
 				    "%s sent to %s (%s, %s), a third party the policy does not name; "
-				    "consent to the policy covers only the recipients it names",
-				    type, host, rv->name, rv->organisation);
+				    "consent to the policy covers only the recipients it names%s",
+				    type, host, rv->name, rv->organisation, unverified_words(rv));
 		break;
 	case RECIPIENT_UNKNOWN:
 		observation_finding(fs, RULE_UNDECLARED_RECIPIENT, FINDING_INDICATIVE, rv, rec,
@@ -565,10 +591,11 @@ static void rule_scope(struct findings *fs, const struct recipient_view *rv,
 	const char *type = rec->obs->type;
 	if (policy_party_may_receive(fs->p, rv->party, type))
 		return;
-	observation_finding(fs, RULE_BEYOND_SCOPE, FINDING_CONCLUSIVE, rv, rec, &rv->party->clauses,
-			    true, "%s sent to %s (%s), declared for %s only",
+	observation_finding(fs, RULE_BEYOND_SCOPE, attribution_strength(rv), rv, rec,
+			    &rv->party->clauses, true, "%s sent to %s (%s), declared for %s only%s",
 			    type, dest_of(rec, dest, sizeof dest), rv->name,
-			    rv->party->declared_as ? rv->party->declared_as : "other data types");
+			    rv->party->declared_as ? rv->party->declared_as : "other data types",
+			    unverified_words(rv));
 }
 
 static void rule_undeclared_type(struct findings *fs, const struct recipient_view *rv,

@@ -111,6 +111,8 @@ struct finding {
 	char recipient[96];              /* party id, catalogue id, hostname or address */
 	char recipient_name[160];        /* as the policy or the catalogue names it */
 	char organisation[160];
+	const struct recipient *catalogue;  /* the catalogue entry that named it, or NULL */
+	bool attribution_unverified;     /* ... and that entry's source is not verified */
 	char hosts[FINDING_MAX_HOSTS][128]; /* hostnames seen for it (first few) */
 	size_t host_count;
 	char jurisdiction[24];

@@ -173,6 +173,27 @@ const char *recipients_zone(const struct recipients *r, const char *query_name, 
 	return out;
 }
 
+const char *recipients_host_without_port(const char *host, char *out, size_t n)
+{
+	if (!host)
+		host = "";
+	size_t len = strlen(host);
+	if (host[0] == '[') {
+		const char *close = strchr(host, ']');
+		if (close && (!close[1] || close[1] == ':'))
+			len = (size_t)(close - host - 1), host++;
+	} else {
+		const char *colon = strchr(host, ':');
+		/* One ':' followed by digits only is a port; more than one is an
+		 * IPv6 literal, and anything else is not a port to drop. */
+		if (colon && !strchr(colon + 1, ':') && colon[1] &&
+		    strspn(colon + 1, "0123456789") == strlen(colon + 1))
+			len = (size_t)(colon - host);
+	}
+	snprintf(out, n, "%.*s", (int)len, host);
+	return out;
+}
+
 const struct recipient *recipients_find(const struct recipients *r, const char *id)
 {
 	for (size_t i = 0; r && id && i < r->count; i++)
@@ -227,8 +248,9 @@ static char *get_string(struct loader *ld, const yaml_node_t *map, const char *k
 
 static void check_keys(struct loader *ld, const yaml_node_t *map)
 {
-	static const char *const allowed[] = {"id", "organisation", "sdk", "country", "purpose",
-					      "domains", "note", "source", NULL};
+	static const char *const allowed[] = {"id",     "organisation", "sdk",        "country",
+					      "purpose", "domains",     "note",       "source",
+					      "source_url", "source_verified", NULL};
 	yaml_check_keys(ld->y, ld->diag, map, "recipient", allowed);
 }
 
@@ -266,6 +288,31 @@ static void add_pattern(struct loader *ld, const yaml_node_t *node, const char *
 	}
 }
 
+static const char *pattern_base(const char *pattern)
+{
+	return strncmp(pattern, "*.", 2) ? pattern : pattern + 2;
+}
+
+/* A pattern that another pattern of the same entry already covers changes
+ * no lookup: it hides a mistake (a host meant for another entry, or a
+ * domain list never pruned), so the catalogue refuses it. */
+static void check_redundant(struct loader *ld, const yaml_node_t *seq, const struct recipient *rec)
+{
+	for (size_t i = 0; i < rec->domain_count; i++) {
+		const char *base = pattern_base(rec->domains[i]);
+		for (size_t j = 0; j < rec->domain_count; j++) {
+			const char *wider = rec->domains[j];
+			if (i == j || !strcmp(pattern_base(wider), base) ||
+			    !policy_domain_match(wider, base))
+				continue;
+			ERR(ld, yaml_seq_at(ld->y, seq, i),
+			    "domain '%s' of '%s' is already covered by its '%s'", rec->domains[i],
+			    rec->id ? rec->id : "?", wider);
+			break;
+		}
+	}
+}
+
 static void load_domains(struct loader *ld, const yaml_node_t *map, struct recipient *rec, size_t idx)
 {
 	yaml_node_t *seq = yaml_map_get(ld->y, map, "domains");
@@ -290,6 +337,31 @@ static void load_domains(struct loader *ld, const yaml_node_t *map, struct recip
 		add_pattern(ld, item, d, idx);
 		rec->domains[rec->domain_count++] = pa_xstrdup(d);
 	}
+	if (rec->domain_count == n)
+		check_redundant(ld, seq, rec);
+}
+
+/* source_verified: true needs the document's address (a reader must be
+ * able to open what the entry rests on). */
+static void load_source(struct loader *ld, const yaml_node_t *map, struct recipient *rec)
+{
+	rec->source = get_string(ld, map, "source", true);
+	rec->source_url = get_string(ld, map, "source_url", false);
+	yaml_node_t *v = yaml_map_get(ld->y, map, "source_verified");
+	const char *word = yaml_node_scalar(v);
+	if (!v)
+		ERR(ld, map, "missing required 'source_verified' (true once the source was read)");
+	else if (!word || (strcmp(word, "true") && strcmp(word, "false")))
+		ERR(ld, v, "'source_verified' must be true or false");
+	else
+		rec->source_verified = !strcmp(word, "true");
+	if (rec->source_url && strncmp(rec->source_url, "https://", 8) &&
+	    strncmp(rec->source_url, "http://", 7))
+		ERR(ld, yaml_map_get(ld->y, map, "source_url"),
+		    "source_url '%s' must be an http(s):// address", rec->source_url);
+	if (rec->source_verified && !rec->source_url)
+		ERR(ld, v, "'%s': a verified source needs its source_url",
+		    rec->id ? rec->id : "?");
 }
 
 static void load_entry(struct loader *ld, const yaml_node_t *map)
@@ -305,7 +377,7 @@ static void load_entry(struct loader *ld, const yaml_node_t *map)
 	rec->country = get_string(ld, map, "country", true);
 	rec->purpose = get_string(ld, map, "purpose", true);
 	rec->note = get_string(ld, map, "note", false);
-	rec->source = get_string(ld, map, "source", true);
+	load_source(ld, map, rec);
 	if (rec->id && !valid_id(rec->id))
 		ERR(ld, yaml_map_get(ld->y, map, "id"),
 		    "id '%s': lower-case letters, digits and '-' only", rec->id);
@@ -393,6 +465,7 @@ void recipients_free(struct recipients *r)
 		free(rec->purpose);
 		free(rec->note);
 		free(rec->source);
+		free(rec->source_url);
 		for (size_t j = 0; j < rec->domain_count; j++)
 			free(rec->domains[j]);
 		free(rec->domains);

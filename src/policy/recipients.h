@@ -26,7 +26,11 @@ struct recipient {
 	char *country;      /* company's home country, ISO 3166 alpha-2 */
 	char *purpose;      /* push, analytics, ads, ... (policy_is_purpose) */
 	char *note;         /* what an auditor should know, or NULL */
-	char *source;       /* where the domains come from */
+	char *source;       /* the public document behind the entry: its title */
+	char *source_url;   /* where that document is published, or NULL */
+	bool source_verified; /* the document was read and names this organisation
+			       * and these hosts (or the vendor's own domains):
+			       * only then does a finding rest on the entry alone */
 	char **domains;
 	size_t domain_count;
 	unsigned line;      /* in the catalogue file */
@@ -35,7 +39,8 @@ struct recipient {
 struct recipients;
 
 /* NULL after reporting every problem as "file:line: message": unknown keys,
- * missing fields, bad country/purpose/domain pattern, duplicate id or domain. */
+ * missing fields, bad country/purpose/domain pattern, duplicate id or domain,
+ * a pattern its own entry already covers, a verified source without a URL. */
 struct recipients *recipients_load(const char *path, struct pa_diag *diag);
 struct recipients *recipients_load_buffer(const char *path, const unsigned char *buf, size_t len,
 					  struct pa_diag *diag);
@@ -45,6 +50,11 @@ void recipients_free(struct recipients *r);
  * Case-insensitive; a trailing dot and a ":port" suffix are ignored. */
 const struct recipient *recipients_match(const struct recipients *r, const char *hostname);
 const struct recipient *recipients_find(const struct recipients *r, const char *id);
+/* host without a ":port" (an HTTP Host value, RFC 9110 §7.2): "a.com:8080"
+ * and "a.com" name the same recipient. "[v6]:port" gives the address inside
+ * the brackets; a bare IPv6 literal (more than one ':') is left whole. Into
+ * out; returns out. */
+const char *recipients_host_without_port(const char *host, char *out, size_t n);
 /* The zone whose owner receives what a DNS query for query_name carries:
  * the catalogue's pattern that matches it (r may be NULL), else its
  * registered domain (the last two labels, three under com/net/org/gov/edu/

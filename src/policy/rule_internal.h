@@ -18,6 +18,7 @@ struct recipient_view {
 	char organisation[160];
 	const struct policy_party *party;  /* NULL unless a policy party */
 	const struct recipient *catalogue; /* NULL unless in the catalogue */
+	bool unverified;                   /* the owner rests on an unverified catalogue entry */
 };
 void resolve_recipient(const struct findings *fs, const char *hostname, const char *dst_ip,
 		       struct recipient_view *out);

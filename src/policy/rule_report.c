@@ -479,6 +479,32 @@ static json_t *finding_geo_json(const struct finding_geo *g)
 			 "plausibility", plaus_json(&g->plaus));
 }
 
+/* The catalogue entry that named the recipient, with what its attribution
+ * rests on: the document, whether it was read, and the words a report
+ * shows (kept here, in the data, so every renderer says the same). */
+static json_t *catalogue_entry_json(const struct finding *f)
+{
+	const struct recipient *c = f->catalogue;
+	if (!c)
+		return json_null();
+	const char *words =
+		c->source_verified ?
+			"The host's owner is named by a public document that was read: see source." :
+		f->attribution_unverified ?
+			"The host's owner comes from a catalogue entry whose source is not verified: "
+			"findings that rest on who received the data are indicative." :
+			"The catalogue entry's source is not verified; the policy's own domains name "
+			"this recipient.";
+	const char *words_zh =
+		c->source_verified ? "接收方归属有已核实的公开文件为据（见来源）。" :
+		f->attribution_unverified ?
+			"接收方归属来自来源未经核实的目录条目：依赖接收方身份的发现仅为指示性。" :
+			"目录条目来源未经核实；接收方由隐私政策自身列出的域名确定。";
+	return json_pack("{s:s, s:s, s:o, s:b, s:s, s:s}", "id", c->id, "source", c->source,
+			 "source_url", str_or_null(c->source_url), "source_verified",
+			 c->source_verified, "attribution", words, "attribution_zh", words_zh);
+}
+
 json_t *finding_json(const struct finding *f)
 {
 	const struct rule_info *ri = finding_rule_info(f->rule);
@@ -493,11 +519,12 @@ json_t *finding_json(const struct finding *f)
 	json_t *hosts = json_array();
 	for (size_t i = 0; i < f->host_count; i++)
 		json_array_append_new(hosts, json_string(f->hosts[i]));
-	json_object_set_new(o, "recipient",
-			    json_pack("{s:s, s:s, s:o, s:o, s:o}", "id", f->recipient, "kind",
+	json_t *recipient = json_pack("{s:s, s:s, s:o, s:o, s:o}", "id", f->recipient, "kind",
 				      recipient_kind_name(f->recipient_kind), "name",
 				      str_or_null(f->recipient_name), "organisation",
-				      str_or_null(f->organisation), "hosts", hosts));
+				      str_or_null(f->organisation), "hosts", hosts);
+	json_object_set_new(recipient, "catalogue", catalogue_entry_json(f));
+	json_object_set_new(o, "recipient", recipient);
 	jurisdiction_json_set(o, f->jurisdiction);
 	json_object_set_new(o, "data_type", str_or_null(f->data_type));
 	json_object_set_new(o, "reason", json_string(f->reason));

@@ -659,6 +659,27 @@ static void rule_title(struct html *h, const json_t *report, const json_t *f)
 	}
 }
 
+/* What the recipient's attribution rests on: the catalogue's source and
+ * the words report.json gives for it. */
+static void catalogue_source(struct html *h, const json_t *f)
+{
+	const char *words = j_str(f, "recipient.catalogue.attribution");
+	if (!words)
+		return;
+	h_raw(h, "<br><span class=\"small muted\">");
+	h_text(h, j_str(f, "recipient.catalogue.attribution_zh"));
+	h_raw(h, " ");
+	h_text(h, words);
+	h_raw(h, " Source: ");
+	h_text(h, j_str(f, "recipient.catalogue.source"));
+	if (j_str(f, "recipient.catalogue.source_url")) {
+		h_raw(h, " <code>");
+		h_text(h, j_str(f, "recipient.catalogue.source_url"));
+		h_raw(h, "</code>");
+	}
+	h_raw(h, "</span>");
+}
+
 static void recipient_cell(struct html *h, const json_t *f)
 {
 	const char *name = j_str(f, "recipient.name");
@@ -830,6 +851,7 @@ static void finding_card(struct html *h, const json_t *report, const json_t *f, 
 	}
 	if (j_len(f, "recipient.hosts"))
 		h_raw(h, "</span>");
+	catalogue_source(h, f);
 	h_raw(h, "</dd>\n");
 	fact(h, "\xe5\x8f\xb8\xe6\xb3\x95\xe8\xbe\x96\xe5\x8c\xba Jurisdiction"); /* 司法辖区 */
 	h_text_or_dash(h, j_jurisdiction(f, (char[32]){0}, 32));

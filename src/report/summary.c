@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "geo/jurisdiction.h"
+#include "policy/recipients.h"
 #include "util/atomic_file.h"
 #include "util/format_version.h"
 #include "util/hasher.h"
@@ -139,10 +140,13 @@ void summary_add_flow(struct summary *s, const struct flow_record *r)
 	const char *jur = r->geo ? r->geo->jurisdiction : "unknown";
 	add_bytes(tally_of(&s->jurisdictions, jur), f->ip_bytes[up], f->ip_bytes[1 - up]);
 
-	char addr[48];
+	char addr[48], bare[256];
 	const struct pa_addr *remote = f->device_side == DEVICE_SIDE_DST ? &f->src : &f->dst;
-	const char *who = r->hostname && r->hostname[0] ? r->hostname
-							: pa_addr_str(remote, addr, sizeof addr);
+	/* "a.com:8080" and "a.com" are one recipient; the port stays in the
+	 * flow record's http_host. */
+	const char *who = r->hostname && r->hostname[0] ?
+				  recipients_host_without_port(r->hostname, bare, sizeof bare) :
+				  pa_addr_str(remote, addr, sizeof addr);
 	struct tally *e;
 	if (s->recipients.count < s->max_recipients) {
 		e = tally_of(&s->recipients, who);

@@ -141,8 +141,30 @@ class Catalogue:
 		return found
 
 
+def without_port(host):
+	"""An HTTP Host's name without its port: "a.com:8080" is the recipient a.com."""
+	if host.startswith("[") and "]" in host:
+		return host[1:host.index("]")]
+	name, sep, port = host.rpartition(":")
+	return name if sep and ":" not in name and port.isdigit() else host
+
+
+def attribution_sure(policy, catalogue, host):
+	"""False when who received a flow rests on a catalogue entry whose source
+	was not verified (the policy's own domains did not name the host)."""
+	host = without_port(host or "")
+	if not host or best(policy.first_party, host):
+		return True
+	cat = catalogue.match(host)
+	if not cat or cat.get("source_verified"):
+		return True
+	party = policy.party_for_catalogue(cat["id"])
+	return party is not None and policy.party_for_host(host) is party
+
+
 def recipient(policy, catalogue, host, ip):
 	"""(id, kind, purpose) of whoever receives a flow to host/ip."""
+	host = without_port(host or "")
 	if not host:
 		return ip, "unknown", None
 	if best(policy.first_party, host):
@@ -290,14 +312,15 @@ def derive(policy, catalogue, datums, destinations, country_of, rtt_of, consent_
 				       either=verdict == "either")
 		if policy.encryption and proto in CLEARTEXT:
 			ex.add("encryption", rid, dtype, "conclusive", where)
+		sure = "conclusive" if attribution_sure(policy, catalogue, host) else "indicative"
 		if kind in ("mentioned", "catalogued"):
-			ex.add("undeclared-recipient", rid, dtype, "conclusive", where + ": " + kind)
+			ex.add("undeclared-recipient", rid, dtype, sure, where + ": " + kind)
 		elif kind == "unknown":
 			ex.add("undeclared-recipient", rid, dtype, "indicative", where + ": nobody names it")
 		if kind in ("third-party", "processor"):
 			party = next(p for p in policy.parties if p["id"] == rid)
 			if not policy.may_receive(party, dtype):
-				ex.add("beyond-scope", rid, dtype, "conclusive", where + ": outside its scope")
+				ex.add("beyond-scope", rid, dtype, sure, where + ": outside its scope")
 		mentioned = dtype in policy.mentioned_types
 		fp_gap = kind == "first-party" and dtype not in policy.data_types
 		if not mentioned or fp_gap:

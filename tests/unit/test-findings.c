@@ -550,6 +550,99 @@ static void test_contact_without_data_is_indicative(void **state)
 	teardown(fx);
 }
 
+/* Who received a datum is as sure as what names the host's owner: a
+ * catalogue entry whose source was not read makes the recipient findings
+ * indicative, and says so; a Host with a port is the same recipient. */
+static const char trust_catalogue[] =
+	"recipients:\n"
+	"  - id: read-sdk\n"
+	"    organisation: Read Ltd\n"
+	"    sdk: Read SDK\n"
+	"    country: US\n"
+	"    purpose: analytics\n"
+	"    domains: [read.example]\n"
+	"    source: Read Ltd privacy policy\n"
+	"    source_url: https://read.example/privacy\n"
+	"    source_verified: true\n"
+	"  - id: unread-sdk\n"
+	"    organisation: Unread Ltd\n"
+	"    sdk: Unread SDK\n"
+	"    country: US\n"
+	"    purpose: analytics\n"
+	"    domains: [unread.example]\n"
+	"    source: a blocklist comment\n"
+	"    source_verified: false\n";
+
+static const struct finding *recipient_finding(const struct fixture *fx, const char *id)
+{
+	for (size_t i = 0; i < findings_count(fx->fs); i++) {
+		const struct finding *f = findings_at(fx->fs, i);
+		if (f->rule == RULE_UNDECLARED_RECIPIENT && !strcmp(f->recipient, id))
+			return f;
+	}
+	return NULL;
+}
+
+static void test_unverified_catalogue_entry_is_indicative(void **state)
+{
+	struct fixture *fx = setup(LANHU, T0, true);
+	recipients_free(fx->r);
+	findings_free(fx->fs);
+	struct pa_diag diag = {.out = stderr};
+	fx->r = recipients_load_buffer("trust.yaml", (const unsigned char *)trust_catalogue,
+				       strlen(trust_catalogue), &diag);
+	assert_non_null(fx->r);
+	struct findings_config cfg = {.consent_at_us = T0, .lab_known = true, .lab_lat = 39.9,
+				      .lab_lon = 116.4, .on_finding = on_finding, .ctx = fx};
+	struct pa_error err = {{0}};
+	fx->fs = findings_new(fx->p, fx->r, &cfg, &err);
+	assert_non_null(fx->fs);
+
+	struct flow a = make_flow(30, "203.0.113.30", geo(fx, 0, "CN"), 20);
+	observe(fx, &a, "api.read.example", "imei", "tls-decrypted", 3005, T0 + 5000);
+	struct flow b = make_flow(31, "203.0.113.31", geo(fx, 1, "CN"), 20);
+	observe(fx, &b, "api.unread.example:8080", "imei", "tls-decrypted", 3105, T0 + 6000);
+	struct flow c = make_flow(32, "203.0.113.32", geo(fx, 2, "CN"), 20);
+	observe(fx, &c, "api.unread.example", "imei", "tls-decrypted", 3205, T0 + 7000);
+	struct flow d = make_flow(33, "203.0.113.33", geo(fx, 3, "CN"), 20);
+	observe(fx, &d, "x.nobody.example:8080", "imei", "tls-decrypted", 3305, T0 + 8000);
+	observe(fx, &d, "x.nobody.example", "imei", "tls-decrypted", 3306, T0 + 8001);
+	findings_finish(fx->fs);
+
+	const struct finding *read = recipient_finding(fx, "read-sdk");
+	assert_non_null(read);
+	assert_int_equal(read->strength, FINDING_CONCLUSIVE);
+	assert_null(strstr(read->reason, "not verified"));
+	const struct finding *unread = recipient_finding(fx, "unread-sdk");
+	assert_non_null(unread);
+	assert_int_equal(unread->strength, FINDING_INDICATIVE);
+	assert_non_null(strstr(unread->reason, "source is not verified"));
+	assert_int_equal(unread->count, 2); /* host:port and host: one recipient */
+	const struct finding *nobody = recipient_finding(fx, "x.nobody.example");
+	assert_non_null(nobody);
+	assert_int_equal(nobody->count, 2);
+	assert_int_equal(count_rule(fx, RULE_UNDECLARED_RECIPIENT), 3);
+
+	/* The report carries the entry's source and the words to show. */
+	json_t *j = finding_json(unread);
+	json_t *cat = json_object_get(json_object_get(j, "recipient"), "catalogue");
+	assert_true(json_is_false(json_object_get(cat, "source_verified")));
+	assert_true(json_is_null(json_object_get(cat, "source_url")));
+	assert_non_null(strstr(json_string_value(json_object_get(cat, "attribution")), "indicative"));
+	assert_non_null(json_string_value(json_object_get(cat, "attribution_zh")));
+	json_decref(j);
+	j = finding_json(read);
+	cat = json_object_get(json_object_get(j, "recipient"), "catalogue");
+	assert_true(json_is_true(json_object_get(cat, "source_verified")));
+	assert_string_equal(json_string_value(json_object_get(cat, "source_url")),
+			    "https://read.example/privacy");
+	json_decref(j);
+	j = finding_json(nobody);
+	assert_true(json_is_null(json_object_get(json_object_get(j, "recipient"), "catalogue")));
+	json_decref(j);
+	teardown(fx);
+}
+
 /* ---- data types ------------------------------------------------------------- */
 
 static void test_undeclared_types(void **state)
@@ -699,6 +792,7 @@ int main(void)
 		cmocka_unit_test(test_no_consent_moment_is_not_verifiable),
 		cmocka_unit_test(test_lanhu_third_party_is_undeclared),
 		cmocka_unit_test(test_contact_without_data_is_indicative),
+		cmocka_unit_test(test_unverified_catalogue_entry_is_indicative),
 		cmocka_unit_test(test_undeclared_types),
 		cmocka_unit_test(test_echo_is_ignored),
 		cmocka_unit_test(test_no_policy_only_facts),

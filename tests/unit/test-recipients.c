@@ -69,7 +69,9 @@ static void test_lookup_normalises_and_rejects(void **state)
 	assert_string_equal(match_id(r, "loc.map.baidu.com"), "baidu-location");
 	assert_string_equal(match_id(r, "map.baidu.com"), "baidu-maps");
 	assert_string_equal(match_id(r, "www.baidu.com"), "baidu");
-	assert_string_equal(match_id(r, "app-measurement.com"), "google-analytics");
+	assert_string_equal(match_id(r, "app-measurement.com"), "google-analytics-more");
+	assert_false(recipients_match(r, "app-measurement.com")->source_verified);
+	assert_true(recipients_match(r, "www.google-analytics.com")->source_verified);
 	assert_string_equal(match_id(r, "graph.facebook.com"), "facebook");
 	assert_string_equal(match_id(r, "openapi.lanxin.cn"), "lanxin");
 	assert_string_equal(match_id(r, "bucket.oss-cn-hangzhou.aliyuncs.com"), "aliyun-oss");
@@ -169,13 +171,15 @@ static void test_wildcard_semantics(void **state)
 		"    purpose: cdn\n"
 		"    domains: ['*.cdn.example']\n"
 		"    source: test\n"
+		"    source_verified: false\n"
 		"  - id: exact-and-under\n"
 		"    organisation: O\n"
 		"    sdk: S\n"
 		"    country: US\n"
 		"    purpose: analytics\n"
 		"    domains: [example]\n"
-		"    source: test\n";
+		"    source: test\n"
+		"    source_verified: false\n";
 	struct pa_diag diag = {.out = stderr};
 	struct recipients *r = recipients_load_buffer("w.yaml", (const unsigned char *)text,
 						      strlen(text), &diag);
@@ -211,7 +215,8 @@ static const char bad_catalogue[] =
 	"    country: CN\n"
 	"    purpose: push\n"
 	"    domains: [c.example]\n"
-	"    source: test\n";
+	"    source: test\n"
+	"    source_verified: false\n";
 
 static void test_bad_catalogue_reports_every_error_at_its_line(void **state)
 {
@@ -231,11 +236,13 @@ static void test_bad_catalogue_reports_every_error_at_its_line(void **state)
 		"bad.yaml:15: domain 'a.example' already belongs to 'first' (line 7)",
 		"bad.yaml:16: recipient: unknown key 'colour'",
 		"bad.yaml:17: duplicate recipient id 'first' (first at line 2)",
+		"bad.yaml:2: missing required 'source_verified'",
+		"bad.yaml:9: missing required 'source_verified'",
 	};
 	for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++)
 		if (!strstr(text, expected[i]))
 			fail_msg("missing \"%s\" in:\n%s", expected[i], text);
-	assert_int_equal(diag.errors, 7);
+	assert_int_equal(diag.errors, 9);
 	free(text);
 
 	struct pa_diag quiet = {0};
@@ -244,6 +251,92 @@ static void test_bad_catalogue_reports_every_error_at_its_line(void **state)
 	assert_null(recipients_load_buffer("x.yaml", (const unsigned char *)"", 0, &quiet));
 	assert_null(recipients_load(PA_TEST_DATA "/no/such/recipients.yaml", &quiet));
 	assert_int_equal(quiet.errors, 4);
+}
+
+static const char source_catalogue[] =
+	"recipients:\n"                               /* 1 */
+	"  - id: maybe\n"                             /* 2 */
+	"    organisation: O\n"                       /* 3 */
+	"    sdk: S\n"                                /* 4 */
+	"    country: CN\n"                           /* 5 */
+	"    purpose: push\n"                         /* 6 */
+	"    domains: [a.example]\n"                  /* 7 */
+	"    source: O privacy policy\n"              /* 8 */
+	"    source_verified: yes\n"                  /* 9: not true/false */
+	"  - id: no-address\n"                        /* 10 */
+	"    organisation: O\n"                       /* 11 */
+	"    sdk: S\n"                                /* 12 */
+	"    country: CN\n"                           /* 13 */
+	"    purpose: push\n"                         /* 14 */
+	"    domains: [b.example]\n"                  /* 15 */
+	"    source: O privacy policy\n"              /* 16 */
+	"    source_url: o.example/privacy\n"         /* 17: not http(s) */
+	"    source_verified: true\n"                 /* 18 */
+	"  - id: no-url\n"                            /* 19 */
+	"    organisation: O\n"                       /* 20 */
+	"    sdk: S\n"                                /* 21 */
+	"    country: CN\n"                           /* 22 */
+	"    purpose: push\n"                         /* 23 */
+	"    domains: [c.example, api.c.example, '*.x.c.example']\n" /* 24: covered twice */
+	"    source: O privacy policy\n"              /* 25 */
+	"    source_verified: true\n"                 /* 26: no source_url */
+	"  - id: shadow\n"                            /* 27 */
+	"    organisation: O\n"                       /* 28 */
+	"    sdk: S\n"                                /* 29 */
+	"    country: CN\n"                           /* 30 */
+	"    purpose: ads\n"                          /* 31 */
+	"    domains: ['*.a.example', ad.c.example]\n" /* 32: takes a.example's names */
+	"    source: O privacy policy\n"              /* 33 */
+	"    source_verified: false\n";               /* 34 */
+
+/* check: sources (verified needs an address), patterns that an entry
+ * already covers, and a pattern that takes another entry's names. A more
+ * specific pattern in another entry (ad.c.example) is the intended
+ * carve-out, not an error. */
+static void test_sources_and_overlapping_patterns(void **state)
+{
+	(void)state;
+	char *text = NULL;
+	size_t len = 0;
+	struct pa_diag diag = {.out = open_memstream(&text, &len)};
+	assert_non_null(diag.out);
+	struct recipients *r = recipients_load_buffer("src.yaml", (const unsigned char *)source_catalogue,
+						      strlen(source_catalogue), &diag);
+	fclose(diag.out);
+	assert_null(r);
+	static const char *const expected[] = {
+		"src.yaml:9: 'source_verified' must be true or false",
+		"src.yaml:17: source_url 'o.example/privacy' must be an http(s):// address",
+		"src.yaml:26: 'no-url': a verified source needs its source_url",
+		"src.yaml:24: domain 'api.c.example' of 'no-url' is already covered by its 'c.example'",
+		"src.yaml:24: domain '*.x.c.example' of 'no-url' is already covered by its 'c.example'",
+		"src.yaml:32: domain '*.a.example' already belongs to 'maybe' (line 7)",
+	};
+	for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++)
+		if (!strstr(text, expected[i]))
+			fail_msg("missing \"%s\" in:\n%s", expected[i], text);
+	assert_int_equal(diag.errors, 6);
+	free(text);
+}
+
+static void test_host_without_port(void **state)
+{
+	(void)state;
+	char out[256];
+	assert_string_equal(recipients_host_without_port("api.example.com:8080", out, sizeof out),
+			    "api.example.com");
+	assert_string_equal(recipients_host_without_port("api.example.com", out, sizeof out),
+			    "api.example.com");
+	assert_string_equal(recipients_host_without_port("10.0.0.1:80", out, sizeof out), "10.0.0.1");
+	assert_string_equal(recipients_host_without_port("[2001:db8::1]:443", out, sizeof out),
+			    "2001:db8::1");
+	assert_string_equal(recipients_host_without_port("[2001:db8::1]", out, sizeof out), "2001:db8::1");
+	/* A bare IPv6 literal keeps every group; a non-numeric suffix is no port. */
+	assert_string_equal(recipients_host_without_port("2001:db8::1", out, sizeof out), "2001:db8::1");
+	assert_string_equal(recipients_host_without_port("a.example:http", out, sizeof out),
+			    "a.example:http");
+	assert_string_equal(recipients_host_without_port("a.example:", out, sizeof out), "a.example:");
+	assert_string_equal(recipients_host_without_port(NULL, out, sizeof out), "");
 }
 
 /* A DNS query name's datum goes to the owner of the zone: the catalogue
@@ -304,6 +397,8 @@ int main(void)
 		cmocka_unit_test(test_policy_linking_unknown_recipient),
 		cmocka_unit_test(test_wildcard_semantics),
 		cmocka_unit_test(test_bad_catalogue_reports_every_error_at_its_line),
+		cmocka_unit_test(test_sources_and_overlapping_patterns),
+		cmocka_unit_test(test_host_without_port),
 		cmocka_unit_test(test_query_name_zone),
 		cmocka_unit_test(test_check_entry_point),
 	};
