@@ -11,7 +11,9 @@ decrypts with the key log and the value is looked for in the decrypted,
 decompressed data of the connection's packets (HPACK-decoded headers for
 HTTP/2); the packet reported is the one that completed the TLS record.
 Inside QUIC (HTTP/3): tshark decrypts the QUIC packets with the key log and
-the request's stream is read back (tools/lab/quicstreams.py, qpack.py); a
+the request's stream is read back (tools/lab/quicstreams.py, qpack.py; for
+a QUIC version tshark does not know, the lab's own decryption,
+tools/lab/quicdecrypt.py); a
 value in the request head (path, query, header, cookie) belongs to the
 packet that completed the HEADERS frame holding it, or the later packet
 that completed the QPACK encoder instruction its field line refers to; a
@@ -27,6 +29,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import labpcap  # noqa: E402
 import qpack  # noqa: E402
+import quicdecrypt  # noqa: E402
 import quicstreams  # noqa: E402
 
 PHONE_ADDRS = ("10.66.0.2", "fd66::2")
@@ -43,6 +46,7 @@ class Locator:
 		self.cursor = {}
 		self.decrypted = None
 		self.quic = None
+		self.quic_lab = None
 
 	def upstream(self, rec):
 		"""(key, Stream) of the phone's side of the connection that carried
@@ -109,18 +113,29 @@ class Locator:
 				return number, None
 		return None, "not found in the decrypted data (key log missing or tshark cannot decode)"
 
+	@staticmethod
+	def carried(conns, rec):
+		for conn in conns.values():
+			if conn.server == (rec["dst_ip"], rec["dst_port"]) and \
+					any(port == rec["src_port"] for _, port in conn.client) and conn.streams:
+				return conn
+		return None
+
 	def quic_connection(self, rec):
+		"""The decrypted connection that carried rec: tshark's, else (a QUIC
+		version tshark 4.0 does not know) the lab decryption's."""
 		if self.quic is None:
 			try:
 				self.quic = quicstreams.read(self.capture, self.keylog)
 			except (OSError, RuntimeError, subprocess.TimeoutExpired) as e:
 				print("truth.py: %s" % e, file=sys.stderr)
 				self.quic = {}
-		for conn in self.quic.values():
-			if conn.server == (rec["dst_ip"], rec["dst_port"]) and \
-					any(port == rec["src_port"] for _, port in conn.client):
-				return conn
-		return None
+		conn = self.carried(self.quic, rec)
+		if conn is None:
+			if self.quic_lab is None:
+				self.quic_lab = quicdecrypt.read(self.capture, self.keylog)
+			conn = self.carried(self.quic_lab, rec)
+		return conn
 
 	def locate_quic(self, rec):
 		conn = self.quic_connection(rec)
