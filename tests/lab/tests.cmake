@@ -20,10 +20,17 @@ list(APPEND PA_LAB_CASES scenario-smoke)
 # value planted inside TLS in the right field, flow and packet.
 add_test(NAME lab-tls-matrix COMMAND ${PA_LAB_TEST} tls tls-matrix $<TARGET_FILE:privaudit>)
 list(APPEND PA_LAB_CASES tls-matrix)
+# QUIC: the matrix scenario with tshark and the lab's own decryption agreeing
+# on every stream byte; then privaudit on a fresh run of it (skipped, exit
+# 77, while privaudit decrypts no QUIC).
+add_test(NAME lab-quic-matrix COMMAND ${PA_LAB_TEST} quic quic-matrix)
+add_test(NAME lab-quic-decrypt COMMAND ${PA_LAB_TEST} quic-decrypt quic-matrix $<TARGET_FILE:privaudit>)
+list(APPEND PA_LAB_CASES quic-matrix quic-decrypt)
 foreach(case ${PA_LAB_CASES})
   set_tests_properties(lab-${case} PROPERTIES LABELS lab SKIP_RETURN_CODE 77
     TIMEOUT 900 RUN_SERIAL TRUE)
 endforeach()
+set_tests_properties(lab-quic-matrix lab-quic-decrypt PROPERTIES LABELS "lab;quic")
 # The ground-truth tools on a hand-built capture (no root): a port reused
 # for a second connection to one server keeps its own bytes.
 add_test(NAME lab-truth-selftest
