@@ -41,3 +41,9 @@ set_tests_properties(lab-truth-selftest PROPERTIES LABELS unit)
 add_test(NAME lab-taps-quiet-selftest
   COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/test_taps_quiet.py)
 set_tests_properties(lab-taps-quiet-selftest PROPERTIES LABELS unit)
+# The QUIC ground-truth tools (no root): QPACK on the RFC examples, tshark
+# and the lab's own QUIC decryption agreeing on captures/demo-quic, and its
+# ground truth relocating to the same packets.
+add_test(NAME lab-quic-tools-selftest
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/test_quic_tools.py)
+set_tests_properties(lab-quic-tools-selftest PROPERTIES LABELS "unit;quic" SKIP_RETURN_CODE 77)
