@@ -18,7 +18,8 @@ recall   each datum of protocol "http3" must have an observation with the
          suite, key update generation, migrations and stream that carried
          them; recall per version x suite and per field kind after that.
 flows    every QUIC flow of the capture must say in flows.jsonl's "quic"
-         object that it was decrypted, with no packet that failed to open.
+         object that it was decrypted, with no packets_failed,
+         packets_undecrypted (or packets_unopened) or packets_malformed.
 bytes    per connection and direction, the STREAM bytes privaudit delivered
          in order ("quic".stream_bytes of its flows) must equal the
          decrypted stream bytes of tools/lab/quic-stream-bytes.py (tshark,
@@ -141,7 +142,7 @@ def flow_problems(flow):
 	out = []
 	if not q.get("decrypted"):
 		out.append("not decrypted (reason %s)" % q.get("reason"))
-	for key in ("packets_failed", "packets_unopened", "packets_malformed"):
+	for key in ("packets_failed", "packets_undecrypted", "packets_unopened", "packets_malformed"):
 		if q.get(key):
 			out.append("%s %s" % (key, q[key]))
 	return out
@@ -177,9 +178,16 @@ def check_bytes(rows, flows):
 			print("BYTES %s: no QUIC flow in flows.jsonl" % where)
 			problems += 1
 			continue
+		missing = [f["flow_id"] for f in mine if not isinstance(f["quic"].get("stream_bytes"), list)]
+		if missing:
+			print("BYTES %s: the \"quic\" object of flow%s %s has no stream_bytes ([from the client, "
+			      "from the server]: STREAM bytes delivered in order), nothing to compare with the "
+			      "reference" % (where, "s" if len(missing) > 1 else "", ", ".join(map(str, missing))))
+			problems += 1
+			continue
 		for i, sender in enumerate(("client", "server")):
 			want = sum(r["bytes"] for r in rs if r["sender"] == sender)
-			got = sum((f["quic"].get("stream_bytes") or [0, 0])[i] for f in mine)
+			got = sum(f["quic"]["stream_bytes"][i] for f in mine)
 			if want != got:
 				print("BYTES %s from the %s: privaudit %d stream bytes, reference %d" % (
 					where, sender, got, want))
