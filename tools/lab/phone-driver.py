@@ -377,6 +377,8 @@ class Driver:
 			if isinstance(entry, str):
 				continue
 			method, path, headers, body, pl = self.build_http(entry, host)
+			if entry.get("download"):
+				path = quic_clients.download_path(int(entry["download"]))
 			built.append((method, path, headers, body))
 			plants.append(pl)
 		report = quic_clients.run(self.ca, self.keylog, host, dst, port, spec, built)

@@ -19,7 +19,10 @@ scenario puts them:
         - {path: /c, form: {...}}
 
 Without `requests` the step itself is the one request. Request keys are the
-`https` step's (path, query, headers, cookies, form, json, body, gzip).
+`https` step's (path, query, headers, cookies, form, json, body, gzip,
+random_bytes, pad_bytes), and `download: N` GETs a file of N random bytes
+(the bench capture's downloads). `rate: 25M` paces what the client sends
+(curl's --limit-rate syntax) so that bulk uploads do not outrun the capture.
 HTTP/3 header names are lower case on the wire; the ground truth names
 fields as HTTP/1.1 does (http.header:X-Oaid), as for HTTP/2.
 """
@@ -72,6 +75,13 @@ def priority(cipher):
 		"+GROUP-SECP256R1:%%DISABLE_TLS13_COMPAT_MODE" % GNUTLS_CIPHERS[cipher])
 
 
+def rate_bytes(text):
+	"""curl's --limit-rate syntax: bytes per second, K/M/G suffixes (1024s)."""
+	t = str(text).strip().upper()
+	mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(t[-1:], 1)
+	return int(float(t[:-1] if mult > 1 else t) * mult)
+
+
 def request_specs(spec):
 	"""The step's actions: request dicts, "key_update" and "migrate"."""
 	reqs = spec.get("requests")
@@ -97,6 +107,22 @@ def write_htdocs(path):
 	if not os.path.exists(target):
 		with open(target, "w") as f:
 			f.write('{"code":0,"result":"ok"}\n')
+
+
+def download_path(size):
+	"""A file of SIZE random bytes under the HTTP/3 server's root, made once
+	per size; the path to request it."""
+	name = "blob-%d.bin" % size
+	target = os.path.join(os.environ["LAB_RUN"], "h3www", "download", name)
+	if not os.path.exists(target):
+		os.makedirs(os.path.dirname(target), exist_ok=True)
+		with open(target + ".tmp", "wb") as f:
+			left = size
+			while left > 0:
+				f.write(os.urandom(min(left, 1 << 20)))
+				left -= 1 << 20
+		os.rename(target + ".tmp", target)
+	return "/download/" + name
 
 
 def run(ca, keylog, host, dst, port, spec, built):
@@ -127,6 +153,8 @@ def run(ca, keylog, host, dst, port, spec, built):
 		prio = priority(spec.get("cipher"))
 		if prio:
 			plan["priority"] = prio
+		if spec.get("rate"):
+			plan["rate"] = rate_bytes(spec["rate"])
 		plan_path = os.path.join(tmp, "plan.json")
 		with open(plan_path, "w") as f:
 			json.dump(plan, f)
@@ -147,9 +175,13 @@ def run(ca, keylog, host, dst, port, spec, built):
 	if spec.get("cipher") and report["cipher"] != spec["cipher"]:
 		raise RuntimeError("%s: negotiated %s, the scenario asked for %s"
 				   % (host, report["cipher"], spec["cipher"]))
-	for r in report["requests"]:
+	entries = [e for e in request_specs(spec) if not isinstance(e, str)]
+	for r, entry in zip(report["requests"], entries):
 		if r["status"] != 200:
 			raise RuntimeError("%s: HTTP/3 answer %s on stream %d" % (host, r["status"], r["stream_id"]))
+		if entry.get("download") and r["response_bytes"] != int(entry["download"]):
+			raise RuntimeError("%s: download of %s bytes brought %d" % (host, entry["download"],
+										  r["response_bytes"]))
 	return report
 
 

@@ -15,6 +15,7 @@ Only STREAM frames count; CRYPTO frames (the TLS handshake) are left out.
 """
 import json
 import subprocess
+from array import array
 
 def _pairs(items):
 	"""tshark's JSON repeats keys ("quic.frame" once per frame, "quic" once
@@ -47,15 +48,23 @@ class Stream:
 	def __init__(self, stream_id):
 		self.stream_id = stream_id
 		self.data = bytearray()
-		self.owner = []
+		self.owner = array("I")  # frame number per byte (bulk captures: compact)
 		self.fin = None          # final size, when a FIN was seen
 		self.conflicts = 0       # retransmitted bytes that differed
 
 	def add(self, offset, data, frame, fin):
 		end = offset + len(data)
 		if end > len(self.data):
-			self.owner.extend([0] * (end - len(self.data)))
-			self.data.extend(b"\0" * (end - len(self.data)))
+			grow = end - len(self.data)
+			self.owner.extend(array("I", bytes(4 * grow)))
+			self.data.extend(bytes(grow))
+		if fin:
+			self.fin = end
+		if self.owner[offset:end].count(0) == len(data):
+			# Bytes not seen before (the common case): copy them at once.
+			self.data[offset:end] = data
+			self.owner[offset:end] = array("I", [frame]) * len(data)
+			return
 		for i, b in enumerate(data):
 			pos = offset + i
 			if self.owner[pos] == 0:
@@ -63,8 +72,6 @@ class Stream:
 				self.owner[pos] = frame
 			elif self.data[pos] != b:
 				self.conflicts += 1
-		if fin:
-			self.fin = end
 
 	def contiguous(self):
 		"""Bytes from offset 0 up to the first hole."""

@@ -11,6 +11,10 @@
  *
  *   {"addr": "39.156.0.10", "port": 443, "sni": "lanxin.cn", "ca": "ca.pem",
  *    "version": "v1" | "v2draft", "priority": GnuTLS priority string (optional),
+ *    "rate": bytes per second the client sends at most, and lets the server
+ *            send at most, through the flow control credit it gives
+ *            (optional; bulk transfers at a pace the capture taps keep up
+ *            with),
  *    "actions": [
  *      {"request": {"method": "POST", "path": "/x?a=b", "authority": "lanxin.cn",
  *                   "headers": [["x-oaid", "..."]], "body_file": "/tmp/body"}},
@@ -104,7 +108,24 @@ struct client {
 	int key_updates, migrations;
 	int handshake_done;
 	ngtcp2_connection_close_error last_error;
+	/* Pacing (plan "rate"): bytes sent since start_ts may not exceed
+	 * rate * elapsed + PACE_BURST. */
+	uint64_t rate, start_ts, sent_bytes, pace_until;
+	/* Response body bytes consumed but not yet given back as flow control
+	 * credit (only with "rate"), and the credit given so far. */
+	uint64_t uncredited, credited;
 };
+
+#define PACE_BURST (64 * 1024)
+
+/* Wake up when the pacing budget covers TARGET bytes (the earliest of all
+ * such times asked for in one round). */
+static void pace_wake(struct client *c, uint64_t target)
+{
+	uint64_t t = c->start_ts + (target > PACE_BURST ? (target - PACE_BURST) * 1000000 / c->rate * 1000 : 0);
+	if (!c->pace_until || t < c->pace_until)
+		c->pace_until = t;
+}
 
 static void die(const char *fmt, ...)
 {
@@ -302,10 +323,38 @@ static int h3_recv_data(nghttp3_conn *conn, int64_t stream_id, const uint8_t *da
 	(void)stream_user_data;
 	if (r)
 		r->response_bytes += datalen;
-	/* Body bytes are consumed here: give the flow control credit back. */
+	/* Body bytes are consumed here: give the flow control credit back, at
+	 * once or, when pacing, as the rate allows (give_credit). */
+	if (c->rate && r) {
+		c->uncredited += datalen;
+		return 0;
+	}
 	ngtcp2_conn_extend_max_stream_offset(c->conn, stream_id, datalen);
 	ngtcp2_conn_extend_max_offset(c->conn, datalen);
 	return 0;
+}
+
+/* Pacing downloads: credit for the pending response's body as the rate
+ * allows; the server cannot send past it. */
+static void give_credit(struct client *c)
+{
+	if (!c->rate || !c->uncredited || !c->pending)
+		return;
+	uint64_t ts = now_ns();
+	uint64_t allowed = PACE_BURST + (ts - c->start_ts) / 1000 * c->rate / 1000000;
+	if (c->credited >= allowed) {
+		pace_wake(c, c->credited + 1500);
+		return;
+	}
+	uint64_t n = allowed - c->credited;
+	if (n > c->uncredited)
+		n = c->uncredited;
+	ngtcp2_conn_extend_max_stream_offset(c->conn, c->pending->stream_id, n);
+	ngtcp2_conn_extend_max_offset(c->conn, n);
+	c->uncredited -= n;
+	c->credited += n;
+	if (c->uncredited)
+		pace_wake(c, c->credited + 1500);
 }
 
 static int h3_deferred_consume(nghttp3_conn *conn, int64_t stream_id, size_t consumed,
@@ -437,6 +486,13 @@ static void write_streams(struct client *c)
 		nghttp3_ssize nvec = 0;
 		ngtcp2_ssize ndatalen;
 		uint64_t ts = now_ns();
+		if (c->rate && c->handshake_done) {
+			uint64_t allowed = PACE_BURST + (ts - c->start_ts) / 1000 * c->rate / 1000000;
+			if (c->sent_bytes >= allowed) {
+				pace_wake(c, c->sent_bytes + 1500);   /* one more packet */
+				return;
+			}
+		}
 		if (c->h3 && ngtcp2_conn_get_max_data_left(c->conn)) {
 			nvec = nghttp3_conn_writev_stream(c->h3, &stream_id, &fin, vec, 16);
 			if (nvec < 0)
@@ -471,6 +527,7 @@ static void write_streams(struct client *c)
 			return;
 		}
 		send_packet(c, socket_for_path(c, &ps.path), buf, (size_t)n);
+		c->sent_bytes += (uint64_t)n;
 	}
 }
 
@@ -718,6 +775,11 @@ static void quic_init(struct client *c, uint32_t version)
 	params.initial_max_stream_data_bidi_local = 1024 * 1024;
 	params.initial_max_stream_data_uni = 1024 * 1024;
 	params.initial_max_data = 4 * 1024 * 1024;
+	if (c->rate) {
+		/* Paced: small windows, so the credit given decides the pace. */
+		params.initial_max_stream_data_bidi_local = 256 * 1024;
+		params.initial_max_data = 512 * 1024;
+	}
 	params.max_idle_timeout = 30 * NGTCP2_SECONDS;
 	ngtcp2_path p = path_of(c, 0);
 	int rv = ngtcp2_conn_client_new(&c->conn, &dcid, &scid, &p, version, &cb, &settings,
@@ -819,6 +881,12 @@ int main(int argc, char **argv)
 	else
 		die("%s: version is v1 or v2draft, not %s", argv[1], version);
 
+	json_t *rate = json_object_get(plan, "rate");
+	if (rate && (!json_is_integer(rate) || json_integer_value(rate) <= 0))
+		die("%s: \"rate\" must be a positive integer (bytes per second)", argv[1]);
+	c.rate = rate ? (uint64_t)json_integer_value(rate) : 0;
+	c.start_ts = now_ns();
+
 	open_socket(&c);
 	tls_init(&c, plan_string(plan, "ca", argv[1], NULL), plan_string(plan, "sni", argv[1], NULL),
 		 plan_string(plan, "priority", argv[1], default_priority));
@@ -829,11 +897,15 @@ int main(int argc, char **argv)
 	for (;;) {
 		if (advance(&c))
 			break;
+		give_credit(&c);
 		write_streams(&c);
 		uint64_t now = now_ns(), expiry = ngtcp2_conn_get_expiry(c.conn);
 		if (now >= deadline)
 			die("the plan did not finish within %d s (action %zu of %zu)", PLAN_SECONDS,
 			    c.next + 1, c.nactions);
+		if (c.pace_until && c.pace_until < expiry)
+			expiry = c.pace_until;
+		c.pace_until = 0;
 		int timeout = expiry <= now ? 0 : (int)((expiry - now) / 1000000 + 1);
 		if (timeout > 1000)
 			timeout = 1000;
