@@ -47,3 +47,14 @@ set_tests_properties(lab-taps-quiet-selftest PROPERTIES LABELS unit)
 add_test(NAME lab-quic-tools-selftest
   COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/test_quic_tools.py)
 set_tests_properties(lab-quic-tools-selftest PROPERTIES LABELS "unit;quic" SKIP_RETURN_CODE 77)
+# The lab phone's HTTP/3 client is built by the lab itself
+# (tools/lab/quic_clients.py, into each run's directory); it is built here
+# too, with the project's warnings, so a change that breaks it shows in
+# every test build and not only in a root lab run. Optional: without the
+# ngtcp2/nghttp3 headers the lab's QUIC tests skip.
+pkg_check_modules(PA_LAB_QUIC QUIET IMPORTED_TARGET
+  libngtcp2 libngtcp2_crypto_gnutls libnghttp3 gnutls jansson)
+if(PA_LAB_QUIC_FOUND)
+  add_executable(lab-h3client ${CMAKE_SOURCE_DIR}/tools/lab/quic/h3client.c)
+  target_link_libraries(lab-h3client PRIVATE PkgConfig::PA_LAB_QUIC)
+endif()

@@ -31,7 +31,9 @@
  * key updates and migrations before it, and the response status.
  * Exit 1 with a message on stderr when anything fails.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -126,6 +128,8 @@ static void pace_wake(struct client *c, uint64_t target)
 	if (!c->pace_until || t < c->pace_until)
 		c->pace_until = t;
 }
+
+__attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt, ...);
 
 static void die(const char *fmt, ...)
 {
