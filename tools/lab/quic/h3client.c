@@ -110,21 +110,33 @@ struct client {
 	int key_updates, migrations;
 	int handshake_done;
 	ngtcp2_connection_close_error last_error;
-	/* Pacing (plan "rate"): bytes sent since start_ts may not exceed
-	 * rate * elapsed + PACE_BURST. */
-	uint64_t rate, start_ts, sent_bytes, pace_until;
-	/* Response body bytes consumed but not yet given back as flow control
-	 * credit (only with "rate"), and the credit given so far. */
-	uint64_t uncredited, credited;
+	/* Pacing (plan "rate"), one token bucket per direction: bytes we send,
+	 * and flow control credit we give for response bodies. */
+	uint64_t rate, pace_until;
+	struct bucket {
+		uint64_t tokens, last_ts;
+	} send_bucket, credit_bucket;
+	uint64_t uncredited; /* response body bytes consumed, credit not yet given */
 };
 
+/* A bucket holds at most this much: an idle pause does not turn into a
+ * burst at line rate afterwards. */
 #define PACE_BURST (64 * 1024)
+#define PACE_PACKET 1500
 
-/* Wake up when the pacing budget covers TARGET bytes (the earliest of all
- * such times asked for in one round). */
-static void pace_wake(struct client *c, uint64_t target)
+static void bucket_refill(struct client *c, struct bucket *b, uint64_t ts)
 {
-	uint64_t t = c->start_ts + (target > PACE_BURST ? (target - PACE_BURST) * 1000000 / c->rate * 1000 : 0);
+	uint64_t add = (ts - b->last_ts) / 1000 * c->rate / 1000000;
+	b->tokens = b->tokens + add > PACE_BURST ? PACE_BURST : b->tokens + add;
+	b->last_ts = ts;
+}
+
+/* Wake up when bucket B holds a packet's worth (the earliest of all such
+ * times asked for in one round). */
+static void pace_wake(struct client *c, const struct bucket *b, uint64_t ts)
+{
+	uint64_t need = b->tokens >= PACE_PACKET ? 0 : PACE_PACKET - b->tokens;
+	uint64_t t = ts + need * 1000000 / c->rate * 1000 + 1000;
 	if (!c->pace_until || t < c->pace_until)
 		c->pace_until = t;
 }
@@ -345,20 +357,17 @@ static void give_credit(struct client *c)
 	if (!c->rate || !c->uncredited || !c->pending)
 		return;
 	uint64_t ts = now_ns();
-	uint64_t allowed = PACE_BURST + (ts - c->start_ts) / 1000 * c->rate / 1000000;
-	if (c->credited >= allowed) {
-		pace_wake(c, c->credited + 1500);
-		return;
+	struct bucket *b = &c->credit_bucket;
+	bucket_refill(c, b, ts);
+	uint64_t n = b->tokens < c->uncredited ? b->tokens : c->uncredited;
+	if (n) {
+		ngtcp2_conn_extend_max_stream_offset(c->conn, c->pending->stream_id, n);
+		ngtcp2_conn_extend_max_offset(c->conn, n);
+		c->uncredited -= n;
+		b->tokens -= n;
 	}
-	uint64_t n = allowed - c->credited;
-	if (n > c->uncredited)
-		n = c->uncredited;
-	ngtcp2_conn_extend_max_stream_offset(c->conn, c->pending->stream_id, n);
-	ngtcp2_conn_extend_max_offset(c->conn, n);
-	c->uncredited -= n;
-	c->credited += n;
 	if (c->uncredited)
-		pace_wake(c, c->credited + 1500);
+		pace_wake(c, b, ts);
 }
 
 static int h3_deferred_consume(nghttp3_conn *conn, int64_t stream_id, size_t consumed,
@@ -385,6 +394,10 @@ static int h3_stream_close(nghttp3_conn *conn, int64_t stream_id, uint64_t app_e
 			    stream_id, app_error_code);
 		r->done = 1;
 		c->pending = NULL;
+		/* The stream is done: what its body still owed goes back to the
+		 * connection's window at once, or the next response would stall. */
+		ngtcp2_conn_extend_max_offset(c->conn, c->uncredited);
+		c->uncredited = 0;
 	}
 	return 0;
 }
@@ -491,9 +504,9 @@ static void write_streams(struct client *c)
 		ngtcp2_ssize ndatalen;
 		uint64_t ts = now_ns();
 		if (c->rate && c->handshake_done) {
-			uint64_t allowed = PACE_BURST + (ts - c->start_ts) / 1000 * c->rate / 1000000;
-			if (c->sent_bytes >= allowed) {
-				pace_wake(c, c->sent_bytes + 1500);   /* one more packet */
+			bucket_refill(c, &c->send_bucket, ts);
+			if (c->send_bucket.tokens < PACE_PACKET) {
+				pace_wake(c, &c->send_bucket, ts);
 				return;
 			}
 		}
@@ -531,7 +544,9 @@ static void write_streams(struct client *c)
 			return;
 		}
 		send_packet(c, socket_for_path(c, &ps.path), buf, (size_t)n);
-		c->sent_bytes += (uint64_t)n;
+		if (c->rate)
+			c->send_bucket.tokens -= c->send_bucket.tokens < (uint64_t)n ? c->send_bucket.tokens
+										    : (uint64_t)n;
 	}
 }
 
@@ -889,7 +904,7 @@ int main(int argc, char **argv)
 	if (rate && (!json_is_integer(rate) || json_integer_value(rate) <= 0))
 		die("%s: \"rate\" must be a positive integer (bytes per second)", argv[1]);
 	c.rate = rate ? (uint64_t)json_integer_value(rate) : 0;
-	c.start_ts = now_ns();
+	c.send_bucket = c.credit_bucket = (struct bucket){PACE_BURST, now_ns()};
 
 	open_socket(&c);
 	tls_init(&c, plan_string(plan, "ca", argv[1], NULL), plan_string(plan, "sni", argv[1], NULL),
@@ -933,6 +948,11 @@ int main(int argc, char **argv)
 	nghttp3_conn_del(c.h3);
 	gnutls_deinit(c.session);
 	gnutls_certificate_free_credentials(c.cred);
+	for (size_t i = 0; i < c.nactions; i++)
+		free(c.actions[i].req.body);
+	free(c.actions);
+	for (size_t i = 0; i < c.nsocks; i++)
+		close(c.socks[i].fd);
 	json_decref(plan);
 	return 0;
 }
