@@ -188,6 +188,9 @@ def run(ca, keylog, host, dst, port, spec, built):
 def quic_info(report, req):
 	"""The ground truth's "quic" object of a datum."""
 	version = {"0x00000001": "1", "0x709a50c4": "2draft"}.get(report["quic_version"], report["quic_version"])
-	return {"version": version, "cipher": report["cipher"], "alpn": report.get("alpn", "h3"),
+	info = {"version": version, "cipher": report["cipher"], "alpn": report.get("alpn", "h3"),
 		"stream_id": req["stream_id"], "key_updates": req["key_updates"],
 		"migrations": req["migrations"]}
+	if report.get("retry"):
+		info["retry"] = True
+	return info

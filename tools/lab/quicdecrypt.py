@@ -17,7 +17,8 @@ ClientHello's random; the suite from the ServerHello; header protection
 coalesced packets; key updates (the key phase bit: next secrets with
 "quic ku", or "quicv2 ku" for v2 where that is what decrypts); connection
 IDs from long headers and NEW_CONNECTION_ID frames, so a migrated
-connection (new port, new IDs) stays one connection. Packets it cannot
+connection (new port, new IDs) stays one connection; a Retry (new Initial
+keys from the connection ID it gives) keeps it one connection too. Packets it cannot
 decrypt are counted per connection, never fatal.
 """
 import hashlib
@@ -148,6 +149,7 @@ class QuicConn(Connection):
 		self.largest = {}         # (sender, space) -> largest packet number
 		self.cid_len = {}         # endpoint -> length of the connection IDs it issues
 		self.undecryptable = 0
+		self.retry_scid = None    # the ID a Retry told the client to use next
 
 	def add_crypto(self, sender, space, offset, data):
 		buf = self.crypto.setdefault((sender, space), bytearray())
@@ -231,6 +233,14 @@ class Decryptor:
 			p += 1 + data[p]
 			ptype = LONG_TYPES[version][(first >> 4) & 3]
 			if ptype == "retry":
+				# The client's next Initial goes to the Retry's source ID, and
+				# both sides' Initial keys derive from that ID from then on.
+				conn = self.find_conn(l4, dcid)
+				if conn is not None and scid:
+					self.by_cid[scid] = conn
+					conn.retry_scid = scid
+					if not conn.frames or conn.frames[-1] != pkt.number:
+						conn.frames.append(pkt.number)
 				return None
 			if ptype == "initial":
 				toklen, p = varint(data, p)
@@ -246,6 +256,9 @@ class Decryptor:
 				conn.server = (l4.dst, l4.dport)
 				self.by_cid[dcid] = conn
 			sender = "client" if (l4.dst, l4.dport) == conn.server else "server"
+			if ptype == "initial" and sender == "client" and dcid == conn.retry_scid:
+				conn.keys["initial"] = initial_keys(dcid, version)
+				conn.retry_scid = None
 			if scid:
 				self.by_cid[scid] = conn
 				conn.cid_len[sender] = len(scid)

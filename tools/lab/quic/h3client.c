@@ -27,7 +27,8 @@
  * request after a key update is sent with the new keys and one after a
  * migration from the new port. The TLS secrets go to $SSLKEYLOGFILE (GnuTLS
  * writes it). On success it prints one JSON object on stdout: the version
- * and cipher suite negotiated, and per request its stream, source port,
+ * and cipher suite negotiated, whether the server sent a Retry, and per
+ * request its stream, source port,
  * key updates and migrations before it, and the response status.
  * Exit 1 with a message on stderr when anything fails.
  */
@@ -848,6 +849,7 @@ static void print_result(struct client *c)
 				    (json_int_t)r->response_bytes));
 	}
 	json_object_set_new(out, "requests", reqs);
+	json_object_set_new(out, "retry", json_boolean(ngtcp2_conn_after_retry(c->conn)));
 	json_t *ports = json_array();
 	for (size_t i = 0; i < c->nsocks; i++)
 		json_array_append_new(ports, json_integer(sock_port(&c->socks[i].local)));
