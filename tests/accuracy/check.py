@@ -19,7 +19,10 @@ precision  every observation that no datum accounts for must be explained:
            capture must have no device-source observation outside its truth.
 
 Datums inside TLS (protocol "https") are counted apart until the audit can
-decrypt them (--keylog), and installed-app lists hashed or hex-encoded cannot
+decrypt them (--keylog); datums inside QUIC (protocol "http3") likewise
+while the audit decrypts no QUIC in that capture (no QUIC flow of
+flows.jsonl says decrypted and no observation is "quic-decrypted"), and
+installed-app lists hashed or hex-encoded cannot
 be found by design (a profile has no app-list value, the pattern sees only
 text); both are listed as such, never as found.
 
@@ -108,12 +111,13 @@ def encoding_matches(obs_encoding, datum):
 
 
 def same_field(seen, planted):
-    """The lab names HTTP/2 fields like HTTP/1 ones ("http.header:X-Device-Id");
-    the decoder says http2 and has the header name lower-case, as HTTP/2
-    sends it (RFC 9113 8.2.1)."""
+    """The lab names HTTP/2 and HTTP/3 fields like HTTP/1 ones
+    ("http.header:X-Device-Id"); the decoders say http2 / http3 and have the
+    header name lower-case, as HTTP/2 and HTTP/3 send it (RFC 9113 8.2.1,
+    RFC 9114 4.2)."""
     if seen == planted:
         return True
-    if seen.startswith("http2."):
+    if seen.startswith(("http2.", "http3.")):
         seen = "http." + seen[len("http2."):]
         if seen.startswith("http.header:") and planted.startswith("http.header:"):
             return seen.lower() == planted.lower()
@@ -163,6 +167,11 @@ class Capture:
         self.flows = {f["flow_id"]: f for f in flows}
         self.profile = profile
 
+    def quic_decrypted(self):
+        """Did the audit decrypt any QUIC in this capture?"""
+        return any(o["protocol"] == "quic-decrypted" for o in self.obs) or any(
+            (f.get("quic") or {}).get("decrypted") for f in self.flows.values())
+
     def same_type(self, truth_type, obs_type):
         if truth_type == obs_type:
             return True
@@ -200,7 +209,8 @@ class Capture:
                   obs["field"].startswith("http.cookie:") and
                   obs["field"].endswith("+base64")))):
             wrong.append("field %s" % obs["field"])
-        proto = datum["protocol"] if datum["protocol"] != "https" else "tls-decrypted"
+        proto = {"https": "tls-decrypted", "http3": "quic-decrypted"}.get(datum["protocol"],
+                                                                        datum["protocol"])
         if obs["protocol"] != proto:
             wrong.append("protocol %s" % obs["protocol"])
         if not self.flow_matches(obs, datum):
@@ -252,6 +262,9 @@ def evaluate(cap, stats, report):
             continue
         if d["protocol"] == "https" and not cap.decrypts:
             stats["tls"][key] += 1
+            continue
+        if d["protocol"] == "http3" and not cap.quic_decrypted():
+            stats["quic"][key] += 1
             continue
         hit = None
         for oi, o in enumerate(cap.obs):
@@ -345,7 +358,7 @@ def main():
     profile_path = os.path.join(args.source, "signatures/devices/lab-phone.yaml")
     profile = load_profile(profile_path)
 
-    total = {k: collections.Counter() for k in ("found", "missed", "tls", "undetectable",
+    total = {k: collections.Counter() for k in ("found", "missed", "tls", "quic", "undetectable",
                                                  "unexplained", "explained")}
     total["clean_device_extra"] = 0
     per_capture = {}
@@ -383,6 +396,7 @@ def main():
             "decrypts": decrypts,
             "datums": len(cap.datums), "found": found, "missed": missed,
             "tls_not_decrypted": sum(stats["tls"].values()),
+            "quic_not_decrypted": sum(stats["quic"].values()),
             "undetectable": sum(stats["undetectable"].values()),
             "observations": len(cap.obs),
             "explained_duplicates": sum(stats["explained"].values()),
@@ -393,10 +407,12 @@ def main():
             "clean_device_extra": stats["clean_device_extra"],
         }
         pc = per_capture[name]
-        print("%s: %d datums, found %d, missed %d, in TLS (not decrypted) %d, undetectable %d; "
+        print("%s: %d datums, found %d, missed %d, in TLS (not decrypted) %d, in QUIC (not "
+              "decrypted) %d, undetectable %d; "
               "%d observations, %d duplicates in containing fields, %d unexplained; "
               "recall %.1f%%, precision %.1f%%" % (
-                  name, pc["datums"], found, missed, pc["tls_not_decrypted"], pc["undetectable"],
+                  name, pc["datums"], found, missed, pc["tls_not_decrypted"],
+                  pc["quic_not_decrypted"], pc["undetectable"],
                   pc["observations"], pc["explained_duplicates"], extra, 100 * pc["recall"],
                   100 * pc["precision"]))
         for line in report:
@@ -418,15 +434,18 @@ def main():
             print("  %-12s %-16s %-16s %-8s %d/%d" % (k + (f, f + m)))
     print("  (%d combinations at 100%%)" % sum(1 for k in keys if not total["missed"][k]))
     print("\noverall: found %d of %d detectable datums (recall %.2f%%), %d in TLS not decrypted, "
+          "%d in QUIC not decrypted, "
           "%d undetectable by design; %d unexplained observations (precision %.2f%%); "
           "clean captures: %d device observations outside the truth" % (
               found, found + missed, 100 * found / max(1, found + missed),
-              sum(total["tls"].values()), sum(total["undetectable"].values()), extra,
+              sum(total["tls"].values()), sum(total["quic"].values()),
+              sum(total["undetectable"].values()), extra,
               100 * found / max(1, found + extra), total["clean_device_extra"]))
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"captures": per_capture, "found": found, "missed": missed,
                        "unexplained": extra, "tls_not_decrypted": sum(total["tls"].values()),
+                       "quic_not_decrypted": sum(total["quic"].values()),
                        "decrypts": any(c["decrypts"] for c in per_capture.values())}, f, indent=1)
     return 0 if missed == 0 and extra == 0 and total["clean_device_extra"] == 0 else 1
 

@@ -9,6 +9,12 @@
 #                    with PRIVAUDIT, its observations match the ground truth
 #   tls NAME PRIVAUDIT  the scenario checks, then `privaudit audit --keylog`
 #                    finds every value planted inside TLS (tls-check.py)
+#   quic NAME        the scenario checks, then tshark and the lab's own QUIC
+#                    decryption agree on every decrypted stream byte
+#                    (tools/lab/quic-stream-bytes.py --engine=both)
+#   quic-decrypt NAME PRIVAUDIT  the scenario checks, then privaudit finds
+#                    every value planted inside QUIC and decrypts the same
+#                    stream bytes (quic-check.py; 77 while it decrypts no QUIC)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -40,8 +46,12 @@ dns)
 	  ip netns exec "$NS_PHONE" python3 "$here/dns-check.py" "$root/tools/lab/catalogue.tsv" ) ||
 		fail "DNS check failed"
 	;;
-scenario|tls)
+scenario|tls|quic|quic-decrypt)
 	name=${2:?scenario name}
+	case $1 in quic*)
+		command -v gtlsserver >/dev/null && pkg-config --exists libngtcp2_crypto_gnutls libnghttp3 ||
+			{ echo "SKIP: the lab's HTTP/3 needs ngtcp2-server and the ngtcp2/nghttp3 headers (tools/deps)"; exit 77; }
+	esac
 	start=$(date +%s)
 	"$root/tools/lab/run-scenario" "$name" "$work/out" >"$work/paths" 2>"$work/log" ||
 		{ cat "$work/log"; fail "run-scenario $name failed"; }
@@ -80,6 +90,18 @@ PY
 		python3 "$here/tls-check.py" "${3:?privaudit binary}" "$root" "$work/out/$name.pcapng" \
 			"$work/audit" || fail "privaudit missed values inside TLS (above)"
 	fi
+	if [ "$1" = quic ]; then
+		python3 "$root/tools/lab/quic-stream-bytes.py" --engine=both "$work/out/$name.pcapng" \
+			>"$work/streams.jsonl" || fail "tshark and the lab's QUIC decryption differ (above)"
+		echo "quic: $(wc -l <"$work/streams.jsonl") decrypted streams"
+	fi
+	if [ "$1" = quic-decrypt ]; then
+		python3 "$here/quic-check.py" "${3:?privaudit binary}" "$root" "$work/out/$name.pcapng" \
+			"$work/audit"
+		rc=$?
+		[ $rc -eq 77 ] && exit 77
+		[ $rc -eq 0 ] || fail "privaudit missed values inside QUIC or decrypted other bytes (above)"
+	fi
 	# With a privaudit binary: the signature engine on this fresh run against
 	# its ground truth (tests/accuracy/check.py: recall and precision).
 	if [ "$1" = scenario ] && [ -n "${3:-}" ]; then
@@ -96,5 +118,5 @@ PY
 	fi
 	echo "PASS: $name"
 	;;
-*) echo "usage: $0 setup-teardown|dns|scenario NAME|tls NAME PRIVAUDIT" >&2; exit 2 ;;
+*) echo "usage: $0 setup-teardown|dns|scenario NAME|tls NAME PRIVAUDIT|quic NAME|quic-decrypt NAME PRIVAUDIT" >&2; exit 2 ;;
 esac

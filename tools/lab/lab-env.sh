@@ -321,7 +321,37 @@ lab_servers_start() {
 	# lab-servers.py says ready once every TCP and UDP socket is bound.
 	lab_wait_until "lab-servers.py to bind its TCP and UDP ports" "$servers" \
 		grep -qs "lab-servers: ready" "$LAB_RUN/servers.log"
-	lab_log "servers up (dnsmasq, nginx, tcp/udp services) in $NS_NET"
+	lab_h3_server_start
+	lab_log "servers up (dnsmasq, nginx, HTTP/3, tcp/udp services) in $NS_NET"
+}
+
+# lab_udp_bound NS PATTERN: is a UDP socket matching PATTERN bound in NS?
+lab_udp_bound() { ss -N "$1" -lnu 2>/dev/null | grep -q -- "$2"; }
+
+# HTTP/3 on UDP 443 of every server address: Debian's gtlsserver (ngtcp2 +
+# GnuTLS + nghttp3; QUIC v1 and v2 draft), serving LAB_RUN/h3www, where the
+# quic step writes a small JSON for every path it requests
+# (tools/lab/quic_clients.py). Bound to the wildcard addresses, it answers
+# from the address each packet came to. A second one on UDP 8443 validates
+# client addresses first: it answers every new connection with a Retry.
+# Skipped, with a note, where gtlsserver is not installed: only quic steps
+# need it, and they fail saying so.
+lab_h3_server_start() {
+	if ! command -v gtlsserver >/dev/null; then
+		lab_log "gtlsserver missing (package ngtcp2-server): no HTTP/3 server"
+		return 0
+	fi
+	mkdir -p "$LAB_RUN/h3www"
+	lab_spawn "$NS_NET" "$LAB_RUN/gtlsserver.log" gtlsserver -q -d "$LAB_RUN/h3www" \
+		'*' 443 "$LAB_RUN/tls/server.key" "$LAB_RUN/tls/server.pem"
+	local h3=$LAB_LAST_PID
+	lab_spawn "$NS_NET" "$LAB_RUN/gtlsserver-retry.log" gtlsserver -q -V -d "$LAB_RUN/h3www" \
+		'*' 8443 "$LAB_RUN/tls/server.key" "$LAB_RUN/tls/server.pem"
+	local h3retry=$LAB_LAST_PID
+	lab_wait_until "gtlsserver bound to UDP 0.0.0.0:443" "$h3" lab_udp_bound "$NS_NET" "0.0.0.0:443 "
+	lab_wait_until "gtlsserver bound to UDP [::]:443" "$h3" lab_udp_bound "$NS_NET" "\[::\]:443 "
+	lab_wait_until "gtlsserver (Retry) bound to UDP 0.0.0.0:8443" "$h3retry" lab_udp_bound "$NS_NET" "0.0.0.0:8443 "
+	lab_wait_until "gtlsserver (Retry) bound to UDP [::]:8443" "$h3retry" lab_udp_bound "$NS_NET" "\[::\]:8443 "
 }
 
 # Packets (received + sent) a device in a namespace has carried so far.

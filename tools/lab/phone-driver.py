@@ -20,6 +20,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import plant  # noqa: E402
+import quic_clients  # noqa: E402
 import tls_clients  # noqa: E402
 
 DNS_SERVER = "39.156.66.53"
@@ -52,13 +53,16 @@ class Driver:
 		self.truth.write(json.dumps(record, ensure_ascii=False) + "\n")
 		self.truth.flush()
 
-	def datum(self, p, field, protocol, host, dst, dport, sport, transport, wire, step, tls=None):
+	def datum(self, p, field, protocol, host, dst, dport, sport, transport, wire, step, tls=None,
+		  quic=None):
 		rec = {"record": "datum", "type": p.type, "value": p.value, "encoding": p.encoding,
 		       "text": p.text, "field": field, "protocol": protocol, "hostname": host,
 		       "dst_ip": dst, "dst_port": dport, "src_port": sport, "transport": transport,
 		       "wire_hex": wire.hex(), "step": step, "ts": time.time()}
 		if tls:
 			rec["tls"] = tls
+		if quic:
+			rec["quic"] = quic
 		self.emit(rec)
 
 	# --- DNS -----------------------------------------------------------------
@@ -360,6 +364,30 @@ class Driver:
 			for p, field, wire in plants:
 				self.datum(p, field, "https", host, dst, port, client.sport, "tcp", wire, step, info)
 
+	# --- HTTP/3 over QUIC -----------------------------------------------------
+	def step_quic(self, spec, step):
+		"""One QUIC connection with one or more HTTP/3 requests, key updates
+		and migrations between them (tools/lab/quic_clients.py)."""
+		host = spec["host"]
+		port = int(spec.get("port", 443))
+		dst = spec.get("ip") or self.resolve(host, bool(spec.get("ipv6")))
+		self.contacted.setdefault(host, set()).add(dst)
+		built, plants = [], []
+		for entry in quic_clients.request_specs(spec):
+			if isinstance(entry, str):
+				continue
+			method, path, headers, body, pl = self.build_http(entry, host)
+			if entry.get("download"):
+				path = quic_clients.download_path(int(entry["download"]))
+			built.append((method, path, headers, body))
+			plants.append(pl)
+		report = quic_clients.run(self.ca, self.keylog, host, dst, port, spec, built)
+		for req, pl in zip(report["requests"], plants):
+			info = quic_clients.quic_info(report, req)
+			for p, field, wire in pl:
+				self.datum(p, field, "http3", host, dst, port, req["src_port"], "udp", wire, step,
+					   quic=info)
+
 	# --- plain TCP / UDP ------------------------------------------------------
 	def step_raw(self, spec, step, transport):
 		host = spec["host"]
@@ -418,6 +446,8 @@ class Driver:
 			self.step_http(spec, index, kind)
 		elif kind in ("tcp", "udp"):
 			self.step_raw(spec, index, kind)
+		elif kind == "quic":
+			self.step_quic(spec, index)
 		elif kind == "consent":
 			t = time.time()
 			self.emit({"record": "consent", "time": now_iso(t), "step": index,

@@ -10,6 +10,15 @@ value's bytes located in it. UDP: the datagram holding them. Inside TLS: tshark
 decrypts with the key log and the value is looked for in the decrypted,
 decompressed data of the connection's packets (HPACK-decoded headers for
 HTTP/2); the packet reported is the one that completed the TLS record.
+Inside QUIC (HTTP/3): tshark decrypts the QUIC packets with the key log and
+the request's stream is read back (tools/lab/quicstreams.py, qpack.py; for
+a QUIC version tshark does not know, the lab's own decryption,
+tools/lab/quicdecrypt.py); a
+value in the request head (path, query, header, cookie) belongs to the
+packet that completed the HEADERS frame holding it, or the later packet
+that completed the QPACK encoder instruction its field line refers to; a
+value in the body, to the packet holding its last byte (for a gzip body,
+the body's last byte).
 """
 import json
 import os
@@ -19,6 +28,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import labpcap  # noqa: E402
+import qpack  # noqa: E402
+import quicdecrypt  # noqa: E402
+import quicstreams  # noqa: E402
 
 PHONE_ADDRS = ("10.66.0.2", "fd66::2")
 INTERNAL = ("wire_hex", "transport", "ts")
@@ -33,6 +45,8 @@ class Locator:
 		self.assembled = {}
 		self.cursor = {}
 		self.decrypted = None
+		self.quic = None
+		self.quic_lab = None
 
 	def upstream(self, rec):
 		"""(key, Stream) of the phone's side of the connection that carried
@@ -53,6 +67,8 @@ class Locator:
 
 	def locate(self, rec):
 		"""(packet number or None, note or None)."""
+		if rec["protocol"] == "http3":
+			return self.locate_quic(rec)
 		key, st = self.upstream(rec)
 		if st is None:
 			return None, "flow not in the capture"
@@ -96,6 +112,88 @@ class Locator:
 			if text in self.decrypted.get(number, b""):
 				return number, None
 		return None, "not found in the decrypted data (key log missing or tshark cannot decode)"
+
+	@staticmethod
+	def carried(conns, rec):
+		for conn in conns.values():
+			if conn.server == (rec["dst_ip"], rec["dst_port"]) and \
+					any(port == rec["src_port"] for _, port in conn.client) and conn.streams:
+				return conn
+		return None
+
+	def quic_connection(self, rec):
+		"""The decrypted connection that carried rec: tshark's, else (a QUIC
+		version tshark 4.0 does not know) the lab decryption's."""
+		if self.quic is None:
+			try:
+				self.quic = quicstreams.read(self.capture, self.keylog)
+			except (OSError, RuntimeError, subprocess.TimeoutExpired) as e:
+				print("truth.py: %s" % e, file=sys.stderr)
+				self.quic = {}
+		conn = self.carried(self.quic, rec)
+		if conn is None:
+			if self.quic_lab is None:
+				self.quic_lab = quicdecrypt.read(self.capture, self.keylog)
+			conn = self.carried(self.quic_lab, rec)
+		return conn
+
+	def locate_quic(self, rec):
+		conn = self.quic_connection(rec)
+		if conn is None:
+			return None, "QUIC connection not in the capture or not decrypted by tshark"
+		sid = rec["quic"]["stream_id"]
+		stream = conn.streams.get(("client", sid))
+		if stream is None:
+			return None, "request stream %d not in the decrypted data" % sid
+		data = stream.contiguous()
+		frames = qpack.h3_frames(data)
+		text = rec["text"].encode()
+		if rec["field"].startswith("http.body"):
+			# DATA frame payloads, in order, with each byte's stream offset.
+			body, offsets = bytearray(), []
+			for ftype, start, end in frames:
+				if ftype == 0:
+					body += data[start:end]
+					offsets.extend(range(start, end))
+			if rec["encoding"].startswith("gzip+"):
+				if not offsets:
+					return None, "no DATA frame on stream %d" % sid
+				return stream.owner[offsets[-1]], None
+			pos = bytes(body).find(text)
+			if pos < 0:
+				return None, "value not found in the body on stream %d" % sid
+			return stream.owner[offsets[pos + len(text) - 1]], None
+		enc_stream = self.encoder_stream(conn)
+		for ftype, start, end in frames:
+			if ftype != 1:
+				continue
+			try:
+				lines = qpack.field_section(data[start:end], enc_stream)
+			except qpack.QpackError as e:
+				return None, "field section on stream %d: %s" % (sid, e)
+			for kind, value, index in lines:
+				if text not in value:
+					continue
+				packet = stream.owner[end - 1]
+				if kind == "dynamic":
+					enc_stream_data = conn.streams[("client", self.encoder_stream_id(conn))]
+					packet = max(packet, enc_stream_data.owner[enc_stream.entries[index][1] - 1])
+				return packet, None
+		return None, "value not found in the request head on stream %d" % sid
+
+	@staticmethod
+	def encoder_stream_id(conn):
+		"""The client's QPACK encoder stream: its unidirectional stream of type 0x02."""
+		for (sender, sid), st in conn.streams.items():
+			if sender == "client" and sid % 4 == 2 and st.data[:1] == b"\x02":
+				return sid
+		return None
+
+	def encoder_stream(self, conn):
+		sid = self.encoder_stream_id(conn)
+		if sid is None:
+			return qpack.EncoderStream(b"")
+		return qpack.EncoderStream(conn.streams[("client", sid)].contiguous())
 
 	def flow_frames(self, key):
 		"""The packets of the phone's side of that connection."""
