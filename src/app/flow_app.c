@@ -18,6 +18,8 @@
 #include "app/fields.h"
 #include "app/http1.h"
 #include "app/http2.h"
+#include "app/http3.h"
+#include "quic/quic_conn.h"
 #include "stream/tcp_stream.h"
 #include "tls/tls_session.h"
 
@@ -58,6 +60,11 @@ struct flow_app {
 	struct tls_session *tls;
 	struct http2 *http2;
 	uint64_t tls_bytes[2];     /* TLS stream bytes seen, by direction */
+	/* QUIC: the connection, and HTTP/3 on its streams */
+	struct quic_conn *quic;
+	struct http3 *http3;
+	uint8_t quic_plain;        /* enum plain_kind: PLAIN_UNDECIDED, PLAIN_RAW, or HTTP/3 */
+	uint64_t quic_bytes[2];    /* captured QUIC datagram bytes, by direction */
 };
 
 /* Context of one stream callback. */
@@ -69,7 +76,7 @@ struct delivery {
 
 const char *app_kind_name(enum app_kind k)
 {
-	static const char *const names[] = {"none", "http", "tls", "dns", "raw", "http2"};
+	static const char *const names[] = {"none", "http", "tls", "dns", "raw", "http2", "quic"};
 	return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
 
@@ -542,6 +549,84 @@ void flow_app_tcp_segment(struct app_context *ac, struct flow *f, enum pa_dir di
 					   pkt->ts_us, on_stream_bytes, d);
 }
 
+/* ---- QUIC ----------------------------------------------------------------- */
+
+/* A DNS over HTTPS/3 answer: to the DNS map, like a UDP answer. */
+static void on_doh_answer(void *ctx, const uint8_t *msg, size_t len, int64_t ts)
+{
+	struct app_context *ac = ctx;
+	if (ac->sink.dns_response)
+		ac->sink.dns_response(ac->sink.ctx, msg, len, ts);
+}
+
+/* In-order bytes of a decrypted QUIC stream: HTTP/3 when the connection
+ * negotiated it (ALPN "h3", or no ALPN read), else scanned raw. */
+static void on_quic_stream(void *ctx, bool from_client, uint64_t id, const uint8_t *data,
+			   size_t len, bool fin, uint64_t packet, int64_t ts)
+{
+	struct delivery *outer = ctx;
+	struct delivery d = {outer->ac, outer->f, from_client ? PA_DIR_FROM_SRC : PA_DIR_FROM_DST};
+	struct flow_app *app = d.f->app;
+	if (app->quic_plain == PLAIN_UNDECIDED) {
+		struct quic_info info;
+		quic_conn_info(app->quic, &info);
+		bool h3 = !info.alpn[0] || strncmp(info.alpn, "h3", 2) == 0;
+		app->quic_plain = h3 ? PLAIN_HTTP2 : PLAIN_RAW; /* PLAIN_HTTP2 stands for HTTP/3 here */
+	}
+	struct field_emitter e = emitter_for(&d, "quic-decrypted", d.dir);
+	e.ref.packet = packet;
+	e.ref.ts_us = ts;
+	if (app->quic_plain == PLAIN_HTTP2) {
+		if (!app->http3)
+			app->http3 = http3_new(d.ac->max_body, on_doh_answer, d.ac);
+		http3_stream(app->http3, from_client, id, data, len, fin, packet, ts, &e);
+	} else if (data && len) {
+		scan_stream(&d, "quic-decrypted", "quic.stream", data, len, packet, ts);
+	}
+}
+
+static void quic_datagram(struct delivery *d, const struct pa_packet *pkt)
+{
+	struct flow_app *app = d->f->app;
+	struct quic_sink sink = {on_quic_stream, d};
+	app->quic_bytes[d->dir] += pkt->payload_len;
+	quic_conn_datagram(app->quic, d->dir == PA_DIR_FROM_SRC, pkt->payload, pkt->payload_len,
+			   pkt->number, pkt->ts_us, &sink);
+}
+
+/* End of a QUIC flow: streams flushed, HTTP/3's last bodies, and the byte
+ * accounting: datagram bytes of packets that did not open are encrypted,
+ * stream bytes past the reassembly bounds truncated, holes gaps. */
+static void quic_end(struct app_context *ac, struct flow *f, struct flow_app_info *info)
+{
+	struct flow_app *app = f->app;
+	struct delivery dc = {ac, f, PA_DIR_FROM_SRC}, ds = {ac, f, PA_DIR_FROM_DST};
+	struct quic_sink sink = {on_quic_stream, &dc};
+	quic_conn_finish(app->quic, &sink);
+	if (app->http3) {
+		struct field_emitter ec = emitter_for(&dc, "quic-decrypted", PA_DIR_FROM_SRC);
+		struct field_emitter es = emitter_for(&ds, "quic-decrypted", PA_DIR_FROM_DST);
+		http3_finish(app->http3, &ec, &es);
+		http3_free(app->http3);
+		app->http3 = NULL;
+	}
+	quic_conn_info(app->quic, &info->quic);
+	info->quic_seen = true;
+	info->quic_app = app->quic_plain == PLAIN_HTTP2 ? "http3"
+			 : app->quic_plain == PLAIN_RAW ? "raw"
+							: NULL;
+	for (int dir = 0; dir < 2; dir++) {
+		int side = dir == PA_DIR_FROM_SRC ? 0 : 1;
+		struct app_counts *b = &app->bytes[dir];
+		uint64_t seen = app->quic_bytes[dir];
+		uint64_t opened = info->quic.opened_bytes[side];
+		unaccount(b, seen > opened ? seen - opened : 0, &b->encrypted);
+		unaccount(b, info->quic.stream_truncated[side], &b->truncated);
+	}
+	quic_conn_free(app->quic);
+	app->quic = NULL;
+}
+
 /* ---- UDP ------------------------------------------------------------------ */
 
 void flow_app_udp_datagram(struct app_context *ac, struct flow *f, enum pa_dir dir,
@@ -558,6 +643,16 @@ void flow_app_udp_datagram(struct app_context *ac, struct flow *f, enum pa_dir d
 	if (is_dns_port(pkt->sport) || is_dns_port(pkt->dport)) {
 		app->kind = APP_DNS;
 		dns_message(d, pkt->payload, pkt->payload_len, pkt->number, pkt->ts_us);
+		return;
+	}
+	/* QUIC is told by its first datagram: the initiator's Initial. */
+	if (app->kind == APP_UNDECIDED && dir == PA_DIR_FROM_SRC &&
+	    quic_looks_like_initial(pkt->payload, pkt->payload_len)) {
+		app->kind = APP_QUIC;
+		app->quic = quic_conn_new(ac->keylog);
+	}
+	if (app->kind == APP_QUIC) {
+		quic_datagram(d, pkt);
 		return;
 	}
 	if (app->kind == APP_UNDECIDED)
@@ -603,6 +698,8 @@ void flow_app_end(struct app_context *ac, struct flow *f, struct flow_app_info *
 	}
 	if (app->tls) {
 		tls_end(ac, f, info);
+	} else if (app->quic) {
+		quic_end(ac, f, info);
 	} else if (app->http2) { /* h2c */
 		struct delivery dc = {ac, f, PA_DIR_FROM_SRC}, ds = {ac, f, PA_DIR_FROM_DST};
 		struct field_emitter ec = emitter_for(&dc, "http2", PA_DIR_FROM_SRC);
@@ -645,6 +742,13 @@ void flow_app_end(struct app_context *ac, struct flow *f, struct flow_app_info *
 			b->payload = st->delivered + st->gap + st->snapped;
 		} else if (f->proto != IPPROTO_TCP) {
 			b->payload = f->payload_bytes[dir];
+			if (info->quic_seen) {
+				/* QUIC stream bytes never captured belong to the
+				 * direction's payload as TCP's holes do. */
+				int side = dir == PA_DIR_FROM_SRC ? 0 : 1;
+				b->gap = info->quic.stream_gap[side];
+				b->payload += b->gap;
+			}
 		} /* TCP without a stream: every segment was dropped (bad checksum) */
 		tcp_stream_free(app->stream[dir]);
 		if (app->dns)

@@ -21,6 +21,7 @@
 
 #include "flow/flow.h"
 #include "privaudit.h"
+#include "quic/quic_conn.h"
 #include "tls/tls_session.h"
 
 struct keylog;
@@ -61,8 +62,9 @@ struct app_context {
 
 #define APP_ECHO_SCAN_DEFAULT 65536
 
-/* APP_HTTP2: cleartext HTTP/2 with prior knowledge (h2c, gRPC without TLS). */
-enum app_kind { APP_UNDECIDED, APP_HTTP1, APP_TLS, APP_DNS, APP_RAW, APP_HTTP2 };
+/* APP_HTTP2: cleartext HTTP/2 with prior knowledge (h2c, gRPC without TLS).
+ * APP_QUIC: a UDP flow that began with a QUIC Initial (quic/, docs/quic.md). */
+enum app_kind { APP_UNDECIDED, APP_HTTP1, APP_TLS, APP_DNS, APP_RAW, APP_HTTP2, APP_QUIC };
 const char *app_kind_name(enum app_kind k);
 
 /*
@@ -118,6 +120,9 @@ struct flow_app_info {
 	bool tls_seen;             /* kind is APP_TLS: tls below is filled */
 	struct tls_info tls;       /* version, suite, ALPN, records, why not decrypted */
 	const char *tls_app;       /* what the plaintext was decoded as: "http", "http2", "raw", NULL */
+	bool quic_seen;            /* kind is APP_QUIC: quic below is filled */
+	struct quic_info quic;     /* version, suite, packets, why not decrypted */
+	const char *quic_app;      /* what the streams were decoded as: "http3", "raw", NULL */
 };
 
 /* A TCP segment of the flow: reassembled in sequence order per direction
@@ -125,7 +130,8 @@ struct flow_app_info {
  * bytes chose (TLS, then HTTP/1 or HTTP/2 inside; HTTP/1; DNS; raw). */
 void flow_app_tcp_segment(struct app_context *ac, struct flow *f, enum pa_dir dir,
 			  const struct pa_packet *pkt);
-/* A UDP datagram of the flow: a DNS message, or a raw datagram. */
+/* A UDP datagram of the flow: a DNS message, a QUIC datagram (decrypted
+ * with the key log when it has the secrets, then HTTP/3), or a raw datagram. */
 void flow_app_udp_datagram(struct app_context *ac, struct flow *f, enum pa_dir dir,
 			   const struct pa_packet *pkt);
 /*
