@@ -45,6 +45,7 @@ struct quic_side {
 	struct crypto_stream crypto[SP_COUNT];
 	struct quic_streams *streams;
 	uint64_t opened_bytes;
+	size_t gso_len;                 /* packet size of this side's offload buffers */
 };
 
 struct quic_conn {
@@ -119,6 +120,14 @@ static void add_cid(struct quic_side *s, const uint8_t *cid, size_t len)
 	s->cid_next = (s->cid_next + 1) % CIDS_KEPT;
 	if (s->cids < CIDS_KEPT)
 		s->cids++;
+}
+
+static bool all_zero(const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i])
+			return false;
+	return true;
 }
 
 /* The length of the DCID a short header packet to side `to` carries: the
@@ -373,6 +382,94 @@ static bool open_1rtt(struct quic_conn *c, struct quic_side *s, unsigned phase, 
 	return true;
 }
 
+/*
+ * Removes header protection and opens the packet h describes (its
+ * length included). 1: opened, the plaintext frames in out; 0: the tag did
+ * not verify, the header is as it was; -1: too short to be a packet.
+ */
+static int try_open(struct quic_conn *c, struct quic_side *s, uint8_t *p,
+		    const struct quic_header *h, enum level lv, uint8_t *out, size_t *plain_len)
+{
+	struct quic_keys *k = &s->keys[lv];
+	/* What header protection removal changes, to undo it when the
+	 * packet does not open (another length may be tried). */
+	uint8_t saved_first = p[0], saved_pn[4];
+	size_t pn_room = h->length - h->pn_offset < 4 ? h->length - h->pn_offset : 4;
+	memcpy(saved_pn, p + h->pn_offset, pn_room);
+	uint64_t tpn;
+	unsigned pn_len;
+	if (!quic_unprotect_header(k, p, h, &tpn, &pn_len))
+		return -1;
+	enum space sp = space_of(h->type);
+	uint64_t pn = quic_decode_pn(s->pn_seen[sp] ? s->largest_pn[sp] : 0, tpn, 8 * pn_len);
+	size_t hdr_len = h->pn_offset + pn_len;
+	if (h->length < hdr_len + QUIC_TAG_LEN) {
+		p[0] = saved_first;
+		memcpy(p + h->pn_offset, saved_pn, pn_room);
+		return -1;
+	}
+	bool ok = lv == LV_1RTT ? open_1rtt(c, s, (p[0] >> 2) & 1, pn, p, hdr_len, h->length, out)
+				: open_with(k, pn, p, hdr_len, h->length, out);
+	if (!ok) {
+		p[0] = saved_first;
+		memcpy(p + h->pn_offset, saved_pn, pn_room);
+		return 0;
+	}
+	if (!s->pn_seen[sp] || pn > s->largest_pn[sp])
+		s->largest_pn[sp] = pn;
+	s->pn_seen[sp] = true;
+	*plain_len = h->length - hdr_len - QUIC_TAG_LEN;
+	return 1;
+}
+
+/* Whether a short header packet to the same connection ID could start at
+ * offset `at` of the packet h describes. */
+static bool segment_starts_at(const uint8_t *p, const struct quic_header *h, size_t at)
+{
+	return at >= h->pn_offset + 4 + QUIC_SAMPLE_LEN && at + 1 + h->dcid_len <= h->length &&
+	       !(p[at] & 0x80) && memcmp(p + at + 1, h->dcid, h->dcid_len) == 0;
+}
+
+/* Tries the 1-RTT packet as `seg_len` bytes long; on success h->length is cut. */
+static int try_segment(struct quic_conn *c, struct quic_side *s, uint8_t *p,
+		       struct quic_header *h, size_t seg_len, uint8_t *out, size_t *plain_len)
+{
+	if (seg_len >= h->length || !segment_starts_at(p, h, seg_len))
+		return 0;
+	struct quic_header seg = *h;
+	seg.length = seg_len;
+	int r = try_open(c, s, p, &seg, LV_1RTT, out, plain_len);
+	if (r == 1)
+		h->length = seg_len;
+	return r == 1 ? 1 : 0;
+}
+
+/*
+ * A capture taken on the sending host sees a segmentation offload
+ * (UDP GSO) buffer before the kernel cuts it into datagrams: several short
+ * header packets of one size back to back, where the rest of the datagram
+ * is not one packet. Every place where the same DCID follows a short
+ * header byte is tried as the end of the first; the size that opens is
+ * remembered for the next buffers of this side.
+ */
+static int find_segment(struct quic_conn *c, struct quic_side *s, uint8_t *p,
+			struct quic_header *h, uint8_t *out, size_t *plain_len)
+{
+	if (!h->dcid_len)
+		return 0;
+	int tries = 0;
+	for (size_t at = h->pn_offset + 4 + QUIC_SAMPLE_LEN; at < h->length && tries < 16; at++) {
+		if (!segment_starts_at(p, h, at))
+			continue;
+		tries++;
+		if (try_segment(c, s, p, h, at, out, plain_len) == 1) {
+			s->gso_len = at;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* Processes the packet at the start of p (mutable: header protection is
  * removed in place); returns its length, 0 when the rest of the datagram
  * cannot be parsed. */
@@ -432,37 +529,26 @@ static size_t one_packet(struct quic_conn *c, bool from_client, uint8_t *p, size
 		c->unopened++;
 		return h.length;
 	}
-	/* What header protection removal changes, to undo it when the
-	 * packet does not open (the datagram's bytes are scanned as they were). */
-	uint8_t saved_first = p[0], saved_pn[4];
-	size_t pn_room = h.length - h.pn_offset < 4 ? h.length - h.pn_offset : 4;
-	memcpy(saved_pn, p + h.pn_offset, pn_room);
-	uint64_t tpn;
-	unsigned pn_len;
-	if (!quic_unprotect_header(k, p, &h, &tpn, &pn_len)) {
+	size_t plain_len;
+	int r = s->gso_len && lv == LV_1RTT ? try_segment(c, s, p, &h, s->gso_len, out, &plain_len)
+					    : 0;
+	if (r == 0)
+		r = try_open(c, s, p, &h, lv, out, &plain_len);
+	if (r == 0 && lv == LV_1RTT)
+		r = find_segment(c, s, p, &h, out, &plain_len);
+	if (r < 0) {
 		c->malformed++;
 		return h.length;
 	}
-	enum space sp = space_of(h.type);
-	uint64_t pn = quic_decode_pn(s->pn_seen[sp] ? s->largest_pn[sp] : 0, tpn, 8 * pn_len);
-	size_t hdr_len = h.pn_offset + pn_len;
-	bool ok = lv == LV_1RTT
-			  ? open_1rtt(c, s, (p[0] >> 2) & 1, pn, p, hdr_len, h.length, out)
-			  : open_with(k, pn, p, hdr_len, h.length, out);
-	if (!ok) {
-		p[0] = saved_first;
-		memcpy(p + h.pn_offset, saved_pn, pn_room);
+	if (r == 0) {
 		c->failed++;
 		return h.length;
 	}
-	if (!s->pn_seen[sp] || pn > s->largest_pn[sp])
-		s->largest_pn[sp] = pn;
-	s->pn_seen[sp] = true;
 	c->opened++;
 	if (lv != LV_INITIAL)
 		c->protected_opened++;
 	s->opened_bytes += h.length;
-	payload_frames(c, from_client, sp, out, h.length - hdr_len - QUIC_TAG_LEN, packet, ts, sink);
+	payload_frames(c, from_client, space_of(h.type), out, plain_len, packet, ts, sink);
 	return h.length;
 }
 
@@ -475,8 +561,10 @@ void quic_conn_datagram(struct quic_conn *c, bool from_client, const uint8_t *da
 	memcpy(copy, data, len);
 	size_t pos = 0;
 	while (pos < len) {
-		/* Zero bytes after the packets pad a datagram (RFC 9000 12.2). */
-		if (copy[pos] == 0)
+		/* Zero bytes after the packets pad a datagram (RFC 9000 12.2); a
+		 * short header whose protected first byte came out zero (fixed
+		 * bit greased) is followed by bytes that are not all zero. */
+		if (copy[pos] == 0 && all_zero(copy + pos, len - pos))
 			break;
 		size_t n = one_packet(c, from_client, copy + pos, len - pos, out, packet, ts_us, sink);
 		if (!n)

@@ -37,9 +37,10 @@ bool quic_parse_header(const uint8_t *p, size_t len, size_t short_dcid_len,
 	if (len < 1)
 		return false;
 	if (!(p[0] & 0x80)) {
-		/* Short header: 1-RTT. The fixed bit must be set (RFC 9000 17.3.1;
-		 * a grease_quic_bit peer may clear it, which we do not follow). */
-		if (!(p[0] & 0x40) || short_dcid_len > QUIC_CID_MAX || len < 1 + short_dcid_len)
+		/* Short header: 1-RTT. The fixed bit is not checked: a peer that
+		 * announced grease_quic_bit (RFC 9287, ngtcp2 does) may get packets
+		 * with it clear; the AEAD tag tells a QUIC packet from noise. */
+		if (short_dcid_len > QUIC_CID_MAX || len < 1 + short_dcid_len)
 			return false;
 		h->type = QUIC_PT_1RTT;
 		h->dcid_len = (uint8_t)short_dcid_len;
@@ -67,8 +68,6 @@ bool quic_parse_header(const uint8_t *p, size_t len, size_t short_dcid_len,
 		h->length = len;
 		return true;
 	}
-	if (!(p[0] & 0x40))
-		return false;
 	h->type = (enum quic_ptype)quic_long_type_v1(h->version, (p[0] >> 4) & 3);
 	if (h->type == QUIC_PT_RETRY) {
 		h->length = len;

@@ -1,6 +1,7 @@
 /* flows_out.c — the flows.jsonl record of a flow. */
 #include "report/flows_out.h"
 #include "flow/community_id.h"
+#include "tls/tls_keys.h"
 
 #include <netinet/in.h>
 #include <stdio.h>
@@ -107,6 +108,29 @@ static void tls_json(struct jsonw *w, const struct flow_app_info *app)
 	jw_object_close(w);
 }
 
+/* docs/quic.md: what the QUIC decryptor made of the flow. */
+static void quic_json(struct jsonw *w, const struct flow_app_info *app)
+{
+	const struct quic_info *q = &app->quic;
+	char version[16], suite[16];
+	snprintf(version, sizeof version, "0x%08x", q->version);
+	jw_key(w, "quic");
+	jw_object_open(w);
+	jw_kv_bool(w, "decrypted", q->decrypted);
+	jw_kv_string(w, "version", q->version ? version : NULL);
+	jw_kv_string(w, "cipher_suite",
+		     q->cipher_suite ? tls_suite_name(q->cipher_suite, suite, sizeof suite) : NULL);
+	str_or_null(w, "alpn", q->alpn);
+	jw_kv_uint(w, "packets_decrypted", q->packets_opened);
+	jw_kv_uint(w, "packets_failed", q->packets_failed);
+	jw_kv_uint(w, "packets_undecrypted", q->packets_unopened);
+	jw_kv_uint(w, "packets_malformed", q->packets_malformed);
+	jw_kv_uint(w, "key_updates", q->key_updates);
+	jw_kv_string(w, "reason", q->reason);
+	jw_kv_string(w, "plaintext", app->quic_app);
+	jw_object_close(w);
+}
+
 void flow_record_json(struct jsonw *w, const struct flow_record *r)
 {
 	const struct flow *f = r->flow;
@@ -163,6 +187,8 @@ void flow_record_json(struct jsonw *w, const struct flow_record *r)
 		inspected_json(w, "inspected_down", &app->bytes[down]);
 		if (app->tls_seen)
 			tls_json(w, app);
+		if (app->quic_seen)
+			quic_json(w, app);
 	}
 	/* Handshake timing at the capture point: SYN → SYN/ACK is the round trip
 	 * to the server, SYN/ACK → ACK the one to the client; rtt_ms their sum. */
