@@ -25,6 +25,7 @@
 #include "tls/tls_session.h"
 
 struct keylog;
+struct quic_cids;
 
 /*
  * Where a flow's application layer sends what it found. Every member may
@@ -54,6 +55,10 @@ struct app_context {
 	 * default, APP_ECHO_SCAN_DEFAULT; UINT64_MAX = all of them. */
 	uint64_t echo_scan_limit;
 	struct keylog *keylog;              /* TLS secrets; NULL: TLS is parsed, not decrypted */
+	/* Connection IDs of the audit's QUIC connections (made on the first;
+	 * flow_app_context_release frees it): a flow that continues a
+	 * connection on a new address is found by them. */
+	struct quic_cids *quic_cids;
 	/* Every decoded field before scanning (tests, debugging); NULL: none. */
 	void (*field_tap)(void *ctx, const struct flow *f, const struct pa_field_ref *ref,
 			  const uint8_t *value, size_t len);
@@ -123,6 +128,9 @@ struct flow_app_info {
 	bool quic_seen;            /* kind is APP_QUIC: quic below is filled */
 	struct quic_info quic;     /* version, suite, packets, why not decrypted */
 	const char *quic_app;      /* what the streams were decoded as: "http3", "raw", NULL */
+	uint64_t quic_first_flow;  /* the flow that began the connection (this one, or the
+				    * flow a migrated connection came from) */
+	uint64_t quic_stream_gap[2]; /* by enum pa_dir: stream bytes never captured */
 };
 
 /* A TCP segment of the flow: reassembled in sequence order per direction
@@ -149,6 +157,9 @@ struct flow_app_sizes {
 	size_t tls_decrypted; /* TLS decrypted, HTTP/1 inside */
 };
 void flow_app_state_sizes(struct flow_app_sizes *out);
+
+/* After the last flow has ended: what the context holds for all flows. */
+void flow_app_context_release(struct app_context *ac);
 
 /* Flushes streams (reporting what they still hold), fills *info, frees the state. */
 void flow_app_end(struct app_context *ac, struct flow *f, struct flow_app_info *info);

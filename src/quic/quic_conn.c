@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "quic/quic_cids.h"
 #include "quic/quic_crypto.h"
 #include "quic/quic_packet.h"
 #include "quic/quic_streams.h"
@@ -50,6 +51,8 @@ struct quic_side {
 
 struct quic_conn {
 	struct keylog *keylog;
+	struct quic_cids *cid_map;      /* where this connection's IDs are known, or NULL */
+	void *cid_owner;
 	struct quic_side side[2]; /* 0 client, 1 server */
 	uint8_t orig_dcid[QUIC_CID_MAX];
 	uint8_t orig_dcid_len;
@@ -76,12 +79,23 @@ struct quic_conn *quic_conn_new(struct keylog *kl)
 	return c;
 }
 
+void quic_conn_register(struct quic_conn *c, struct quic_cids *map, void *owner)
+{
+	c->cid_map = map;
+	c->cid_owner = owner;
+	for (int i = 0; i < 2; i++)
+		for (unsigned k = 0; k < c->side[i].cids; k++)
+			quic_cids_put(map, c->side[i].cid[k], c->side[i].cid_len[k], owner, i);
+}
+
 void quic_conn_free(struct quic_conn *c)
 {
 	if (!c)
 		return;
 	for (int i = 0; i < 2; i++) {
 		struct quic_side *s = &c->side[i];
+		for (unsigned k = 0; c->cid_map && k < s->cids; k++)
+			quic_cids_drop(c->cid_map, s->cid[k], s->cid_len[k], c->cid_owner);
 		for (int l = 0; l < LV_COUNT; l++)
 			quic_keys_clear(&s->keys[l]);
 		quic_keys_clear(&s->next);
@@ -110,11 +124,17 @@ bool quic_looks_like_initial(const uint8_t *d, size_t len)
 
 /* ---- connection IDs ------------------------------------------------------- */
 
-static void add_cid(struct quic_side *s, const uint8_t *cid, size_t len)
+static void add_cid(struct quic_conn *c, struct quic_side *s, const uint8_t *cid, size_t len)
 {
 	for (unsigned i = 0; i < s->cids; i++)
 		if (s->cid_len[i] == len && memcmp(s->cid[i], cid, len) == 0)
 			return;
+	if (c->cid_map) {
+		if (s->cids == CIDS_KEPT) /* the oldest makes room */
+			quic_cids_drop(c->cid_map, s->cid[s->cid_next], s->cid_len[s->cid_next],
+				       c->cid_owner);
+		quic_cids_put(c->cid_map, cid, len, c->cid_owner, s == &c->side[0] ? 0 : 1);
+	}
 	memcpy(s->cid[s->cid_next], cid, len);
 	s->cid_len[s->cid_next] = (uint8_t)len;
 	s->cid_next = (s->cid_next + 1) % CIDS_KEPT;
@@ -335,7 +355,7 @@ static void payload_frames(struct quic_conn *c, bool from_client, enum space sp,
 				quic_streams_reset(s->streams, from_client, f.stream_id, sink);
 			break;
 		case QUIC_FRAME_NEW_CONNECTION_ID:
-			add_cid(s, f.data, f.len);
+			add_cid(c, s, f.data, f.len);
 			break;
 		default:
 			break;
@@ -506,7 +526,7 @@ static size_t one_packet(struct quic_conn *c, bool from_client, uint8_t *p, size
 		break;
 	}
 	if (h.long_header)
-		add_cid(s, h.scid, h.scid_len);
+		add_cid(c, s, h.scid, h.scid_len);
 	enum level lv = h.type == QUIC_PT_INITIAL	 ? LV_INITIAL
 			: h.type == QUIC_PT_0RTT	 ? LV_0RTT
 			: h.type == QUIC_PT_HANDSHAKE ? LV_HANDSHAKE
@@ -552,9 +572,10 @@ static size_t one_packet(struct quic_conn *c, bool from_client, uint8_t *p, size
 	return h.length;
 }
 
-void quic_conn_datagram(struct quic_conn *c, bool from_client, const uint8_t *data, size_t len,
-			uint64_t packet, int64_t ts_us, const struct quic_sink *sink)
+size_t quic_conn_datagram(struct quic_conn *c, bool from_client, const uint8_t *data, size_t len,
+			  uint64_t packet, int64_t ts_us, const struct quic_sink *sink)
 {
+	uint64_t opened_before = c->side[from_client ? 0 : 1].opened_bytes;
 	uint8_t stack[2 * DATAGRAM_STACK];
 	uint8_t *buf = len <= DATAGRAM_STACK ? stack : pa_xmalloc(2 * len);
 	uint8_t *copy = buf, *out = buf + (len <= DATAGRAM_STACK ? DATAGRAM_STACK : len);
@@ -573,6 +594,7 @@ void quic_conn_datagram(struct quic_conn *c, bool from_client, const uint8_t *da
 	}
 	if (buf != stack)
 		free(buf);
+	return (size_t)(c->side[from_client ? 0 : 1].opened_bytes - opened_before);
 }
 
 void quic_conn_finish(struct quic_conn *c, const struct quic_sink *sink)

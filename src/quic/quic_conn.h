@@ -66,9 +66,14 @@ struct quic_conn;
 struct quic_conn *quic_conn_new(struct keylog *kl);
 void quic_conn_free(struct quic_conn *c);
 
-/* One UDP payload of the connection (from_client: sent by the initiator). */
-void quic_conn_datagram(struct quic_conn *c, bool from_client, const uint8_t *data, size_t len,
-			uint64_t packet, int64_t ts_us, const struct quic_sink *sink);
+/* One UDP payload of the connection (from_client: sent by the client).
+ * Returns how many of its bytes were in packets that opened. */
+size_t quic_conn_datagram(struct quic_conn *c, bool from_client, const uint8_t *data, size_t len,
+			  uint64_t packet, int64_t ts_us, const struct quic_sink *sink);
+/* Keeps map up to date with the connection's IDs (both sides'), each
+ * mapping to owner, until quic_conn_free. */
+struct quic_cids;
+void quic_conn_register(struct quic_conn *c, struct quic_cids *map, void *owner);
 /* End of the flow: streams with holes deliver what they hold (holes as gaps). */
 void quic_conn_finish(struct quic_conn *c, const struct quic_sink *sink);
 void quic_conn_info(const struct quic_conn *c, struct quic_info *out);

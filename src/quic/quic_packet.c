@@ -129,7 +129,12 @@ static int plain_fields(uint64_t type)
 	switch (type) {
 	case 0x01: /* PING */
 	case 0x1e: /* HANDSHAKE_DONE */
+	case 0x1f: /* IMMEDIATE_ACK (draft-ietf-quic-ack-frequency) */
 		return 0;
+	case 0x2f5: /* TIMESTAMP (draft-huitema-quic-ts): the timestamp */
+		return 1;
+	case 0xaf: /* ACK_FREQUENCY: sequence, threshold, max ack delay, reordering */
+		return 4;
 	case 0x10: /* MAX_DATA */
 	case 0x12: /* MAX_STREAMS bidi */
 	case 0x13: /* MAX_STREAMS uni */

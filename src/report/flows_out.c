@@ -109,7 +109,7 @@ static void tls_json(struct jsonw *w, const struct flow_app_info *app)
 }
 
 /* docs/quic.md: what the QUIC decryptor made of the flow. */
-static void quic_json(struct jsonw *w, const struct flow_app_info *app)
+static void quic_json(struct jsonw *w, const struct flow *f, const struct flow_app_info *app)
 {
 	const struct quic_info *q = &app->quic;
 	char version[16], suite[16];
@@ -128,6 +128,12 @@ static void quic_json(struct jsonw *w, const struct flow_app_info *app)
 	jw_kv_uint(w, "key_updates", q->key_updates);
 	jw_kv_string(w, "reason", q->reason);
 	jw_kv_string(w, "plaintext", app->quic_app);
+	/* A connection that moved here from another address began in that flow. */
+	jw_key(w, "migrated_from_flow");
+	if (app->quic_first_flow && app->quic_first_flow != f->id)
+		jw_uint(w, app->quic_first_flow);
+	else
+		jw_null(w);
 	jw_object_close(w);
 }
 
@@ -188,7 +194,7 @@ void flow_record_json(struct jsonw *w, const struct flow_record *r)
 		if (app->tls_seen)
 			tls_json(w, app);
 		if (app->quic_seen)
-			quic_json(w, app);
+			quic_json(w, f, app);
 	}
 	/* Handshake timing at the capture point: SYN → SYN/ACK is the round trip
 	 * to the server, SYN/ACK → ACK the one to the client; rtt_ms their sum. */
