@@ -19,7 +19,6 @@
  */
 #include "pipeline.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -40,12 +39,11 @@
 #include "policy/policy.h"
 #include "policy/recipients.h"
 #include "report/bundle.h"
-#include "report/evidence.h"
+#include "report/bundle_final.h"
 #include "report/findings_text.h"
 #include "report/manifest.h"
 #include "provenance.h"
 #include "report/sign.h"
-#include "report/report_html.h"
 #include "report/flows_out.h"
 #include "report/jsonl.h"
 #include "report/observations_out.h"
@@ -76,10 +74,7 @@ struct audit {
 	struct jsonl_out *flows_out;
 	struct jsonl_out *observations_out;
 	/* Their SHA-256, taken as written, for the manifest (audit_finish). */
-	struct output_hash {
-		const char *name;
-		struct pa_file_hash hash;
-	} out_hash[2];
+	struct bundle_output_hash out_hash[2];
 	struct summary *summary;
 	uint64_t observations;           /* scan thread writes, progress reads: atomic */
 	uint64_t findings_raised;        /* likewise */
@@ -457,106 +452,25 @@ static void on_capture_secrets(void *ctx, uint32_t type, const uint8_t *data, si
 				(const char *)data, len, a->cfg.quiet ? NULL : stderr);
 }
 
-/*
- * A stream — standard input ("-") or a pipe given by name, such as bash's
- * <(tcpdump -w - ...) — is read once, as it arrives. With --out every byte
- * is also kept in DIR/stdin.pcap (or stream.pcap for a named pipe; .pcapng
- * for pcapng): that copy is the input the manifest hashes, `verify`
- * re-hashes and the evidence is cut from, so it stands in for the stream in
- * every output.
- */
-struct stream_input {
-	int fd;      /* the stream; -1 when the input is a file */
-	bool owned;  /* opened here (a named pipe), closed here */
-	int copy_fd; /* -1: no copy */
-	char copy_path[4096];
-};
-
-static void stream_close(struct stream_input *si)
-{
-	if (si->owned && si->fd >= 0)
-		close(si->fd);
-	si->fd = -1;
-	if (si->copy_fd >= 0)
-		close(si->copy_fd);
-	si->copy_fd = -1;
-}
-
-static struct capture_file *open_stream(struct audit *a, struct input_file_info *in,
-					const char *path, struct stream_input *si,
-					struct pa_error *err)
-{
-	bool is_stdin = !strcmp(path, "-");
-	const char *name = is_stdin ? PA_STDIN_NAME : path;
-	si->fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-	si->owned = !is_stdin;
-	if (si->fd < 0) {
-		pa_error_set(err, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (!a->out) {
-		struct capture_file *cf = capture_file_open_stream(si->fd, name, -1, err);
-		if (!cf)
-			stream_close(si);
-		return cf;
-	}
-	/* The format, and so the name, is known only once the header is read. */
-	const char *base = is_stdin ? "stdin" : "stream";
-	char partial[4096];
-	/* Into the staging folder: the copy is a file of this run's bundle,
-	 * listed by the manifest's walk of it and moved into place with it. */
-	snprintf(partial, sizeof partial, "%s/%s.part", a->out, base);
-	si->copy_fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (si->copy_fd < 0) {
-		pa_error_set(err, "%s: %s", partial, strerror(errno));
-		stream_close(si);
-		return NULL;
-	}
-	struct capture_file *cf = capture_file_open_stream(si->fd, name, si->copy_fd, err);
-	if (!cf) {
-		stream_close(si);
-		unlink(partial);
-		return NULL;
-	}
-	snprintf(si->copy_path, sizeof si->copy_path, "%s/%s.%s", a->out, base,
-		 strcmp(capture_file_format(cf), "pcapng") ? "pcap" : "pcapng");
-	if (rename(partial, si->copy_path) != 0) {
-		pa_error_set(err, "%s: %s", si->copy_path, strerror(errno));
-		capture_file_close(cf);
-		stream_close(si);
-		return NULL;
-	}
-	free(in->path);
-	in->path = pa_xstrdup(si->copy_path);
-	return cf;
-}
-
+/* A stream's copy is complete at its end: the hasher sees the same file
+ * from start to end. A copy that is incomplete leaves the audit of the
+ * stream standing, but the run is incomplete. */
 static void finish_stream(struct audit *a, struct input_file_info *in,
-			  const struct capture_file *cf, struct stream_input *si)
+			  const struct capture_file *cf, struct capture_stream *stream)
 {
-	if (si->copy_fd < 0) {
-		stream_close(si);
-		return;
-	}
-	int copy_errno = capture_file_copy_errno(cf);
-	if (close(si->copy_fd) != 0 && !copy_errno)
-		copy_errno = errno;
-	si->copy_fd = -1;
-	stream_close(si);
-	if (copy_errno) {
-		/* The audit of the stream stands; only its copy is incomplete. */
-		fprintf(stderr, "privaudit: %s: %s (the copy of the stream is incomplete)\n",
-			si->copy_path, strerror(copy_errno));
+	struct pa_error err;
+	if (!capture_stream_finish(stream, cf, &err)) {
+		fprintf(stderr, "privaudit: %s\n", err.msg);
 		a->input_failed = true;
 	}
-	/* Complete now: the hasher sees the same file from start to end. */
-	int fd = open(si->copy_path, O_RDONLY | O_CLOEXEC);
-	if (a->hasher && fd >= 0) {
-		in->hash_job = pa_hasher_add(a->hasher, si->copy_path, fd);
+	if (!stream->copy_path[0] || !a->hasher)
+		return;
+	int fd = open(stream->copy_path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		in->hash_job = pa_hasher_add(a->hasher, stream->copy_path, fd);
 		pa_hash_job_reader_done(in->hash_job, fd);
-	}
-	if (fd >= 0)
 		close(fd);
+	}
 }
 
 bool audit_file(struct audit *a, const char *path, struct pa_error *err)
@@ -567,15 +481,22 @@ bool audit_file(struct audit *a, const char *path, struct pa_error *err)
 	in->path = pa_xstrdup(path);
 	a->current = in;
 
-	struct stream_input stream = {.fd = -1, .copy_fd = -1};
+	/* With --out a stream is copied into the staging folder: the copy is
+	 * a file of this run's bundle, listed by the manifest's walk of it and
+	 * moved into place with it, and it stands for the stream from here on. */
+	struct capture_stream stream;
 	bool is_stream = capture_path_is_stream(path);
-	struct capture_file *cf = is_stream ? open_stream(a, in, path, &stream, err)
+	struct capture_file *cf = is_stream ? capture_stream_open(&stream, path, a->out, err)
 					    : capture_file_open(path, err);
 	if (!cf) {
 		in->failed = true;
 		in->problem = pa_xstrdup(err->msg);
 		a->input_failed = true;
 		return false;
+	}
+	if (is_stream && stream.copy_path[0]) {
+		free(in->path);
+		in->path = pa_xstrdup(stream.copy_path);
 	}
 	in->format = capture_file_format(cf);
 	in->first_packet = a->packet_number + 1;
@@ -806,8 +727,9 @@ fail:
  * flow"): own state, nDPI's excluded; allocator overhead, variable parts and
  * what is in flight come on top (tools/flow-memory measures the whole).
  */
-static json_t *memory_json(const struct audit *a)
+static json_t *memory_json(const void *ctx)
 {
+	const struct audit *a = ctx;
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
 	struct flow_app_sizes app;
@@ -827,165 +749,29 @@ static json_t *memory_json(const struct audit *a)
 		"ndpi_flow_struct_bytes", (json_int_t)classify_flow_state_size());
 }
 
-static void add_entry(struct manifest_entry *e, size_t *n, size_t max, const char *role,
-		      const char *path, json_t *meta)
-{
-	if (*n < max && path && path[0])
-		e[(*n)++] = (struct manifest_entry){.role = role, .path = path, .meta = meta};
-}
-
-/* Copies one input file to dst (--bundle-inputs), creating its folders. */
-static bool copy_file(const char *src, const char *dst, struct pa_error *err)
-{
-	char dir[4400];
-	snprintf(dir, sizeof dir, "%s", dst);
-	*strrchr(dir, '/') = 0;
-	if (!pa_mkdir_p(dir, err))
-		return false;
-	int in = open(src, O_RDONLY | O_CLOEXEC);
-	if (in < 0) {
-		pa_error_set(err, "%s: %s", src, strerror(errno));
-		return false;
-	}
-	int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (out < 0) {
-		pa_error_set(err, "%s: cannot create: %s", dst, strerror(errno));
-		close(in);
-		return false;
-	}
-	char buf[1 << 16];
-	ssize_t n;
-	bool ok = true;
-	while ((n = read(in, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
-		if (n < 0)
-			continue;
-		for (ssize_t done = 0; ok && done < n;) {
-			ssize_t w = write(out, buf + done, (size_t)(n - done));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				pa_error_set(err, "%s: cannot write: %s", dst, strerror(errno));
-				ok = false;
-			} else {
-				done += w;
-			}
-		}
-		if (!ok)
-			break;
-	}
-	if (ok && n < 0) {
-		pa_error_set(err, "%s: read error: %s", src, strerror(errno));
-		ok = false;
-	}
-	if (ok && (fsync(out) != 0 || close(out) != 0)) {
-		pa_error_set(err, "%s: cannot write: %s", dst, strerror(errno));
-		ok = false;
-	} else if (!ok) {
-		close(out);
-	}
-	close(in);
-	return ok;
-}
-
-/* A file or a folder's visible files, below the same input name the
- * manifest gives them (manifest_input_name). */
-static bool copy_input_tree(const char *out, const char *role, const char *path, const char *below,
-			    int depth, struct pa_error *err)
-{
-	struct stat st;
-	if (stat(path, &st) != 0) {
-		pa_error_set(err, "%s: %s", path, strerror(errno));
-		return false;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		char name[4200], dst[4400];
-		manifest_input_name(role, path, below, name, sizeof name);
-		snprintf(dst, sizeof dst, "%s/inputs/%s", out, name);
-		return copy_file(path, dst, err);
-	}
-	if (depth >= 8)
-		return true;
-	struct dirent **names;
-	int n = scandir(path, &names, NULL, alphasort);
-	if (n < 0) {
-		pa_error_set(err, "%s: %s", path, strerror(errno));
-		return false;
-	}
-	bool ok = true;
-	for (int i = 0; i < n; i++) {
-		if (ok && names[i]->d_name[0] != '.') {
-			char child[4096], child_below[4096];
-			snprintf(child, sizeof child, "%s/%s", path, names[i]->d_name);
-			snprintf(child_below, sizeof child_below, "%s%s%s", below ? below : "",
-				 below ? "/" : "", names[i]->d_name);
-			ok = copy_input_tree(out, role, child, child_below, depth + 1, err);
-		}
-		free(names[i]);
-	}
-	free(names);
-	return ok;
-}
-
-/* --bundle-inputs: every input into out/inputs/, so the bundle verifies
- * wherever it is copied. A capture read twice is copied once. */
-static bool copy_inputs(const char *out, const struct manifest_entry *e, size_t n,
-			struct pa_error *err)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (e[i].output || e[i].in_dir || !e[i].path)
-			continue;
-		bool seen = false;
-		for (size_t k = 0; k < i; k++)
-			seen = seen || (!e[k].output && e[k].path && !strcmp(e[k].path, e[i].path) &&
-					!strcmp(e[k].role, e[i].role));
-		if (!seen && !copy_input_tree(out, e[i].role, e[i].path, NULL, 0, err))
-			return false;
-	}
-	return true;
-}
-
-/* The inputs besides captures and key logs: policy, device, signatures,
- * catalogue, overrides, GeoIP databases (metas: their metadata, to free). */
-static size_t other_inputs(const struct audit *a, struct manifest_entry *e, size_t max,
-			   json_t *metas[AUDIT_MAX_GEOIP])
+/* The inputs read at the start besides captures and key logs, for the
+ * manifest and --bundle-inputs. */
+static struct bundle_input_files other_inputs(const struct audit *a)
 {
 	const struct audit_config *cfg = &a->cfg;
-	size_t n = 0;
-	add_entry(e, &n, max, "policy", cfg->policy_file, NULL);
-	add_entry(e, &n, max, "device", cfg->device_file, NULL);
-	add_entry(e, &n, max, "signatures", cfg->signatures_dir ? cfg->signatures_dir : pa_default_signatures_dir(), NULL);
-	if (cfg->recipients_file)
-		add_entry(e, &n, max, "recipients", a->recipients_path, NULL);
-	add_entry(e, &n, max, "country-overrides", cfg->country_overrides, NULL);
-	size_t dbs = geo_db_count(a->geo);
-	for (size_t i = 0; i < dbs && i < AUDIT_MAX_GEOIP; i++) {
-		const struct geo_db_info *db = geo_db(a->geo, i);
-		metas[i] = manifest_geoip_meta(db);
-		add_entry(e, &n, max, "geoip", db->path, metas[i]);
-	}
-	return n;
+	return (struct bundle_input_files){
+		.policy = cfg->policy_file,
+		.device = cfg->device_file,
+		.signatures = cfg->signatures_dir ? cfg->signatures_dir : pa_default_signatures_dir(),
+		.recipients = cfg->recipients_file ? a->recipients_path : NULL,
+		.country_overrides = cfg->country_overrides,
+		.geo = a->geo,
+	};
 }
 
 bool audit_hash_inputs(struct audit *a, struct pa_error *err)
 {
-	struct manifest_entry e[AUDIT_MAX_GEOIP + 8];
-	json_t *metas[AUDIT_MAX_GEOIP] = {0};
-	size_t n = other_inputs(a, e, sizeof e / sizeof e[0], metas);
-	json_t *all = json_array();
-	bool ok = true;
-	for (size_t i = 0; ok && i < n; i++) {
-		json_t *files = manifest_prepare(&e[i], err);
-		ok = files && json_array_extend(all, files) == 0;
-		json_decref(files);
-	}
-	for (size_t i = 0; i < AUDIT_MAX_GEOIP; i++)
-		json_decref(metas[i]);
-	if (!ok) {
-		json_decref(all);
+	struct bundle_input_files in = other_inputs(a);
+	json_t *hashed = bundle_hash_other_inputs(&in, err);
+	if (!hashed)
 		return false;
-	}
 	json_decref(a->inputs_hashed);
-	a->inputs_hashed = all;
+	a->inputs_hashed = hashed;
 	return true;
 }
 
@@ -1001,64 +787,6 @@ void audit_set_out_dir(struct audit *a, const char *dir)
 		bundle_out_rebase(&a->bundle, dir);
 		a->out = a->bundle.staging;
 	}
-}
-
-/* DIR/manifest.json: every input and output with its SHA-256, and the
- * run's provenance; then its signature when a key was given. */
-static bool write_manifest(struct audit *a, json_t *provenance, struct pa_error *err)
-{
-	const struct audit_config *cfg = &a->cfg;
-	size_t max = a->file_count + a->evidence_input_count + cfg->keylog_count + AUDIT_MAX_GEOIP + 8;
-	size_t n = 0;
-	struct manifest_entry *e = pa_xcalloc(max, sizeof *e);
-	for (size_t i = 0; i < a->file_count; i++)
-		if (!a->files[i].failed && n < max)
-			e[n++] = (struct manifest_entry){.role = "capture", .path = a->files[i].path,
-							 .hash = a->files[i].hash};
-	/* The live ring's files, named relative to the output folder. */
-	for (size_t i = 0; i < a->evidence_input_count; i++) {
-		add_entry(e, &n, max, "capture", a->evidence_inputs[i], NULL);
-		e[n - 1].in_dir = true;
-	}
-	/* A live key log is hashed through the descriptor it is read by. */
-	struct pa_file_hash keylog_hash[AUDIT_MAX_KEYLOG];
-	for (size_t i = 0; i < cfg->keylog_count && i < AUDIT_MAX_KEYLOG; i++) {
-		size_t before = n;
-		add_entry(e, &n, max, "keylog", cfg->keylog[i], NULL);
-		if (n > before && keylog_hash_source(a->keylog, cfg->keylog[i], &keylog_hash[i]))
-			e[n - 1].hash = &keylog_hash[i];
-	}
-	json_t *metas[AUDIT_MAX_GEOIP] = {0};
-	if (a->inputs_hashed)
-		e[n++] = (struct manifest_entry){.role = "inputs", .prepared = a->inputs_hashed};
-	else
-		n += other_inputs(a, e + n, max - n, metas);
-	for (size_t i = 0; i < sizeof a->out_hash / sizeof a->out_hash[0]; i++)
-		if (a->out_hash[i].name && a->out_hash[i].hash.ok && n < max)
-			e[n++] = (struct manifest_entry){.role = "output", .path = a->out_hash[i].name,
-							 .hash = &a->out_hash[i].hash, .output = true};
-	bool ok = !cfg->bundle_inputs || copy_inputs(a->out, e, n, err);
-	json_t *header = json_pack("{s:s?, s:O, s:{s:b}, s:b}", "command_line", cfg->command_line,
-				   "provenance", provenance, "evidence", "written", !cfg->no_evidence,
-				   "inputs_bundled", cfg->bundle_inputs);
-	if (a->signer)
-		json_object_set_new(header, "signature", pa_signer_json(a->signer));
-	char ring[4400];
-	snprintf(ring, sizeof ring, "%s/capture", cfg->out_dir);
-	struct stat st;
-	struct manifest_folders where = {
-		.staging = a->out,
-		.in_place = cfg->live && stat(ring, &st) == 0 ? ring : NULL,
-		.in_place_name = "capture",
-	};
-	ok = ok && manifest_write(&where, e, n, header, NULL, err);
-	json_decref(header);
-	for (size_t i = 0; i < AUDIT_MAX_GEOIP; i++)
-		json_decref(metas[i]);
-	free(e);
-	if (ok && a->signer)
-		ok = pa_signer_sign(a->signer, a->out, err);
-	return ok;
 }
 
 /* The captures' hashes, taken while they were read, for report.json and the
@@ -1084,52 +812,11 @@ static void collect_hashes(struct audit *a)
 	}
 }
 
-/* DIR/NAME, allocated. */
-static char *path_in(const char *dir, const char *name)
-{
-	size_t n = strlen(dir) + strlen(name) + 2;
-	char *p = pa_xmalloc(n);
-	snprintf(p, n, "%s/%s", dir, name);
-	return p;
-}
-
 /* Writes what only exists at the end: findings.jsonl, evidence, report.json,
- * report.html, the manifest. Every file is attempted; the first error is returned. */
+ * report.html, the manifest (report/bundle_final.h). */
 static bool write_final_outputs(struct audit *a, const struct summary_inputs *si,
 				struct pa_error *err)
 {
-	const char *dir = a->out;
-	struct pa_error e = {{0}};
-	bool ok = true;
-#define KEEP_FIRST_ERROR() do { if (ok) *err = e; ok = false; \
-	fprintf(stderr, "privaudit: %s\n", e.msg); } while (0)
-
-	if (!findings_write_jsonl(a->findings, dir, &e))
-		KEEP_FIRST_ERROR();
-	struct evidence_stats ev = {0};
-	if (!a->cfg.no_evidence && findings_count(a->findings)) {
-		/* Live: the ring files, inside the output folder; else the inputs. */
-		size_t count = a->evidence_inputs ? a->evidence_input_count : a->file_count;
-		char **paths = pa_xcalloc(count + 1, sizeof *paths);
-		for (size_t i = 0; i < count; i++)
-			paths[i] = a->evidence_inputs ? path_in(dir, a->evidence_inputs[i])
-						      : pa_xstrdup(a->files[i].path);
-		if (!evidence_write(a->findings, paths, count, a->keylog, dir, &ev, &e))
-			KEEP_FIRST_ERROR();
-		for (size_t i = 0; i < count; i++)
-			free(paths[i]);
-		free(paths);
-	}
-
-	json_t *report = summary_report_json(a->summary, si, a->cfg.command_line);
-	json_t *policy_part = findings_report_json(a->findings);
-	json_object_update(report, policy_part);
-	json_decref(policy_part);
-	json_object_set_new(report, "evidence", json_pack("{s:b, s:I, s:I, s:I, s:I}",
-		"written", !a->cfg.no_evidence, "files", (json_int_t)ev.files,
-		"packets", (json_int_t)ev.packets, "missing_packets", (json_int_t)ev.missing,
-		"tls_sessions_with_secrets", (json_int_t)ev.tls_sessions));
-	json_object_set_new(report, "memory", memory_json(a));
 	struct provenance_inputs pi = {
 		.cfg = &a->cfg,
 		.profile = a->cfg.device_file ? profile_facts(a) : NULL,
@@ -1139,18 +826,34 @@ static bool write_final_outputs(struct audit *a, const struct summary_inputs *si
 		.loss = &a->loss,
 	};
 	json_t *provenance = provenance_json(&pi);
-	json_object_set(report, "provenance", provenance);
-	if (!report_json_write(dir, report, &e))
-		KEEP_FIRST_ERROR();
-	if (!report_html_write(dir, report, &e))
-		KEEP_FIRST_ERROR();
-	json_decref(report);
-
-	/* No manifest certifies a bundle with a file missing or short. */
-	if (ok && !write_manifest(a, provenance, &e))
-		KEEP_FIRST_ERROR();
+	struct bundle_final b = {
+		.staging = a->out,
+		.out_dir = a->cfg.out_dir,
+		.command_line = a->cfg.command_line,
+		.live = a->cfg.live,
+		.no_evidence = a->cfg.no_evidence,
+		.bundle_inputs = a->cfg.bundle_inputs,
+		.findings = a->findings,
+		.summary = a->summary,
+		.summary_inputs = si,
+		.provenance = provenance,
+		.memory_json = memory_json,
+		.memory_ctx = a,
+		.files = a->files,
+		.file_count = a->file_count,
+		.ring_files = a->evidence_inputs,
+		.ring_file_count = a->evidence_input_count,
+		.keylog_paths = a->cfg.keylog,
+		.keylog_count = a->cfg.keylog_count,
+		.keylog = a->keylog,
+		.inputs_hashed = a->inputs_hashed,
+		.other = other_inputs(a),
+		.outputs = a->out_hash,
+		.output_count = sizeof a->out_hash / sizeof a->out_hash[0],
+		.signer = a->signer,
+	};
+	bool ok = bundle_write_final(&b, err);
 	json_decref(provenance);
-#undef KEEP_FIRST_ERROR
 	return ok;
 }
 

@@ -92,6 +92,31 @@ void capture_file_close(struct capture_file *cf);
  * folder: a named pipe, /dev/fd/N from bash's <(...), a device. */
 bool capture_path_is_stream(const char *path);
 
+/*
+ * A stream input — standard input ("-") or a pipe given by name, such as
+ * bash's <(tcpdump -w - ...) — is read once, as it arrives. With a copy
+ * folder every byte is also kept there, in stdin.pcap (stream.pcap for a
+ * named pipe; .pcapng for pcapng): that copy is the input the manifest
+ * hashes, `verify` re-hashes and the evidence is cut from, so it stands in
+ * for the stream in every output.
+ */
+struct capture_stream {
+	int fd;              /* the stream */
+	bool owned;          /* opened here (a named pipe), closed here */
+	int copy_fd;         /* -1: no copy */
+	char copy_path[4096]; /* the copy, once its format is known; else "" */
+};
+/* Opens path ("-" or a pipe) for reading; copy_dir: where to keep its copy,
+ * or NULL for none. NULL with err set when it cannot be opened, is not a
+ * capture or its copy cannot be created. */
+struct capture_file *capture_stream_open(struct capture_stream *s, const char *path,
+					 const char *copy_dir, struct pa_error *err);
+/* After the last record, before capture_file_close(cf): closes the stream
+ * and completes its copy. false with err set when the copy is incomplete
+ * (the records read stand; only the copy lacks some). */
+bool capture_stream_finish(struct capture_stream *s, const struct capture_file *cf,
+			   struct pa_error *err);
+
 struct capture_inputs {
 	char **paths;
 	size_t count;

@@ -2,13 +2,15 @@
  * capture_inputs.c — turn command-line arguments into one ordered list of
  * capture files: directories are expanded (non-recursive), then every file is
  * placed by the timestamp of its first record so that ring-buffer folders and
- * split captures read as one timeline.
+ * split captures read as one timeline. A stream (standard input, a pipe) is
+ * the whole timeline, read where it stands and copied as it is read.
  */
 #include "capture/capture.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -204,4 +206,80 @@ void capture_inputs_free(struct capture_inputs *in)
 	free(in->paths);
 	in->paths = NULL;
 	in->count = 0;
+}
+
+/* ---- a stream: standard input or a named pipe ------------------------------ */
+
+static void stream_close(struct capture_stream *s)
+{
+	if (s->owned && s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	if (s->copy_fd >= 0)
+		close(s->copy_fd);
+	s->copy_fd = -1;
+}
+
+struct capture_file *capture_stream_open(struct capture_stream *s, const char *path,
+					 const char *copy_dir, struct pa_error *err)
+{
+	bool is_stdin = !strcmp(path, "-");
+	const char *name = is_stdin ? PA_STDIN_NAME : path;
+	*s = (struct capture_stream){.fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC),
+				     .owned = !is_stdin, .copy_fd = -1};
+	if (s->fd < 0) {
+		pa_error_set(err, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (!copy_dir) {
+		struct capture_file *cf = capture_file_open_stream(s->fd, name, -1, err);
+		if (!cf)
+			stream_close(s);
+		return cf;
+	}
+	/* The format, and so the name, is known only once the header is read. */
+	const char *base = is_stdin ? "stdin" : "stream";
+	char partial[4096];
+	snprintf(partial, sizeof partial, "%s/%s.part", copy_dir, base);
+	s->copy_fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (s->copy_fd < 0) {
+		pa_error_set(err, "%s: %s", partial, strerror(errno));
+		stream_close(s);
+		return NULL;
+	}
+	struct capture_file *cf = capture_file_open_stream(s->fd, name, s->copy_fd, err);
+	if (!cf) {
+		stream_close(s);
+		unlink(partial);
+		return NULL;
+	}
+	char copy[sizeof s->copy_path];
+	snprintf(copy, sizeof copy, "%s/%s.%s", copy_dir, base,
+		 strcmp(capture_file_format(cf), "pcapng") ? "pcap" : "pcapng");
+	if (rename(partial, copy) != 0) {
+		pa_error_set(err, "%s: %s", copy, strerror(errno));
+		capture_file_close(cf);
+		stream_close(s);
+		return NULL;
+	}
+	memcpy(s->copy_path, copy, sizeof copy);
+	return cf;
+}
+
+bool capture_stream_finish(struct capture_stream *s, const struct capture_file *cf,
+			   struct pa_error *err)
+{
+	if (s->copy_fd < 0) {
+		stream_close(s);
+		return true;
+	}
+	int copy_errno = capture_file_copy_errno(cf);
+	if (close(s->copy_fd) != 0 && !copy_errno)
+		copy_errno = errno;
+	s->copy_fd = -1;
+	stream_close(s);
+	if (copy_errno)
+		pa_error_set(err, "%s: %s (the copy of the stream is incomplete)", s->copy_path,
+			     strerror(copy_errno));
+	return !copy_errno;
 }

@@ -75,10 +75,8 @@ static int visible(const struct dirent *d)
 	return d->d_name[0] != '.';
 }
 
-/* Every regular file under an input folder, sorted by name, recursively
- * (hidden files are not part of a signature set or catalogue). */
-static bool add_input_tree(json_t *files, const char *role, const char *path, const char *below,
-			   int depth, struct pa_error *err)
+static bool walk_input_tree(const char *role, const char *path, const char *below, int depth,
+			    manifest_input_fn fn, void *ctx, struct pa_error *err)
 {
 	struct stat st;
 	if (stat(path, &st) != 0) {
@@ -88,7 +86,7 @@ static bool add_input_tree(json_t *files, const char *role, const char *path, co
 	if (!S_ISDIR(st.st_mode)) {
 		char name[4200];
 		manifest_input_name(role, path, below, name, sizeof name);
-		return add_file(files, role, path, path, name, NULL, NULL, err);
+		return fn(ctx, role, path, name, err);
 	}
 	if (depth >= MANIFEST_MAX_DEPTH)
 		return true;
@@ -105,11 +103,24 @@ static bool add_input_tree(json_t *files, const char *role, const char *path, co
 		snprintf(child_below, sizeof child_below, "%s%s%s", below ? below : "", below ? "/" : "",
 			 names[i]->d_name);
 		if (ok)
-			ok = add_input_tree(files, role, child, child_below, depth + 1, err);
+			ok = walk_input_tree(role, child, child_below, depth + 1, fn, ctx, err);
 		free(names[i]);
 	}
 	free(names);
 	return ok;
+}
+
+bool manifest_walk_input(const char *role, const char *path, manifest_input_fn fn, void *ctx,
+			 struct pa_error *err)
+{
+	return walk_input_tree(role, path, NULL, 0, fn, ctx, err);
+}
+
+/* One file found by the walk of an input folder, hashed now. */
+static bool add_walked_file(void *files, const char *role, const char *path,
+			    const char *input_name, struct pa_error *err)
+{
+	return add_file(files, role, path, path, input_name, NULL, NULL, err);
 }
 
 /* One input entry (a file, or every file under a folder) into files. */
@@ -117,7 +128,7 @@ static bool add_input_entry(json_t *files, const struct manifest_entry *e, struc
 {
 	struct stat st;
 	if (!e->hash && stat(e->path, &st) == 0 && S_ISDIR(st.st_mode))
-		return add_input_tree(files, e->role, e->path, NULL, 0, err);
+		return manifest_walk_input(e->role, e->path, add_walked_file, files, err);
 	char name[4200];
 	manifest_input_name(e->role, e->path, NULL, name, sizeof name);
 	return add_file(files, e->role, e->path, e->path, name, e->meta, e->hash, err);

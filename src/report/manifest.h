@@ -64,6 +64,17 @@ json_t *manifest_prepare(const struct manifest_entry *e, struct pa_error *err);
 void manifest_input_name(const char *role, const char *path, const char *below, char *out,
 			 size_t len);
 
+/* Calls fn for an input: a file, or every visible regular file under a
+ * folder, recursively, sorted by name (hidden files are not part of a
+ * signature set or catalogue), with the name it has under inputs/
+ * (manifest_input_name). The manifest hashes inputs through it and
+ * --bundle-inputs copies them through it, so both name the same files the
+ * same way. false with err set when a path cannot be read or fn fails. */
+typedef bool (*manifest_input_fn)(void *ctx, const char *role, const char *path,
+				  const char *input_name, struct pa_error *err);
+bool manifest_walk_input(const char *role, const char *path, manifest_input_fn fn, void *ctx,
+			 struct pa_error *err);
+
 /*
  * Hashes the input entries (those without a hash), then every file of
  * the staging folder and of the in-place folder (this run's outputs; an output given as an entry with its hash is
