@@ -1027,6 +1027,7 @@ void audit_free(struct audit *a)
 		flow_table_free(a->flows); /* ends remaining flows through flow_ended */
 		a->flows = NULL;
 	}
+	flow_app_context_release(&a->app); /* after the last flow: QUIC connection IDs */
 	scan_stage_free(a->scan); /* drains: the flows just ended are written */
 	struct jsonl_out *outs[] = {a->flows_out, a->observations_out};
 	for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {

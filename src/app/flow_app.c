@@ -18,6 +18,9 @@
 #include "app/fields.h"
 #include "app/http1.h"
 #include "app/http2.h"
+#include "app/http3.h"
+#include "quic/quic_cids.h"
+#include "quic/quic_conn.h"
 #include "stream/tcp_stream.h"
 #include "tls/tls_session.h"
 
@@ -58,6 +61,31 @@ struct flow_app {
 	struct tls_session *tls;
 	struct http2 *http2;
 	uint64_t tls_bytes[2];     /* TLS stream bytes seen, by direction */
+	struct quic_flow *quic;    /* QUIC flows only */
+};
+
+/* A QUIC flow's part: its connection (shared with the flows it moved to)
+ * and the flow's own byte counts. Made only for QUIC flows, so other flows
+ * pay one pointer for it. */
+struct quic_flow {
+	struct quic_session *session;
+	bool client_is_src;        /* the flow's initiator is the QUIC client */
+	uint64_t bytes[2];         /* captured QUIC datagram bytes, by direction */
+	uint64_t opened[2];        /* of them, bytes of packets that opened */
+};
+
+/*
+ * A QUIC connection and the HTTP/3 on its streams. A client that changes
+ * address or port goes on in a new flow (a new 5-tuple) with the same
+ * connection: each flow holds the session, and the last one to end
+ * finishes it.
+ */
+struct quic_session {
+	struct quic_conn *conn;
+	struct http3 *http3;
+	uint8_t plain;             /* enum plain_kind: PLAIN_UNDECIDED, PLAIN_RAW, or HTTP/3 */
+	unsigned flows;            /* flows holding it */
+	uint64_t first_flow;       /* id of the flow that carried the handshake */
 };
 
 /* Context of one stream callback. */
@@ -69,7 +97,7 @@ struct delivery {
 
 const char *app_kind_name(enum app_kind k)
 {
-	static const char *const names[] = {"none", "http", "tls", "dns", "raw", "http2"};
+	static const char *const names[] = {"none", "http", "tls", "dns", "raw", "http2", "quic"};
 	return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
 
@@ -542,6 +570,136 @@ void flow_app_tcp_segment(struct app_context *ac, struct flow *f, enum pa_dir di
 					   pkt->ts_us, on_stream_bytes, d);
 }
 
+/* ---- QUIC ----------------------------------------------------------------- */
+
+/* A DNS over HTTPS/3 answer: to the DNS map, like a UDP answer. */
+static void on_doh_answer(void *ctx, const uint8_t *msg, size_t len, int64_t ts)
+{
+	struct app_context *ac = ctx;
+	if (ac->sink.dns_response)
+		ac->sink.dns_response(ac->sink.ctx, msg, len, ts);
+}
+
+/* The direction of a flow the QUIC client or server sent in. */
+static enum pa_dir quic_dir(const struct flow_app *app, bool from_client)
+{
+	return from_client == app->quic->client_is_src ? PA_DIR_FROM_SRC : PA_DIR_FROM_DST;
+}
+
+/* In-order bytes of a decrypted QUIC stream: HTTP/3 when the connection
+ * negotiated it (ALPN "h3", or no ALPN read), else scanned raw. */
+static void on_quic_stream(void *ctx, bool from_client, uint64_t id, const uint8_t *data,
+			   size_t len, bool fin, uint64_t packet, int64_t ts)
+{
+	struct delivery *outer = ctx;
+	struct flow_app *app = outer->f->app;
+	struct delivery d = {outer->ac, outer->f, quic_dir(app, from_client)};
+	struct quic_session *qs = app->quic->session;
+	if (qs->plain == PLAIN_UNDECIDED) {
+		struct quic_info info;
+		quic_conn_info(qs->conn, &info);
+		bool h3 = !info.alpn[0] || strncmp(info.alpn, "h3", 2) == 0;
+		qs->plain = h3 ? PLAIN_HTTP2 : PLAIN_RAW; /* PLAIN_HTTP2 stands for HTTP/3 here */
+	}
+	struct field_emitter e = emitter_for(&d, "quic-decrypted", d.dir);
+	e.ref.packet = packet;
+	e.ref.ts_us = ts;
+	if (qs->plain == PLAIN_HTTP2) {
+		if (!qs->http3)
+			qs->http3 = http3_new(d.ac->max_body, on_doh_answer, d.ac);
+		http3_stream(qs->http3, from_client, id, data, len, fin, packet, ts, &e);
+	} else if (data && len) {
+		scan_stream(&d, "quic-decrypted", "quic.stream", data, len, packet, ts);
+	}
+}
+
+/* The QUIC part of a flow whose first datagram begins a connection (a
+ * client Initial) or continues one that moved here (a short header packet
+ * to a connection ID an earlier flow's connection announced); NULL when
+ * the flow is no QUIC. */
+static struct quic_flow *quic_attach(struct app_context *ac, struct flow *f, enum pa_dir dir,
+				     const struct pa_packet *pkt)
+{
+	struct quic_session *qs = NULL;
+	bool client_is_src;
+	if (dir == PA_DIR_FROM_SRC && quic_looks_like_initial(pkt->payload, pkt->payload_len)) {
+		qs = pa_xcalloc(1, sizeof *qs);
+		qs->conn = quic_conn_new(ac->keylog);
+		qs->first_flow = f->id;
+		if (!ac->quic_cids)
+			ac->quic_cids = quic_cids_new();
+		quic_conn_register(qs->conn, ac->quic_cids, qs);
+		client_is_src = true;
+	} else {
+		int to_side;
+		qs = quic_cids_find_short(ac->quic_cids, pkt->payload, pkt->payload_len, &to_side);
+		if (!qs)
+			return NULL;
+		/* the packet's receiver is to_side: its sender is the other */
+		bool from_client = to_side == 1;
+		client_is_src = from_client == (dir == PA_DIR_FROM_SRC);
+	}
+	qs->flows++;
+	struct quic_flow *qf = pa_xcalloc(1, sizeof *qf);
+	qf->session = qs;
+	qf->client_is_src = client_is_src;
+	return qf;
+}
+
+static void quic_datagram(struct delivery *d, const struct pa_packet *pkt)
+{
+	struct quic_flow *qf = d->f->app->quic;
+	struct quic_sink sink = {on_quic_stream, d};
+	bool from_client = (d->dir == PA_DIR_FROM_SRC) == qf->client_is_src;
+	qf->bytes[d->dir] += pkt->payload_len;
+	qf->opened[d->dir] += quic_conn_datagram(qf->session->conn, from_client, pkt->payload,
+						 pkt->payload_len, pkt->number, pkt->ts_us, &sink);
+}
+
+/* End of a QUIC flow: the byte accounting (datagram bytes of packets that
+ * did not open are encrypted, stream bytes past the reassembly bounds
+ * truncated, holes gaps) and, from the last flow of the connection, its
+ * streams flushed and HTTP/3's last bodies. */
+static void quic_end(struct app_context *ac, struct flow *f, struct flow_app_info *info)
+{
+	struct flow_app *app = f->app;
+	struct quic_flow *qf = app->quic;
+	struct quic_session *qs = qf->session;
+	struct delivery dc = {ac, f, quic_dir(app, true)}, ds = {ac, f, quic_dir(app, false)};
+	bool last = --qs->flows == 0;
+	if (last) {
+		struct quic_sink sink = {on_quic_stream, &dc};
+		quic_conn_finish(qs->conn, &sink);
+		if (qs->http3) {
+			struct field_emitter ec = emitter_for(&dc, "quic-decrypted", dc.dir);
+			struct field_emitter es = emitter_for(&ds, "quic-decrypted", ds.dir);
+			http3_finish(qs->http3, &ec, &es);
+		}
+	}
+	quic_conn_info(qs->conn, &info->quic);
+	info->quic_seen = true;
+	info->quic_app = qs->plain == PLAIN_HTTP2 ? "http3" : qs->plain == PLAIN_RAW ? "raw" : NULL;
+	info->quic_first_flow = qs->first_flow;
+	for (int dir = 0; dir < 2; dir++) {
+		struct app_counts *b = &app->bytes[dir];
+		uint64_t seen = qf->bytes[dir], opened = qf->opened[dir];
+		unaccount(b, seen > opened ? seen - opened : 0, &b->encrypted);
+		/* Stream counts are the connection's: the flow that ends it takes them. */
+		int side = (dir == PA_DIR_FROM_SRC) == qf->client_is_src ? 0 : 1;
+		if (last) {
+			unaccount(b, info->quic.stream_truncated[side], &b->truncated);
+			info->quic_stream_gap[dir] = info->quic.stream_gap[side];
+		}
+	}
+	if (last) {
+		http3_free(qs->http3);
+		quic_conn_free(qs->conn);
+		free(qs);
+	}
+	free(qf);
+	app->quic = NULL;
+}
+
 /* ---- UDP ------------------------------------------------------------------ */
 
 void flow_app_udp_datagram(struct app_context *ac, struct flow *f, enum pa_dir dir,
@@ -560,6 +718,14 @@ void flow_app_udp_datagram(struct app_context *ac, struct flow *f, enum pa_dir d
 		dns_message(d, pkt->payload, pkt->payload_len, pkt->number, pkt->ts_us);
 		return;
 	}
+	/* QUIC is told by its first datagram: the initiator's Initial, or a
+	 * packet of a known connection that moved to this address. */
+	if (app->kind == APP_UNDECIDED && (app->quic = quic_attach(ac, f, dir, pkt)))
+		app->kind = APP_QUIC;
+	if (app->kind == APP_QUIC) {
+		quic_datagram(d, pkt);
+		return;
+	}
 	if (app->kind == APP_UNDECIDED)
 		app->kind = APP_RAW;
 	struct field_emitter e = emitter_for(d, "raw-udp", d->dir);
@@ -568,6 +734,12 @@ void flow_app_udp_datagram(struct app_context *ac, struct flow *f, enum pa_dir d
 	struct pa_field_ref ref = e.ref;
 	ref.field = "udp.payload";
 	on_field(d, &ref, pkt->payload, pkt->payload_len);
+}
+
+void flow_app_context_release(struct app_context *ac)
+{
+	quic_cids_free(ac->quic_cids);
+	ac->quic_cids = NULL;
 }
 
 void flow_app_state_sizes(struct flow_app_sizes *out)
@@ -603,6 +775,8 @@ void flow_app_end(struct app_context *ac, struct flow *f, struct flow_app_info *
 	}
 	if (app->tls) {
 		tls_end(ac, f, info);
+	} else if (app->quic) {
+		quic_end(ac, f, info);
 	} else if (app->http2) { /* h2c */
 		struct delivery dc = {ac, f, PA_DIR_FROM_SRC}, ds = {ac, f, PA_DIR_FROM_DST};
 		struct field_emitter ec = emitter_for(&dc, "http2", PA_DIR_FROM_SRC);
@@ -645,6 +819,12 @@ void flow_app_end(struct app_context *ac, struct flow *f, struct flow_app_info *
 			b->payload = st->delivered + st->gap + st->snapped;
 		} else if (f->proto != IPPROTO_TCP) {
 			b->payload = f->payload_bytes[dir];
+			if (info->quic_seen) {
+				/* QUIC stream bytes never captured belong to the
+				 * direction's payload as TCP's holes do. */
+				b->gap = info->quic_stream_gap[dir];
+				b->payload += b->gap;
+			}
 		} /* TCP without a stream: every segment was dropped (bad checksum) */
 		tcp_stream_free(app->stream[dir]);
 		if (app->dns)

@@ -21,9 +21,11 @@
 
 #include "flow/flow.h"
 #include "privaudit.h"
+#include "quic/quic_conn.h"
 #include "tls/tls_session.h"
 
 struct keylog;
+struct quic_cids;
 
 /*
  * Where a flow's application layer sends what it found. Every member may
@@ -53,6 +55,10 @@ struct app_context {
 	 * default, APP_ECHO_SCAN_DEFAULT; UINT64_MAX = all of them. */
 	uint64_t echo_scan_limit;
 	struct keylog *keylog;              /* TLS secrets; NULL: TLS is parsed, not decrypted */
+	/* Connection IDs of the audit's QUIC connections (made on the first;
+	 * flow_app_context_release frees it): a flow that continues a
+	 * connection on a new address is found by them. */
+	struct quic_cids *quic_cids;
 	/* Every decoded field before scanning (tests, debugging); NULL: none. */
 	void (*field_tap)(void *ctx, const struct flow *f, const struct pa_field_ref *ref,
 			  const uint8_t *value, size_t len);
@@ -61,8 +67,9 @@ struct app_context {
 
 #define APP_ECHO_SCAN_DEFAULT 65536
 
-/* APP_HTTP2: cleartext HTTP/2 with prior knowledge (h2c, gRPC without TLS). */
-enum app_kind { APP_UNDECIDED, APP_HTTP1, APP_TLS, APP_DNS, APP_RAW, APP_HTTP2 };
+/* APP_HTTP2: cleartext HTTP/2 with prior knowledge (h2c, gRPC without TLS).
+ * APP_QUIC: a UDP flow that began with a QUIC Initial (quic/, docs/quic.md). */
+enum app_kind { APP_UNDECIDED, APP_HTTP1, APP_TLS, APP_DNS, APP_RAW, APP_HTTP2, APP_QUIC };
 const char *app_kind_name(enum app_kind k);
 
 /*
@@ -118,6 +125,12 @@ struct flow_app_info {
 	bool tls_seen;             /* kind is APP_TLS: tls below is filled */
 	struct tls_info tls;       /* version, suite, ALPN, records, why not decrypted */
 	const char *tls_app;       /* what the plaintext was decoded as: "http", "http2", "raw", NULL */
+	bool quic_seen;            /* kind is APP_QUIC: quic below is filled */
+	struct quic_info quic;     /* version, suite, packets, why not decrypted */
+	const char *quic_app;      /* what the streams were decoded as: "http3", "raw", NULL */
+	uint64_t quic_first_flow;  /* the flow that began the connection (this one, or the
+				    * flow a migrated connection came from) */
+	uint64_t quic_stream_gap[2]; /* by enum pa_dir: stream bytes never captured */
 };
 
 /* A TCP segment of the flow: reassembled in sequence order per direction
@@ -125,7 +138,8 @@ struct flow_app_info {
  * bytes chose (TLS, then HTTP/1 or HTTP/2 inside; HTTP/1; DNS; raw). */
 void flow_app_tcp_segment(struct app_context *ac, struct flow *f, enum pa_dir dir,
 			  const struct pa_packet *pkt);
-/* A UDP datagram of the flow: a DNS message, or a raw datagram. */
+/* A UDP datagram of the flow: a DNS message, a QUIC datagram (decrypted
+ * with the key log when it has the secrets, then HTTP/3), or a raw datagram. */
 void flow_app_udp_datagram(struct app_context *ac, struct flow *f, enum pa_dir dir,
 			   const struct pa_packet *pkt);
 /*
@@ -143,6 +157,9 @@ struct flow_app_sizes {
 	size_t tls_decrypted; /* TLS decrypted, HTTP/1 inside */
 };
 void flow_app_state_sizes(struct flow_app_sizes *out);
+
+/* After the last flow has ended: what the context holds for all flows. */
+void flow_app_context_release(struct app_context *ac);
 
 /* Flushes streams (reporting what they still hold), fills *info, frees the state. */
 void flow_app_end(struct app_context *ac, struct flow *f, struct flow_app_info *info);

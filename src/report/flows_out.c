@@ -3,6 +3,7 @@
 #include "flow/community_id.h"
 #include "geo/jurisdiction.h"
 #include "util/format_version.h"
+#include "tls/tls_keys.h"
 
 #include <netinet/in.h>
 #include <stdio.h>
@@ -121,6 +122,35 @@ static void tls_json(struct jsonw *w, const struct flow_app_info *app)
 	jw_object_close(w);
 }
 
+/* docs/quic.md: what the QUIC decryptor made of the flow. */
+static void quic_json(struct jsonw *w, const struct flow *f, const struct flow_app_info *app)
+{
+	const struct quic_info *q = &app->quic;
+	char version[16], suite[16];
+	snprintf(version, sizeof version, "0x%08x", q->version);
+	jw_key(w, "quic");
+	jw_object_open(w);
+	jw_kv_bool(w, "decrypted", q->decrypted);
+	jw_kv_string(w, "version", q->version ? version : NULL);
+	jw_kv_string(w, "cipher_suite",
+		     q->cipher_suite ? tls_suite_name(q->cipher_suite, suite, sizeof suite) : NULL);
+	str_or_null(w, "alpn", q->alpn);
+	jw_kv_uint(w, "packets_decrypted", q->packets_opened);
+	jw_kv_uint(w, "packets_failed", q->packets_failed);
+	jw_kv_uint(w, "packets_undecrypted", q->packets_unopened);
+	jw_kv_uint(w, "packets_malformed", q->packets_malformed);
+	jw_kv_uint(w, "key_updates", q->key_updates);
+	jw_kv_string(w, "reason", q->reason);
+	jw_kv_string(w, "plaintext", app->quic_app);
+	/* A connection that moved here from another address began in that flow. */
+	jw_key(w, "migrated_from_flow");
+	if (app->quic_first_flow && app->quic_first_flow != f->id)
+		jw_uint(w, app->quic_first_flow);
+	else
+		jw_null(w);
+	jw_object_close(w);
+}
+
 void flow_record_json(struct jsonw *w, const struct flow_record *r)
 {
 	const struct flow *f = r->flow;
@@ -187,6 +217,10 @@ void flow_record_json(struct jsonw *w, const struct flow_record *r)
 		tls_json(w, app);
 	else
 		jw_kv_null(w, "tls");
+	if (app && app->quic_seen)
+		quic_json(w, f, app);
+	else
+		jw_kv_null(w, "quic");
 	/* Handshake timing at the capture point: SYN → SYN/ACK is the round trip
 	 * to the server, SYN/ACK → ACK the one to the client; rtt_ms their sum. */
 	double server = f->proto == IPPROTO_TCP ? flow_rtt_server_ms(f) : -1;

@@ -209,6 +209,7 @@ int main(int argc, char **argv)
 			flow_app_udp_datagram(&r.ac, f, dir, &pkt);
 	}
 	flow_table_free(flows);
+	flow_app_context_release(&r.ac);
 	decoder_free(dec);
 	capture_file_close(cf);
 	keylog_free(r.kl);
