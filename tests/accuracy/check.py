@@ -232,6 +232,10 @@ def nested_fields(a, b):
     header and one cookie ("http.cookie:uid")."""
     if a == b:
         return False
+    # HTTP/2 and HTTP/3 fields nest as HTTP/1 ones do ("http3.cookie:did"
+    # inside "http3.header:cookie").
+    a, b = (("http." + f.split(".", 1)[1]) if f.startswith(("http2.", "http3.")) else f
+            for f in (a, b))
 
     def holds(outer, inner):
         base = inner.split(":", 1)[0]

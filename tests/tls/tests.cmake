@@ -19,6 +19,8 @@ add_test(NAME tls-demo-truth
           --work ${CMAKE_CURRENT_BINARY_DIR}/tls-demo-truth)
 
 file(GLOB pa_tls_demo ${CMAKE_SOURCE_DIR}/captures/demo-*.pcapng)
+# HTTP/3 over QUIC has no TLS records: quic-crosscheck compares those bytes.
+list(FILTER pa_tls_demo EXCLUDE REGEX "/demo-quic[^/]*$")
 file(GLOB pa_tls_fixtures ${CMAKE_SOURCE_DIR}/tests/data/tls/tls1*-h[12].pcap)
 set(pa_tls_pairs "")
 foreach(p ${pa_tls_demo})
