@@ -140,6 +140,13 @@ static void quic_json(struct jsonw *w, const struct flow *f, const struct flow_a
 	jw_kv_uint(w, "packets_undecrypted", q->packets_unopened);
 	jw_kv_uint(w, "packets_malformed", q->packets_malformed);
 	jw_kv_uint(w, "key_updates", q->key_updates);
+	/* [from the client, from the server]: STREAM bytes delivered in order,
+	 * what tests/lab/quic-check.py compares with tshark's decryption. */
+	jw_key(w, "stream_bytes");
+	jw_array_open(w);
+	jw_uint(w, q->stream_bytes[0]);
+	jw_uint(w, q->stream_bytes[1]);
+	jw_array_close(w);
 	jw_kv_string(w, "reason", q->reason);
 	jw_kv_string(w, "plaintext", app->quic_app);
 	/* A connection that moved here from another address began in that flow. */
