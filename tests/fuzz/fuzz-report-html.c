@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (count(page, "<svg ") != count(page, "</svg>") ||
 	    count(page, "<section ") != count(page, "</section>") ||
-	    count(page, "<section ") != 9)
+	    count(page, "<section ") != 10)
 		abort();
 	free(page);
 	return 0;
