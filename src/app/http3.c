@@ -289,8 +289,12 @@ static void decode_block(struct http3 *h, struct h3_stream *st, struct field_emi
 	else
 		h->stats.responses++;
 done:
-	if (st->sctx)
-		nghttp3_qpack_stream_context_reset(st->sctx);
+	/* Deleted, not reset: libnghttp3's reset drops a half-read name or value
+	 * without releasing it, which a block that fails mid-field leaves. */
+	if (st->sctx) {
+		nghttp3_qpack_stream_context_del(st->sctx);
+		st->sctx = NULL;
+	}
 	st->block_len = 0;
 }
 
