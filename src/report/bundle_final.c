@@ -107,7 +107,7 @@ static bool write_evidence(const struct bundle_final *b, struct evidence_stats *
 	size_t count = b->ring_files ? b->ring_file_count : b->file_count;
 	char **paths = pa_xcalloc(count + 1, sizeof *paths);
 	for (size_t i = 0; i < count; i++)
-		paths[i] = b->ring_files ? path_in(b->staging, b->ring_files[i])
+		paths[i] = b->ring_files ? path_in(b->out_dir, b->ring_files[i]) /* DIR/capture/ */
 					 : pa_xstrdup(b->files[i].path);
 	bool ok = evidence_write(b->findings, paths, count, b->keylog, b->staging, ev, err);
 	for (size_t i = 0; i < count; i++)

@@ -223,6 +223,23 @@ PY
 	python3 "$root/tools/check-schema" "$out" "$work/offline" || fail "outputs do not match docs/schema/ (above)"
 	$check ring-vs-phone "$out/capture" "$work/phone.pcapng" || fail "the ring is not the phone's traffic"
 	$check manifest "$out/capture" || fail "manifest"
+	# Each finding's evidence file holds the packets it cites, cut from the ring.
+	python3 - "$out" <<'PY' || fail "live evidence files lack the packets their findings cite"
+import json, os, subprocess, sys
+out = sys.argv[1]
+bad = 0
+for line in open(os.path.join(out, "findings.jsonl")):
+	f = json.loads(line)
+	if not f.get("evidence") or not f.get("packets"):
+		continue
+	path = os.path.join(out, f["evidence"])
+	comments = subprocess.run(["tshark", "-r", path, "-T", "fields", "-e", "frame.comment"],
+				  capture_output=True, text=True).stdout
+	if f["id"] not in comments:
+		print("%s: no packet of finding %s (it cites packets %s)" % (path, f["id"], f["packets"][:4]))
+		bad += 1
+sys.exit(1 if bad else 0)
+PY
 	echo "PASS: live findings shown while capturing, same as offline, ring = phone capture"
 	;;
 kill9)
